@@ -1,0 +1,118 @@
+"""Event types of the per-job append-only log.
+
+Every event travels in one envelope on every transport (WebSocket, SSE, polling)::
+
+    {"job_id": "…", "seq": 7, "id": 1234, "type": "progress", "time": "…Z", "data": {…}}
+
+``seq`` is gap-free and increasing per job; ``id`` is the position in the global
+stream (all jobs), increasing but with gaps for events the global stream leaves out.
+The payload models below document ``data`` for each type; ``docs/events.md`` is
+generated from them and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class EventType(StrEnum):
+    STATUS = "status"
+    PROGRESS = "progress"
+    PREVIEW = "preview"
+    IMAGE = "image"
+    LOG = "log"
+    ERROR = "error"
+
+
+#: Types carried by the global stream (status, progress and completion of all jobs).
+GLOBAL_TYPES = frozenset({EventType.STATUS, EventType.PROGRESS, EventType.IMAGE, EventType.ERROR})
+
+
+class StatusData(BaseModel):
+    """The job changed status. ``reason`` says why, in words a person can read."""
+
+    status: str
+    previous: str | None = None
+    attempt: int
+    max_attempts: int
+    reason: str = ""
+    run_after: str | None = Field(
+        default=None, description="When a re-queued attempt may start (ISO 8601)."
+    )
+    error: dict[str, Any] | None = Field(
+        default=None, description="The typed error when the change was caused by one."
+    )
+
+
+class ProgressData(BaseModel):
+    """How far the current attempt has come."""
+
+    stage: str = Field(description="queued, running or uploading")
+    percent: float = Field(ge=0, le=100)
+    step: int | None = None
+    total: int | None = None
+    message: str = ""
+
+
+class PreviewData(BaseModel):
+    """A new preview image exists; fetch it from ``url`` (immutable, versioned)."""
+
+    url: str
+    version: int
+    step: int | None = None
+    width: int
+    height: int
+
+
+class ImageData(BaseModel):
+    """A final image was stored."""
+
+    image_id: str
+    index: int
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    bytes: int
+    seed: int
+
+
+class LogData(BaseModel):
+    """A line of the job's log."""
+
+    level: str = "info"
+    message: str
+
+
+class ErrorData(BaseModel):
+    """An attempt failed with a typed error (a ``status`` event follows)."""
+
+    code: str
+    message: str
+    retryable: bool
+    retry_after: float | None = None
+    attempt: int
+
+
+PAYLOADS: dict[EventType, type[BaseModel]] = {
+    EventType.STATUS: StatusData,
+    EventType.PROGRESS: ProgressData,
+    EventType.PREVIEW: PreviewData,
+    EventType.IMAGE: ImageData,
+    EventType.LOG: LogData,
+    EventType.ERROR: ErrorData,
+}
+
+
+class EventEnvelope(BaseModel):
+    """One event as every transport sends it."""
+
+    job_id: str
+    seq: int = Field(description="Gap-free, increasing position in the job's log (from 1).")
+    id: int = Field(description="Position in the global stream of all jobs.")
+    type: EventType
+    time: str = Field(description="When the event was appended (ISO 8601, UTC).")
+    data: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Image providers behind one small async interface (see :mod:`genfactory.providers.base`)."""
