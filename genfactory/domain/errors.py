@@ -81,3 +81,8 @@ class NotFound(Exception):  # noqa: N818
 
 class Conflict(Exception):  # noqa: N818
     """A request that the current state refuses for a reason other than a transition (409)."""
+
+
+class LeaseLost(Exception):  # noqa: N818
+    """The worker no longer owns the job (it was cancelled, or its lease expired and
+    another worker took it over). The worker must stop touching the job."""

@@ -12,6 +12,9 @@ generated from them and a test keeps the two in step.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -116,3 +119,41 @@ class EventEnvelope(BaseModel):
     type: EventType
     time: str = Field(description="When the event was appended (ISO 8601, UTC).")
     data: dict[str, Any]
+
+
+def iso_time(epoch: float) -> str:
+    """Epoch seconds → ``2026-11-21T23:59:01.123456Z``."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One appended event (the in-memory form of :class:`EventEnvelope`)."""
+
+    job_id: str
+    seq: int
+    id: int
+    type: str
+    time: float
+    data: dict[str, Any]
+    _json: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "seq": self.seq,
+            "id": self.id,
+            "type": self.type,
+            "time": iso_time(self.time),
+            "data": self.data,
+        }
+
+    def to_json(self) -> str:
+        """The envelope as JSON, encoded once however many subscribers send it."""
+        if not self._json:
+            self._json.append(json.dumps(self.envelope(), separators=(",", ":")))
+        return self._json[0]
+
+    @property
+    def is_global(self) -> bool:
+        return self.type in GLOBAL_TYPES

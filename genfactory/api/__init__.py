@@ -1,0 +1,1 @@
+"""The HTTP API: routes per resource and the three streaming transports."""

@@ -1,0 +1,97 @@
+"""The FastAPI application: wires store, bus, service and worker pool together."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from genfactory import __version__
+from genfactory.api import errors, events, files, jobs, system
+from genfactory.api.deps import AppState
+from genfactory.core.bus import EventBus
+from genfactory.core.service import JobService
+from genfactory.providers.registry import ProviderRegistry, default_registry
+from genfactory.settings import Settings
+from genfactory.store.blobs import BlobStore
+from genfactory.store.engine import Database
+from genfactory.store.migrate import current_revision, upgrade
+from genfactory.workers.pool import WorkerPool
+
+DESCRIPTION = """Submit image-generation jobs, follow them live (WebSocket, Server-Sent
+Events or polling, all with exact resume by sequence number) and manage their results.
+See `docs/streams.md` for the event-stream contract."""
+
+
+def create_app(
+    settings: Settings | None = None, *, providers: ProviderRegistry | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        await upgrade(db)
+        bus = EventBus()
+        service = JobService(
+            db, bus, settings, providers or default_registry(settings), BlobStore(settings.blobs_dir)
+        )
+        pool = WorkerPool(service, settings.workers) if settings.workers > 0 else None
+        state = AppState(settings, db, bus, service, pool, await current_revision(db))
+        app.state.genfactory = state
+        if pool is not None:
+            await pool.start()
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await pool.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Gen Image Factory",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (jobs, events, files, system):
+        app.include_router(module.router)
+    _install_token_check(app, settings)
+    _install_web(app)
+    return app
+
+
+def _install_token_check(app: FastAPI, settings: Settings) -> None:
+    token = settings.api_token
+    if not token:
+        return
+    expected = f"Bearer {token}".encode()
+
+    @app.middleware("http")
+    async def require_token(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
+            given = request.headers.get("authorization", "").encode()
+            cookie = request.cookies.get("genfactory_token", "").encode()
+            if not (
+                hmac.compare_digest(given, expected) or hmac.compare_digest(cookie, token.encode())
+            ):
+                return JSONResponse(
+                    {"detail": {"code": "unauthorized", "message": "A valid API token is required."}},
+                    status_code=401,
+                )
+        return await call_next(request)
+
+
+def _install_web(app: FastAPI) -> None:
+    try:
+        from genfactory.web import routes
+    except ImportError:  # pragma: no cover - the web UI is part of the package
+        return
+    routes.install(app)

@@ -1,0 +1,266 @@
+"""Event streams: per job and global, over polling, Server-Sent Events and WebSocket.
+The wire contract is ``docs/streams.md``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from genfactory.api.deps import AppState, StateDep, WsStateDep
+from genfactory.api.errors import NOT_FOUND
+from genfactory.api.schemas import EventPage, GlobalEventPage, Problem
+from genfactory.core.streams import (
+    PING,
+    global_events,
+    job_events,
+    wait_for_global_events,
+    wait_for_job_events,
+)
+from genfactory.domain.errors import NotFound
+from genfactory.domain.events import Event, iso_time
+from genfactory.store import jobs as job_store
+from genfactory.store.events import last_global_id
+
+router = APIRouter(tags=["events"])
+
+HEARTBEAT_SECONDS = 15.0
+SSE_RETRY_MS = 2000
+Cursor = Annotated[int, Query(ge=0, le=2**53, description="Deliver events after this cursor")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Wait = Annotated[float, Query(ge=0, le=30, description="Long-poll: hold up to this many seconds")]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+    last_seq: int
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "last_seq": self.last_seq}
+
+
+async def check_cursor(state: AppState, job_id: str, after: int) -> tuple[str, int, Refusal | None]:
+    """Return the job's status and last seq, and a refusal if ``after`` cannot be served."""
+    async with state.db.read() as conn:
+        job = await job_store.get_job(conn, job_id)
+    if after > job.last_seq:
+        return job.status.value, job.last_seq, Refusal(
+            "cursor_ahead",
+            f"Cursor {after} is ahead of this job's log (last seq {job.last_seq}); "
+            "reload the job snapshot.",
+            job.last_seq,
+        )
+    return job.status.value, job.last_seq, None
+
+
+def _envelopes(events: list[Event]) -> list[dict[str, Any]]:
+    return [e.envelope() for e in events]
+
+
+# -- per job ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/api/jobs/{job_id}/events",
+    response_model=EventPage,
+    responses={**NOT_FOUND, 409: {"model": Problem, "description": "cursor_ahead"}},
+    summary="Events after a seq (polling, optionally long-poll)",
+)
+async def poll_job_events(
+    job_id: str,
+    state: StateDep,
+    after: Cursor = 0,
+    limit: Limit = 500,
+    wait: Wait = 0,
+) -> Any:
+    status, last_seq, refusal = await check_cursor(state, job_id, after)
+    if refusal is not None:
+        from genfactory.api.errors import problem
+
+        return problem(409, refusal.code, refusal.message, last_seq=refusal.last_seq)
+    events = await wait_for_job_events(state.db, state.bus, job_id, after, wait, limit)
+    if events and events[-1].seq > last_seq:
+        async with state.db.read() as conn:
+            job = await job_store.get_job(conn, job_id)
+        status, last_seq = job.status.value, job.last_seq
+    return {"job_id": job_id, "events": _envelopes(events), "last_seq": last_seq, "status": status}
+
+
+@dataclass(frozen=True)
+class StreamStart:
+    job_id: str
+    after: int
+    refusal: Refusal | None
+
+
+async def _sse_start(
+    job_id: str,
+    state: StateDep,
+    after: Cursor = 0,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> StreamStart:
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        after = int(last_event_id.strip())
+    _status, _last, refusal = await check_cursor(state, job_id, after)  # 404 before streaming
+    return StreamStart(job_id, after, refusal)
+
+
+@router.get(
+    "/api/jobs/{job_id}/events/stream",
+    response_class=EventSourceResponse,
+    responses=NOT_FOUND,
+    summary="Server-Sent Events of one job (id = seq; honours Last-Event-ID)",
+)
+async def stream_job_events(
+    start: Annotated[StreamStart, Depends(_sse_start)], state: StateDep
+) -> AsyncIterator[ServerSentEvent]:
+    yield ServerSentEvent(retry=SSE_RETRY_MS, comment="genfactory events")
+    if start.refusal is not None:
+        yield ServerSentEvent(event="reset", data=start.refusal.body())
+        return
+    async for item in job_events(
+        state.db, state.bus, start.job_id, start.after, heartbeat=HEARTBEAT_SECONDS
+    ):
+        if item is PING:
+            yield ServerSentEvent(comment="ping")
+        else:
+            assert isinstance(item, Event)
+            yield ServerSentEvent(data=item.envelope(), id=str(item.seq))
+
+
+async def _pump(websocket: WebSocket, frames: AsyncIterator[Event | object]) -> None:
+    """Send frames until the client goes away (a reader task notices the close)."""
+
+    async def reader() -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                await websocket.receive_text()
+
+    reader_task = asyncio.create_task(reader())
+    try:
+        async for item in frames:
+            if reader_task.done():
+                break
+            if isinstance(item, Event):
+                await websocket.send_text(item.to_json())
+            else:
+                await websocket.send_json({"control": "ping", "time": iso_time(time.time())})
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    finally:
+        reader_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader_task
+
+
+@router.websocket("/api/jobs/{job_id}/events/ws")
+async def ws_job_events(websocket: WebSocket, job_id: str, state: WsStateDep) -> None:
+    await websocket.accept()
+    raw = websocket.query_params.get("after", "0")
+    after = int(raw) if raw.isdigit() else -1
+    if after < 0:
+        await websocket.send_json(
+            {"control": "reset", "code": "bad_cursor", "message": "after must be a number ≥ 0"}
+        )
+        await websocket.close(code=4400)
+        return
+    try:
+        _status, last_seq, refusal = await check_cursor(state, job_id, after)
+    except NotFound as exc:
+        await websocket.send_json(
+            {"control": "reset", "code": "not_found", "message": str(exc), "last_seq": None}
+        )
+        await websocket.close(code=4404)
+        return
+    if refusal is not None:
+        await websocket.send_json({"control": "reset", **refusal.body()})
+        await websocket.close(code=4409)
+        return
+    await websocket.send_json(
+        {"control": "hello", "job_id": job_id, "after": after, "last_seq": last_seq}
+    )
+    stream = job_events(state.db, state.bus, job_id, after, heartbeat=HEARTBEAT_SECONDS)
+    try:
+        await _pump(websocket, stream)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    with contextlib.suppress(Exception):
+        await websocket.close()
+
+
+# -- all jobs -----------------------------------------------------------------------------
+
+
+async def _global_after(state: AppState, after: int | None) -> int:
+    if after is not None:
+        return after
+    async with state.db.read() as conn:
+        return await last_global_id(conn)
+
+
+@router.get(
+    "/api/events",
+    response_model=GlobalEventPage,
+    summary="Status, progress and completion events of all jobs (polling)",
+    responses={422: {"description": "Invalid cursor"}},
+)
+async def poll_global_events(
+    state: StateDep,
+    after: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    limit: Limit = 500,
+    wait: Wait = 0,
+) -> Any:
+    cursor = await _global_after(state, after)
+    events = await wait_for_global_events(state.db, state.bus, cursor, wait, limit)
+    return {"events": _envelopes(events), "last_id": events[-1].id if events else cursor}
+
+
+@router.get(
+    "/api/events/stream",
+    response_class=EventSourceResponse,
+    summary="Server-Sent Events of all jobs (id = global id)",
+)
+async def stream_global_events(
+    state: StateDep,
+    after: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        after = int(last_event_id.strip())
+    cursor = await _global_after(state, after)
+    yield ServerSentEvent(retry=SSE_RETRY_MS, comment="genfactory events")
+    async for item in global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS):
+        if item is PING:
+            yield ServerSentEvent(comment="ping")
+        else:
+            assert isinstance(item, Event)
+            yield ServerSentEvent(data=item.envelope(), id=str(item.id))
+
+
+@router.websocket("/api/events/ws")
+async def ws_global_events(websocket: WebSocket, state: WsStateDep) -> None:
+    await websocket.accept()
+    raw = websocket.query_params.get("after")
+    if raw is not None and not raw.isdigit():
+        await websocket.send_json(
+            {"control": "reset", "code": "bad_cursor", "message": "after must be a number ≥ 0"}
+        )
+        await websocket.close(code=4400)
+        return
+    cursor = await _global_after(state, int(raw) if raw is not None else None)
+    await websocket.send_json({"control": "hello", "after": cursor, "last_id": cursor})
+    stream = global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS)
+    try:
+        await _pump(websocket, stream)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    with contextlib.suppress(Exception):
+        await websocket.close()

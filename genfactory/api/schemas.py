@@ -1,0 +1,289 @@
+"""Wire schemas, named by role (``JobCreate``, ``JobPublic``, …)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from genfactory.domain.events import EventEnvelope, iso_time
+from genfactory.store.images import ImageRecord
+from genfactory.store.jobs import JobRecord
+
+PROMPT_MAX = 2000
+
+
+def _no_control_characters(value: str, field: str) -> str:
+    for ch in value:
+        if ch in "\n\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
+            raise ValueError(f"{field} must not contain control characters (found U+{ord(ch):04X})")
+    return value
+
+
+class JobCreate(BaseModel):
+    """A new job. Only ``prompt`` is required; the rest default from the provider."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(description="1–2000 characters after trimming; no control characters.")
+    size: str | None = Field(default=None, description="One of the provider's sizes.")
+    steps: int | None = Field(default=None, ge=1, le=150)
+    count: int = Field(default=1, ge=1, le=16, description="Images to generate.")
+    style: str | None = Field(default=None, max_length=64)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    label: str | None = Field(default=None, max_length=200)
+    provider: str | None = Field(default=None, max_length=64)
+    faults: dict[str, Any] | None = Field(
+        default=None, description="Fault injection plan (dev/test mode only)."
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Prompt must not be empty.")
+        if len(value) > PROMPT_MAX:
+            raise ValueError(f"Prompt must be at most {PROMPT_MAX} characters (got {len(value)}).")
+        return _no_control_characters(value, "Prompt")
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        return _no_control_characters(value, "Label") or None
+
+
+class ProgressPublic(BaseModel):
+    stage: str
+    percent: float
+    step: int | None
+    total: int | None
+    message: str
+
+
+class ErrorPublic(BaseModel):
+    code: str
+    message: str
+    retryable: bool
+    retry_after: float | None = None
+
+
+class ConfigurationRef(BaseModel):
+    id: str
+    name: str
+    version: int
+
+
+class JobLinks(BaseModel):
+    self: str
+    page: str
+    events: str
+    events_stream: str
+    events_ws: str
+    images: str
+    preview: str | None
+
+
+class JobPublic(BaseModel):
+    """A job snapshot. Subscribe to its events with ``after=last_seq`` for an exact view."""
+
+    id: str
+    short_id: str
+    status: str
+    prompt: str
+    label: str | None
+    provider: str
+    params: dict[str, Any]
+    configuration: ConfigurationRef | None
+    rerun_of: str | None
+    attempt: int
+    max_attempts: int
+    created_at: str
+    updated_at: str
+    status_changed_at: str
+    started_at: str | None
+    finished_at: str | None
+    run_after: str | None
+    duration_seconds: float | None
+    last_seq: int
+    progress: ProgressPublic
+    error: ErrorPublic | None
+    image_count: int
+    queue_position: int | None = Field(description="1 = next to run; only while queued.")
+    eta_seconds: float | None = Field(description="Estimated time left; only while running.")
+    preview_version: int | None
+    links: JobLinks
+
+    @classmethod
+    def build(
+        cls,
+        job: JobRecord,
+        *,
+        queue_position: int | None = None,
+        preview_version: int | None = None,
+        now: float,
+    ) -> JobPublic:
+        eta = None
+        if job.status.is_active and job.attempt_started_at and job.percent > 0:
+            elapsed = now - job.attempt_started_at
+            eta = round(elapsed * (100 - job.percent) / job.percent, 1)
+        end = job.finished_at or (now if job.started_at else None)
+        base = f"/api/jobs/{job.id}"
+        return cls(
+            id=job.id,
+            short_id=job.id[:8],
+            status=job.status.value,
+            prompt=job.prompt,
+            label=job.label,
+            provider=job.provider,
+            params={k: v for k, v in job.params.items()},
+            configuration=(
+                ConfigurationRef(
+                    id=job.configuration_id,
+                    name=job.configuration_name or "",
+                    version=job.configuration_version or 1,
+                )
+                if job.configuration_id
+                else None
+            ),
+            rerun_of=job.rerun_of,
+            attempt=job.attempt,
+            max_attempts=job.max_attempts,
+            created_at=iso_time(job.created_at),
+            updated_at=iso_time(job.updated_at),
+            status_changed_at=iso_time(job.status_changed_at),
+            started_at=iso_time(job.started_at) if job.started_at else None,
+            finished_at=iso_time(job.finished_at) if job.finished_at else None,
+            run_after=(
+                iso_time(job.run_after)
+                if job.status.value == "queued" and job.run_after > now
+                else None
+            ),
+            duration_seconds=(
+                round(end - job.started_at, 3) if job.started_at and end is not None else None
+            ),
+            last_seq=job.last_seq,
+            progress=ProgressPublic(
+                stage=job.stage,
+                percent=job.percent,
+                step=job.step,
+                total=job.total_steps,
+                message=job.progress_message,
+            ),
+            error=ErrorPublic(**job.error) if job.error else None,
+            image_count=job.image_count,
+            queue_position=queue_position,
+            eta_seconds=eta,
+            preview_version=preview_version,
+            links=JobLinks(
+                self=base,
+                page=f"/jobs/{job.id}",
+                events=f"{base}/events",
+                events_stream=f"{base}/events/stream",
+                events_ws=f"{base}/events/ws",
+                images=f"{base}/images",
+                preview=f"{base}/preview/{preview_version}" if preview_version else None,
+            ),
+        )
+
+
+class JobPage(BaseModel):
+    items: list[JobPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImagePublic(BaseModel):
+    id: str
+    job_id: str
+    index: int
+    seed: int
+    width: int
+    height: int
+    format: str
+    bytes: int
+    sha256: str
+    qc_status: str
+    qc_reason: str | None
+    url: str
+    thumbnail_url: str
+    created_at: str
+
+    @classmethod
+    def build(cls, image: ImageRecord) -> ImagePublic:
+        return cls(
+            id=image.id,
+            job_id=image.job_id,
+            index=image.index,
+            seed=image.seed,
+            width=image.width,
+            height=image.height,
+            format=image.format,
+            bytes=image.bytes,
+            sha256=image.sha256,
+            qc_status=image.qc_status,
+            qc_reason=image.qc_reason,
+            url=f"/api/images/{image.id}/file",
+            thumbnail_url=f"/api/images/{image.id}/thumbnail",
+            created_at=iso_time(image.created_at),
+        )
+
+
+class EventPage(BaseModel):
+    """Events of one job after the cursor (polling)."""
+
+    job_id: str
+    events: list[EventEnvelope]
+    last_seq: int
+    status: str
+
+
+class GlobalEventPage(BaseModel):
+    events: list[EventEnvelope]
+    last_id: int
+
+
+class ProblemDetail(BaseModel):
+    code: str = Field(description="not_found, illegal_transition, conflict, cursor_ahead, …")
+    message: str
+    last_seq: int | None = None
+    status: str | None = None
+
+
+class Problem(BaseModel):
+    """Body of every 404 / 409 (and other non-validation) error."""
+
+    detail: ProblemDetail
+
+
+class ProviderPublic(BaseModel):
+    name: str
+    title: str
+    description: str
+    available: bool
+    unavailable_reason: str | None
+    sizes: list[str]
+    styles: list[str]
+    min_steps: int
+    max_steps: int
+    default_steps: int
+    streams_previews: bool
+    supports_seed: bool
+    supports_cancel: bool
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok or degraded")
+    version: str
+    database: bool
+    database_backend: str
+    schema_revision: str | None
+    workers: dict[str, Any]
+    mode: str

@@ -1,0 +1,305 @@
+"""The ``genfactory`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import signal
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from genfactory import __version__
+from genfactory.settings import Mode, Settings
+
+app = typer.Typer(help="Gen Image Factory: image-generation jobs with live progress.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Inspect and act on jobs (through the API).", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+ServerOpt = Annotated[
+    str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
+]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="In-process workers (default 2).")] = None,
+    no_workers: Annotated[bool, typer.Option("--no-workers", help="API only.")] = False,
+    data_dir: Annotated[str | None, typer.Option(help="Data folder.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL.")] = None,
+    mode: Annotated[Mode | None, typer.Option(help="production, dev or test.")] = None,
+) -> None:
+    """Run the API, the web UI and (unless --no-workers) the workers."""
+    import uvicorn
+
+    from genfactory.api.app import create_app
+
+    settings = _settings(
+        host=host,
+        port=port,
+        workers=0 if no_workers else workers,
+        data_dir=data_dir,
+        database_url=database_url,
+        mode=mode,
+    )
+    if not is_loopback(settings.host) and not settings.api_token:
+        err.print(
+            f"[red]Refusing to bind {settings.host}: a non-loopback address needs an API token.[/]\n"
+            "Set GENFACTORY_API_TOKEN (clients send it as 'Authorization: Bearer …')."
+        )
+        raise typer.Exit(2)
+    url = f"http://{settings.host}:{settings.port}"
+    console.print(f"Gen Image Factory {__version__} on [bold]{url}[/]")
+    console.print(
+        f"  database: {settings.resolved_database_url.split('@')[-1]}  "
+        f"workers: {settings.workers}  mode: {settings.mode.value}"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        ws_ping_interval=20,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command()
+def worker(
+    slots: Annotated[int, typer.Option(help="Concurrent jobs.")] = 2,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data folder.")] = None,
+) -> None:
+    """Run workers only, against the same database as the API servers."""
+    from genfactory.core.bus import EventBus
+    from genfactory.core.service import JobService
+    from genfactory.providers.registry import default_registry
+    from genfactory.store.blobs import BlobStore
+    from genfactory.store.engine import Database
+    from genfactory.store.migrate import upgrade
+    from genfactory.workers.pool import WorkerPool
+
+    settings = _settings(database_url=database_url, data_dir=data_dir, workers=slots)
+
+    async def run() -> None:
+        db = Database(settings.resolved_database_url)
+        await upgrade(db)
+        service = JobService(
+            db, EventBus(), settings, default_registry(settings), BlobStore(settings.blobs_dir)
+        )
+        pool = WorkerPool(service, slots)
+        await pool.start()
+        console.print(f"worker {pool.owner} running {slots} slot(s); Ctrl-C stops")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await pool.stop()
+        await db.dispose()
+
+    asyncio.run(run())
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Data folder.")] = None,
+) -> None:
+    """Apply the database migrations (the server also does this on start)."""
+    from genfactory.store.engine import Database
+    from genfactory.store.migrate import current_revision, upgrade
+
+    settings = _settings(database_url=database_url, data_dir=data_dir)
+
+    async def run() -> str | None:
+        db = Database(settings.resolved_database_url)
+        try:
+            await upgrade(db)
+            return await current_revision(db)
+        finally:
+            await db.dispose()
+
+    console.print(f"database at revision {asyncio.run(run())}")
+
+
+def _client(server: str, token: str | None) -> Any:
+    from genfactory.client import Client
+
+    return Client(server, token=token)
+
+
+def _api_call(fn: Any) -> Any:
+    from genfactory.client import ApiError
+
+    try:
+        return fn()
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except Exception as exc:  # connection refused and the like
+        err.print(f"[red]Cannot reach the server: {exc}[/]")
+        raise typer.Exit(3) from None
+
+
+@app.command()
+def generate(
+    prompt: str,
+    size: Annotated[str | None, typer.Option(help="For example 512x512.")] = None,
+    steps: Annotated[int | None, typer.Option()] = None,
+    count: Annotated[int, typer.Option()] = 1,
+    style: Annotated[str | None, typer.Option()] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    label: Annotated[str | None, typer.Option()] = None,
+    follow: Annotated[bool, typer.Option("--follow/--no-follow", help="Show live progress.")] = False,
+    server: ServerOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+) -> None:
+    """Submit a job; with --follow, show its progress live and exit non-zero on failure."""
+    with _client(server, token) as client:
+        job = _api_call(
+            lambda: client.create_job(
+                prompt, size=size, steps=steps, count=count, style=style, seed=seed, label=label
+            )
+        )
+        console.print(f"job [bold]{job['id']}[/] queued  {server}{job['links']['page']}")
+        if not follow:
+            return
+        final = _follow(client, job)
+    if final != "completed":
+        raise typer.Exit(1)
+
+
+def _follow(client: Any, job: dict[str, Any]) -> str:
+    status = job["status"]
+    with Progress(
+        TextColumn("[bold]{task.fields[status]:<10}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("job", total=100, status=status, message="")
+        for event in _api_call(lambda: list_follow(client, job)):
+            data = event["data"]
+            if event["type"] == "progress":
+                progress.update(task, completed=data["percent"], message=data.get("message", ""))
+            elif event["type"] == "status":
+                status = data["status"]
+                progress.update(
+                    task,
+                    status=status,
+                    message=data.get("reason", ""),
+                    completed=100 if status == "completed" else None,
+                )
+            elif event["type"] == "error":
+                progress.console.print(f"[red]{data['code']}[/]: {data['message']}")
+    images = client.images(job["id"]) if status == "completed" else []
+    for image in images:
+        console.print(f"  image {image['index'] + 1}: {client.base_url}{image['url']}")
+    colour = {"completed": "green", "failed": "red"}.get(status, "yellow")
+    console.print(f"[{colour}]{status}[/]")
+    return str(status)
+
+
+def list_follow(client: Any, job: dict[str, Any]) -> Any:
+    return client.follow(job["id"], after=job["last_seq"])
+
+
+@jobs_app.command("list")
+def jobs_list(
+    limit: Annotated[int, typer.Option()] = 25,
+    offset: Annotated[int, typer.Option()] = 0,
+    server: ServerOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+) -> None:
+    """Newest jobs first."""
+    with _client(server, token) as client:
+        page = _api_call(lambda: client.list_jobs(limit, offset))
+    table = Table("id", "status", "attempt", "images", "created", "prompt")
+    for j in page["items"]:
+        table.add_row(
+            j["short_id"],
+            j["status"],
+            f"{j['attempt']}/{j['max_attempts']}",
+            str(j["image_count"]),
+            j["created_at"][:19],
+            j["prompt"][:50],
+        )
+    console.print(table)
+    console.print(f"{len(page['items'])} of {page['total']} jobs")
+
+
+def _show(job: dict[str, Any]) -> None:
+    for key in ("id", "status", "prompt", "label", "provider", "attempt", "max_attempts",
+                "created_at", "finished_at", "image_count", "last_seq", "rerun_of"):
+        console.print(f"[bold]{key:>13}[/] {job.get(key)}")
+    console.print(f"[bold]{'progress':>13}[/] {job['progress']['percent']}% {job['progress']['message']}")
+    if job.get("error"):
+        console.print(f"[bold]{'error':>13}[/] [red]{job['error']['code']}[/] {job['error']['message']}")
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+    """One job's snapshot."""
+    with _client(server, token) as client:
+        _show(_api_call(lambda: client.get_job(job_id)))
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+    """Cancel a queued or running job."""
+    with _client(server, token) as client:
+        _show(_api_call(lambda: client.cancel(job_id)))
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+    """Start a new attempt of a failed or cancelled job."""
+    with _client(server, token) as client:
+        _show(_api_call(lambda: client.retry(job_id)))
+
+
+@jobs_app.command("rerun")
+def jobs_rerun(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+    """Create a new job from this job's settings."""
+    with _client(server, token) as client:
+        _show(_api_call(lambda: client.rerun(job_id)))
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

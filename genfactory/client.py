@@ -1,0 +1,149 @@
+"""A small typed client for the HTTP API, used by the CLI and the tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+
+class ApiError(Exception):
+    """The server refused a request. ``detail`` is its problem body."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        self.status = status
+        self.detail = detail
+        if isinstance(detail, dict):
+            message = detail.get("message", str(detail))
+        elif isinstance(detail, list) and detail:
+            message = "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+            )
+        else:
+            message = str(detail)
+        super().__init__(f"HTTP {status}: {message}")
+
+
+class Client:
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8000", *, token: str | None = None, timeout: float = 30
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail")
+            except (ValueError, AttributeError):
+                detail = response.text
+            raise ApiError(response.status_code, detail)
+        return response.json()
+
+    def health(self) -> dict[str, Any]:
+        response = self.http.get("/api/health")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def create_job(self, prompt: str, **fields: Any) -> dict[str, Any]:
+        body = {"prompt": prompt, **{k: v for k, v in fields.items() if v is not None}}
+        result: dict[str, Any] = self._call("POST", "/api/jobs", json=body)
+        return result
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/jobs/{job_id}")
+        return result
+
+    def list_jobs(self, limit: int = 25, offset: int = 0) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET", "/api/jobs", params={"limit": limit, "offset": offset}
+        )
+        return result
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/api/jobs/{job_id}/cancel")
+        return result
+
+    def retry(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/api/jobs/{job_id}/retry")
+        return result
+
+    def rerun(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/api/jobs/{job_id}/rerun")
+        return result
+
+    def images(self, job_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/api/jobs/{job_id}/images")
+        return result
+
+    def events(self, job_id: str, after: int = 0, wait: float = 0) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET", f"/api/jobs/{job_id}/events", params={"after": after, "wait": wait}
+        )
+        return result
+
+    def follow(self, job_id: str, after: int = 0) -> Iterator[dict[str, Any]]:
+        """Every event after ``after`` over SSE, reconnecting with Last-Event-ID on a drop,
+        until the job reaches a terminal status with no retry pending."""
+        last = after
+        while True:
+            try:
+                with self.http.stream(
+                    "GET",
+                    f"/api/jobs/{job_id}/events/stream",
+                    params={"after": last},
+                    headers={"Accept": "text/event-stream", "Last-Event-ID": str(last)},
+                    timeout=httpx.Timeout(30, read=60),
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise ApiError(response.status_code, response.json().get("detail"))
+                    for event in _parse_sse(response.iter_lines()):
+                        if event.get("event") == "reset":
+                            raise ApiError(409, json.loads(event["data"]))
+                        if "data" not in event:
+                            continue
+                        envelope: dict[str, Any] = json.loads(event["data"])
+                        last = envelope["seq"]
+                        yield envelope
+                        if envelope["type"] == "status" and envelope["data"]["status"] in (
+                            "completed",
+                            "failed",
+                            "cancelled",
+                        ):
+                            return
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadTimeout):
+                import time
+
+                time.sleep(1.0)
+
+
+def _parse_sse(lines: Iterator[str]) -> Iterator[dict[str, str]]:
+    event: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if event:
+                yield event
+            event = {}
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data" and "data" in event:
+            event["data"] += "\n" + value
+        else:
+            event[field] = value

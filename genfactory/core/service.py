@@ -1,0 +1,270 @@
+"""The commands on jobs: submit, cancel, retry, rerun, and the outcomes workers report.
+
+Every status change goes through :func:`genfactory.store.jobs.transition`; this module
+decides *which* change a command means (the policies: back-off, attempt budgets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from genfactory.core.bus import EventBus
+from genfactory.domain.errors import Conflict, ErrorCode, LeaseLost, NotFound, ProviderError
+from genfactory.domain.statuses import JobStatus
+from genfactory.providers.base import CancelToken, parse_size
+from genfactory.providers.registry import ProviderRegistry
+from genfactory.settings import Settings
+from genfactory.store import jobs as job_store
+from genfactory.store.blobs import BlobStore
+from genfactory.store.engine import Database
+from genfactory.store.jobs import JobRecord
+
+MAX_SEED = 2**31 - 1
+
+
+class InvalidRequest(Exception):  # noqa: N818
+    """A request the rules refuse, with the field it concerns (HTTP 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A validated request for a new job."""
+
+    prompt: str
+    size: str | None = None
+    steps: int | None = None
+    count: int = 1
+    style: str | None = None
+    seed: int | None = None
+    label: str | None = None
+    provider: str | None = None
+    faults: dict[str, Any] | None = None
+
+
+class JobService:
+    """The core. One per process; the API, the CLI (through the API) and the workers use it."""
+
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        settings: Settings,
+        providers: ProviderRegistry,
+        blobs: BlobStore,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.providers = providers
+        self.blobs = blobs
+        self.work_available = asyncio.Event()
+        self._cancel_tokens: dict[str, CancelToken] = {}
+        db.set_publisher(self._on_commit)
+
+    async def _on_commit(self, events: list[Any]) -> None:
+        await self.bus.publish(events)
+        for event in events:
+            if event.type == "status":
+                status = event.data.get("status")
+                if status == JobStatus.QUEUED.value:
+                    self.work_available.set()
+                elif status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+                    token = self._cancel_tokens.get(event.job_id)
+                    if token is not None:
+                        token.cancel(event.data.get("reason") or status)
+
+    # -- cancellation tokens of jobs running in this process --------------------------
+
+    def register_token(self, job_id: str, token: CancelToken) -> None:
+        self._cancel_tokens[job_id] = token
+
+    def unregister_token(self, job_id: str) -> None:
+        self._cancel_tokens.pop(job_id, None)
+
+    # -- commands ---------------------------------------------------------------------
+
+    def params_for(self, spec: JobSpec) -> tuple[str, dict[str, Any]]:
+        """Check ``spec`` against its provider; return the provider name and the snapshot."""
+        provider_name = spec.provider or self.providers.default
+        if provider_name not in self.providers:
+            raise InvalidRequest("provider", f"Unknown provider {provider_name!r}.")
+        info = self.providers.get(provider_name).info
+        if not info.available:
+            raise InvalidRequest(
+                "provider", f"Provider {provider_name!r} is unavailable: {info.unavailable_reason}"
+            )
+        size = spec.size or info.sizes[0]
+        if size not in info.sizes:
+            raise InvalidRequest(
+                "size", f"Size {size!r} is not offered; choose one of {', '.join(info.sizes)}."
+            )
+        steps = spec.steps if spec.steps is not None else info.default_steps
+        if not info.min_steps <= steps <= info.max_steps:
+            raise InvalidRequest(
+                "steps", f"Steps must be between {info.min_steps} and {info.max_steps}."
+            )
+        if spec.style is not None and info.styles and spec.style not in info.styles:
+            raise InvalidRequest(
+                "style", f"Style {spec.style!r} is not offered; choose one of {', '.join(info.styles)}."
+            )
+        if spec.faults is not None and not self.settings.faults_allowed:
+            raise InvalidRequest(
+                "faults", "Fault injection is only available when the server runs in dev or test mode."
+            )
+        width, height = parse_size(size)
+        params: dict[str, Any] = {
+            "size": size,
+            "width": width,
+            "height": height,
+            "steps": steps,
+            "count": spec.count,
+            "style": spec.style,
+            "seed": spec.seed if spec.seed is not None else random.randint(0, MAX_SEED),
+        }
+        if spec.faults is not None:
+            params["faults"] = spec.faults
+        return provider_name, params
+
+    async def submit(self, spec: JobSpec) -> JobRecord:
+        provider, params = self.params_for(spec)
+        async with self.db.write() as tx:
+            return await job_store.create_job(
+                tx,
+                prompt=spec.prompt,
+                provider=provider,
+                params=params,
+                label=spec.label,
+                max_attempts=self.settings.max_attempts,
+            )
+
+    async def cancel(self, job_id: str) -> JobRecord:
+        async with self.db.write() as tx:
+            return await job_store.transition(
+                tx, job_id, JobStatus.CANCELLED, reason="cancelled by request"
+            )
+
+    async def retry(self, job_id: str) -> JobRecord:
+        """A new attempt of a failed or cancelled job, with a fresh budget of automatic retries."""
+        async with self.db.write() as tx:
+            job = await job_store.get_job(tx.conn, job_id, for_update=True)
+            if job.status is JobStatus.FAILED and (job.error or {}).get("code") == "rejected":
+                raise Conflict(
+                    "The provider rejected this prompt; retrying it unchanged would fail the "
+                    "same way. Edit the prompt and start a new job."
+                )
+            attempt = job.attempt + 1
+            return await job_store.transition(
+                tx,
+                job_id,
+                JobStatus.QUEUED,
+                reason=f"retry requested: attempt {attempt} queued",
+                values={
+                    "attempt": attempt,
+                    "max_attempts": attempt + self.settings.max_attempts - 1,
+                    "run_after": time.time(),
+                    "error": None,
+                },
+            )
+
+    async def rerun(self, job_id: str) -> JobRecord:
+        """A new job from an old one's snapshot (same settings and seed), linked by ``rerun_of``."""
+        async with self.db.read() as conn:
+            source = await job_store.get_job(conn, job_id)
+        params = dict(source.params)
+        if "faults" in params and not self.settings.faults_allowed:
+            params.pop("faults")
+        async with self.db.write() as tx:
+            return await job_store.create_job(
+                tx,
+                prompt=source.prompt,
+                provider=source.provider,
+                params=params,
+                label=source.label,
+                max_attempts=self.settings.max_attempts,
+                configuration=(
+                    (source.configuration_id, source.configuration_name or "", source.configuration_version or 1)
+                    if source.configuration_id
+                    else None
+                ),
+                rerun_of=source.id,
+                reason=f"rerun of job {source.id[:8]}",
+            )
+
+    # -- outcomes reported by workers -------------------------------------------------
+
+    def retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        backoff = self.settings.retry_base_seconds * 2 ** (attempt - 1)
+        return max(retry_after or 0.0, min(self.settings.retry_max_seconds, backoff))
+
+    async def attempt_failed(self, job_id: str, owner: str, error: ProviderError) -> JobRecord:
+        """Re-queue with back-off if the error is retryable and attempts remain, else fail."""
+        async with self.db.write() as tx:
+            job = await job_store.get_job(tx.conn, job_id, for_update=True)
+            if job.lease_owner != owner or not job.status.is_active:
+                raise LeaseLost(job_id)
+            err = error.to_dict()
+            if error.retryable and job.attempt < job.max_attempts:
+                delay = self.retry_delay(job.attempt, error.retry_after)
+                nxt = job.attempt + 1
+                return await job_store.transition(
+                    tx,
+                    job_id,
+                    JobStatus.QUEUED,
+                    owner=owner,
+                    reason=f"{error.message} — attempt {nxt}/{job.max_attempts} in {delay:.0f} s",
+                    values={"attempt": nxt, "run_after": time.time() + delay},
+                    error=err,
+                )
+            reason = error.message
+            if error.retryable:
+                reason = f"{error.message} — no attempts left ({job.attempt}/{job.max_attempts})"
+            return await job_store.transition(
+                tx, job_id, JobStatus.FAILED, owner=owner, reason=reason, error=err
+            )
+
+    async def recover_expired_leases(self) -> list[str]:
+        """Jobs whose worker stopped heart-beating get a new attempt (or fail when none are
+        left). Returns the ids recovered."""
+        now = time.time()
+        async with self.db.read() as conn:
+            candidates = await job_store.expired_lease_ids(conn, now)
+        recovered = []
+        for job_id in candidates:
+            async with self.db.write() as tx:
+                try:
+                    job = await job_store.get_job(tx.conn, job_id, for_update=True)
+                except NotFound:
+                    continue
+                expired = job.lease_expires_at is None or job.lease_expires_at < now
+                if not (job.status.is_active and expired):
+                    continue
+                err = ProviderError(
+                    ErrorCode.INTERNAL,
+                    "The worker running this job stopped responding (lease expired).",
+                    retryable=True,
+                ).to_dict()
+                if job.attempt < job.max_attempts:
+                    nxt = job.attempt + 1
+                    await job_store.transition(
+                        tx,
+                        job_id,
+                        JobStatus.QUEUED,
+                        reason=f"worker lost; attempt {nxt}/{job.max_attempts} queued",
+                        values={"attempt": nxt, "run_after": now},
+                        error=err,
+                    )
+                else:
+                    await job_store.transition(
+                        tx, job_id, JobStatus.FAILED, reason="worker lost; no attempts left", error=err
+                    )
+                recovered.append(job_id)
+        return recovered

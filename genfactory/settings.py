@@ -1,0 +1,89 @@
+"""Settings, read from ``GENFACTORY_*`` environment variables (and CLI flags)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    """``production`` refuses fault injection; ``dev`` and ``test`` allow it."""
+
+    PRODUCTION = "production"
+    DEV = "dev"
+    TEST = "test"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("genfactory", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything the server and workers can be told. Each field is documented in
+    ``docs/settings.md`` (generated from this class; a test keeps them in step)."""
+
+    model_config = SettingsConfigDict(env_prefix="GENFACTORY_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder for the SQLite database, images and thumbnails.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: SQLite file `genfactory.db` in the data folder. "
+        "PostgreSQL: `postgresql+asyncpg://user@host/db`.",
+    )
+    mode: Mode = Field(
+        default=Mode.PRODUCTION,
+        description="`production`, `dev` or `test`. Fault injection is allowed only in dev/test.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address to bind.")
+    port: int = Field(default=8000, description="Port to bind.")
+    api_token: str | None = Field(
+        default=None,
+        description="Bearer token required on the API. Mandatory for a non-loopback bind.",
+    )
+    workers: int = Field(default=2, ge=0, le=64, description="In-process workers (0 = none).")
+    lease_seconds: float = Field(
+        default=30.0, gt=0, description="How long a worker's claim on a job lasts unrenewed."
+    )
+    heartbeat_seconds: float = Field(
+        default=1.0, gt=0, description="How often a worker renews its leases and sees cancels."
+    )
+    recovery_interval: float = Field(
+        default=5.0, gt=0, description="How often expired leases are looked for."
+    )
+    max_attempts: int = Field(default=3, ge=1, le=20, description="Attempts per job run.")
+    retry_base_seconds: float = Field(
+        default=2.0, ge=0, description="First automatic retry delay; doubles each attempt."
+    )
+    retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest retry delay.")
+    step_delay: float = Field(
+        default=0.15,
+        ge=0,
+        description="Seconds per step of the built-in procedural renderer (demo pacing).",
+    )
+    preview_interval: float = Field(
+        default=0.2, ge=0, description="At most one preview event per job per this many seconds."
+    )
+    poll_interval: float = Field(
+        default=0.25, gt=0, description="How often an idle worker looks for new jobs."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'genfactory.db'}"
+
+    @property
+    def faults_allowed(self) -> bool:
+        return self.mode in (Mode.DEV, Mode.TEST)
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"

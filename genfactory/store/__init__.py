@@ -1,0 +1,1 @@
+"""Persistence: tables, queries, migrations and image files."""

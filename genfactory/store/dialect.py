@@ -1,0 +1,50 @@
+"""Everything that differs between SQLite and PostgreSQL, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+#: Key of the PostgreSQL advisory lock that orders event appends globally, so the global
+#: stream's ids become visible in increasing order (a reader never skips a late commit).
+_EVENT_ORDER_LOCK = 0x6E6661637479
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def sqlite_engine_setup(sync_engine: Engine, *, immediate: bool) -> None:
+    """Pragmas for every SQLite connection; writers begin IMMEDIATE so a read-then-write
+    transaction never fails half-way with SQLITE_BUSY (another process may share the file)."""
+
+    @event.listens_for(sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def order_event_appends(conn: AsyncConnection) -> None:
+    """Serialise transactions that append events (PostgreSQL only; SQLite writes are
+    serialised already). Taken first in the transaction, so no row lock is held before it."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_ORDER_LOCK})
+
+
+def skip_locked(conn: AsyncConnection) -> dict[str, bool]:
+    """``with_for_update`` arguments for claiming a queue row."""
+    if conn.dialect.name == "postgresql":
+        return {"skip_locked": True}
+    return {}

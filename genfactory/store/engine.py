@@ -1,0 +1,95 @@
+"""The database handle: a read path and a serialised write path that publishes the
+events a transaction appended only after it committed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from genfactory.domain.events import Event
+from genfactory.store.dialect import is_sqlite, order_event_appends, sqlite_engine_setup
+
+Publisher = Callable[[list[Event]], Awaitable[None]]
+
+
+@dataclass
+class WriteTx:
+    """An open write transaction. Events appended to it are published after commit."""
+
+    conn: AsyncConnection
+    events: list[Event] = field(default_factory=list)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        self._publisher: Publisher | None = None
+        self._write_lock = asyncio.Lock()
+        if self.is_sqlite:
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine: AsyncEngine = create_async_engine(
+                url, pool_size=1, max_overflow=0, connect_args={"timeout": 15}
+            )
+            self.read_engine: AsyncEngine = create_async_engine(
+                url, pool_size=8, max_overflow=8, connect_args={"timeout": 15}
+            )
+            sqlite_engine_setup(self.write_engine.sync_engine, immediate=True)
+            sqlite_engine_setup(self.read_engine.sync_engine, immediate=False)
+        else:
+            self.write_engine = create_async_engine(
+                url, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+
+    def set_publisher(self, publisher: Publisher | None) -> None:
+        self._publisher = publisher
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.read_engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteTx]:
+        """A write transaction, committed when the block ends without error.
+
+        On SQLite writes are serialised in-process (concurrent requests queue here instead
+        of failing with "database is locked") and begin IMMEDIATE; on PostgreSQL the
+        event-order lock is taken first. Appended events are published after the commit.
+        """
+        async with AsyncExitStack() as stack:
+            if self.is_sqlite:
+                await stack.enter_async_context(self._write_lock)
+            conn = await stack.enter_async_context(self.write_engine.connect())
+            await stack.enter_async_context(conn.begin())
+            if not self.is_sqlite:
+                await order_event_appends(conn)
+            tx = WriteTx(conn)
+            yield tx
+        await self.publish(tx.events)
+
+    async def publish(self, events: list[Event]) -> None:
+        if events and self._publisher is not None:
+            await self._publisher(events)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.read() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

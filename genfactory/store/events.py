@@ -1,0 +1,82 @@
+"""The append-only event log: append inside a write transaction, read after a cursor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from genfactory.domain.errors import NotFound
+from genfactory.domain.events import GLOBAL_TYPES, Event, EventType
+from genfactory.store.engine import WriteTx
+from genfactory.store.tables import job_events, jobs
+
+_COLUMNS = (
+    job_events.c.job_id,
+    job_events.c.seq,
+    job_events.c.id,
+    job_events.c.type,
+    job_events.c.created_at,
+    job_events.c.data,
+)
+_GLOBAL_TYPE_VALUES = tuple(sorted(t.value for t in GLOBAL_TYPES))
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(row.job_id, row.seq, row.id, row.type, row.created_at, row.data)
+
+
+async def append_event(
+    tx: WriteTx, job_id: str, type_: EventType, data: dict[str, Any], *, now: float | None = None
+) -> Event:
+    """Give the event the job's next seq, store it, and queue it for publishing on commit."""
+    now = time.time() if now is None else now
+    seq = (
+        await tx.conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(last_seq=jobs.c.last_seq + 1, updated_at=now)
+            .returning(jobs.c.last_seq)
+        )
+    ).scalar_one_or_none()
+    if seq is None:
+        raise NotFound(f"job {job_id} does not exist")
+    event_id = (
+        await tx.conn.execute(
+            insert(job_events)
+            .values(job_id=job_id, seq=seq, type=type_.value, created_at=now, data=data)
+            .returning(job_events.c.id)
+        )
+    ).scalar_one()
+    event = Event(job_id, seq, event_id, type_.value, now, data)
+    tx.events.append(event)
+    return event
+
+
+async def read_after(
+    conn: AsyncConnection, job_id: str, after: int, limit: int = 1000, upto: int | None = None
+) -> list[Event]:
+    """The job's events with ``after < seq [<= upto]``, in order."""
+    query = select(*_COLUMNS).where(job_events.c.job_id == job_id, job_events.c.seq > after)
+    if upto is not None:
+        query = query.where(job_events.c.seq <= upto)
+    rows = await conn.execute(query.order_by(job_events.c.seq).limit(limit))
+    return [_event(r) for r in rows]
+
+
+async def read_global_after(conn: AsyncConnection, after: int, limit: int = 1000) -> list[Event]:
+    """Status, progress, image and error events of all jobs with ``id > after``."""
+    rows = await conn.execute(
+        select(*_COLUMNS)
+        .where(job_events.c.id > after, job_events.c.type.in_(_GLOBAL_TYPE_VALUES))
+        .order_by(job_events.c.id)
+        .limit(limit)
+    )
+    return [_event(r) for r in rows]
+
+
+async def last_global_id(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.coalesce(func.max(job_events.c.id), 0)))).scalar_one())

@@ -1,0 +1,108 @@
+"""Image rows and the single newest preview of each job."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from genfactory.domain.errors import NotFound
+from genfactory.store.engine import WriteTx
+from genfactory.store.tables import images, previews
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    job_id: str
+    index: int
+    seed: int
+    width: int
+    height: int
+    format: str
+    bytes: int
+    sha256: str
+    thumb_sha256: str
+    qc_status: str
+    qc_reason: str | None
+    qc_at: float | None
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ImageRecord:
+        return cls(**dict(row._mapping))
+
+
+async def insert_image(tx: WriteTx, record: ImageRecord) -> None:
+    await tx.conn.execute(insert(images).values(**record.__dict__))
+
+
+async def job_images(conn: AsyncConnection, job_id: str) -> list[ImageRecord]:
+    rows = await conn.execute(
+        select(images).where(images.c.job_id == job_id).order_by(images.c.index)
+    )
+    return [ImageRecord.from_row(r) for r in rows]
+
+
+async def get_image(conn: AsyncConnection, image_id: str) -> ImageRecord:
+    row = (await conn.execute(select(images).where(images.c.id == image_id))).first()
+    if row is None:
+        raise NotFound(f"No image with id {image_id!r}.")
+    return ImageRecord.from_row(row)
+
+
+@dataclass(frozen=True)
+class Preview:
+    job_id: str
+    version: int
+    content_type: str
+    width: int
+    height: int
+    data: bytes
+
+
+async def put_preview(
+    tx: WriteTx, job_id: str, data: bytes, content_type: str, width: int, height: int
+) -> int:
+    """Replace the job's preview; return its new version."""
+    now = time.time()
+    version = (
+        await tx.conn.execute(
+            update(previews)
+            .where(previews.c.job_id == job_id)
+            .values(
+                version=previews.c.version + 1,
+                data=data,
+                content_type=content_type,
+                width=width,
+                height=height,
+                created_at=now,
+            )
+            .returning(previews.c.version)
+        )
+    ).scalar_one_or_none()
+    if version is not None:
+        return int(version)
+    await tx.conn.execute(
+        insert(previews).values(
+            job_id=job_id,
+            version=1,
+            data=data,
+            content_type=content_type,
+            width=width,
+            height=height,
+            created_at=now,
+        )
+    )
+    return 1
+
+
+async def get_preview(conn: AsyncConnection, job_id: str) -> Preview | None:
+    row = (await conn.execute(select(previews).where(previews.c.job_id == job_id))).first()
+    if row is None:
+        return None
+    return Preview(row.job_id, row.version, row.content_type, row.width, row.height, row.data)

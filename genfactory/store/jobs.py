@@ -1,0 +1,354 @@
+"""Job rows: create, read, claim, lease, progress and the one status-change function."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from genfactory.domain.errors import LeaseLost, NotFound
+from genfactory.domain.events import EventType, iso_time
+from genfactory.domain.statuses import ACTIVE, JobStatus, check_transition
+from genfactory.store.dialect import skip_locked
+from genfactory.store.engine import WriteTx
+from genfactory.store.events import append_event
+from genfactory.store.tables import jobs
+
+_ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job row as the rest of the code sees it."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    status: JobStatus
+    status_changed_at: float
+    prompt: str
+    label: str | None
+    provider: str
+    params: dict[str, Any]
+    configuration_id: str | None
+    configuration_name: str | None
+    configuration_version: int | None
+    rerun_of: str | None
+    attempt: int
+    max_attempts: int
+    run_after: float
+    lease_owner: str | None
+    lease_expires_at: float | None
+    started_at: float | None
+    attempt_started_at: float | None
+    finished_at: float | None
+    last_seq: int
+    stage: str
+    percent: float
+    step: int | None
+    total_steps: int | None
+    progress_message: str
+    error: dict[str, Any] | None
+    image_count: int
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> JobRecord:
+        m = dict(row._mapping)
+        m["status"] = JobStatus(m["status"])
+        return cls(**m)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def create_job(
+    tx: WriteTx,
+    *,
+    prompt: str,
+    provider: str,
+    params: dict[str, Any],
+    max_attempts: int,
+    label: str | None = None,
+    configuration: tuple[str, str, int] | None = None,
+    rerun_of: str | None = None,
+    reason: str = "job submitted",
+    now: float | None = None,
+) -> JobRecord:
+    """Insert a queued job and its first event."""
+    now = time.time() if now is None else now
+    job_id = new_id()
+    config_id, config_name, config_version = configuration or (None, None, None)
+    await tx.conn.execute(
+        insert(jobs).values(
+            id=job_id,
+            created_at=now,
+            updated_at=now,
+            status=JobStatus.QUEUED.value,
+            status_changed_at=now,
+            prompt=prompt,
+            label=label,
+            provider=provider,
+            params=params,
+            configuration_id=config_id,
+            configuration_name=config_name,
+            configuration_version=config_version,
+            rerun_of=rerun_of,
+            attempt=1,
+            max_attempts=max_attempts,
+            run_after=now,
+            last_seq=0,
+            stage="queued",
+            percent=0.0,
+            progress_message="",
+            image_count=0,
+        )
+    )
+    await append_event(
+        tx,
+        job_id,
+        EventType.STATUS,
+        {
+            "status": "queued",
+            "previous": None,
+            "attempt": 1,
+            "max_attempts": max_attempts,
+            "reason": reason,
+            "run_after": None,
+            "error": None,
+        },
+        now=now,
+    )
+    return await get_job(tx.conn, job_id)
+
+
+async def get_job(conn: AsyncConnection, job_id: str, *, for_update: bool = False) -> JobRecord:
+    query = select(jobs).where(jobs.c.id == job_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"No job with id {job_id!r}.")
+    return JobRecord.from_row(row)
+
+
+async def list_jobs(
+    conn: AsyncConnection, *, limit: int, offset: int
+) -> tuple[list[JobRecord], int]:
+    rows = await conn.execute(
+        select(jobs)
+        .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    total = (await conn.execute(select(func.count()).select_from(jobs))).scalar_one()
+    return [JobRecord.from_row(r) for r in rows], int(total)
+
+
+async def transition(
+    tx: WriteTx,
+    job_id: str,
+    target: JobStatus,
+    *,
+    reason: str = "",
+    owner: str | None = None,
+    values: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    now: float | None = None,
+) -> JobRecord:
+    """The one place a job's status changes.
+
+    Locks the row, checks the move (:func:`check_transition`, which raises
+    ``TransitionError``), writes the new state and appends the ``error`` (if any) and
+    ``status`` events, all in the caller's transaction. ``owner``, when given, must still
+    hold the job's lease (else :class:`LeaseLost`).
+    """
+    now = time.time() if now is None else now
+    job = await get_job(tx.conn, job_id, for_update=True)
+    if owner is not None and (job.lease_owner != owner or not job.status.is_active):
+        raise LeaseLost(f"worker {owner} no longer holds job {job_id}")
+    why = check_transition(job.status, target)
+    changes: dict[str, Any] = {
+        "status": target.value,
+        "status_changed_at": now,
+        "updated_at": now,
+        "stage": target.value,
+    }
+    if not target.is_active:
+        changes["lease_owner"] = None
+        changes["lease_expires_at"] = None
+    if target.is_terminal:
+        changes["finished_at"] = now
+    if target is JobStatus.COMPLETED:
+        changes["percent"] = 100.0
+    if target is JobStatus.QUEUED:
+        changes.update(percent=0.0, step=None, total_steps=None, progress_message="")
+        changes["finished_at"] = None
+        changes["error"] = None if error is None else error
+    if error is not None:
+        changes["error"] = error
+    changes.update(values or {})
+    await tx.conn.execute(update(jobs).where(jobs.c.id == job_id).values(**changes))
+    attempt = int(changes.get("attempt", job.attempt))
+    max_attempts = int(changes.get("max_attempts", job.max_attempts))
+    if error is not None:
+        await append_event(tx, job_id, EventType.ERROR, {**error, "attempt": job.attempt}, now=now)
+    run_after = changes.get("run_after") if target is JobStatus.QUEUED else None
+    await append_event(
+        tx,
+        job_id,
+        EventType.STATUS,
+        {
+            "status": target.value,
+            "previous": job.status.value,
+            "attempt": attempt,
+            "max_attempts": max_attempts,
+            "reason": reason or why,
+            "run_after": iso_time(run_after) if run_after and run_after > now else None,
+            "error": error,
+        },
+        now=now,
+    )
+    return await get_job(tx.conn, job_id)
+
+
+async def claim_next_job(
+    tx: WriteTx, owner: str, lease_seconds: float, *, now: float | None = None
+) -> JobRecord | None:
+    """Take the oldest runnable queued job, or return None. Atomic: on PostgreSQL the
+    candidate row is locked with SKIP LOCKED; SQLite write transactions are exclusive."""
+    now = time.time() if now is None else now
+    candidate = (
+        await tx.conn.execute(
+            select(jobs.c.id, jobs.c.attempt, jobs.c.max_attempts, jobs.c.started_at)
+            .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= now)
+            .order_by(jobs.c.created_at, jobs.c.id)
+            .limit(1)
+            .with_for_update(**skip_locked(tx.conn))
+        )
+    ).first()
+    if candidate is None:
+        return None
+    return await transition(
+        tx,
+        candidate.id,
+        JobStatus.RUNNING,
+        reason=f"started attempt {candidate.attempt}/{candidate.max_attempts}",
+        values={
+            "lease_owner": owner,
+            "lease_expires_at": now + lease_seconds,
+            "started_at": candidate.started_at or now,
+            "attempt_started_at": now,
+            "stage": "running",
+        },
+        now=now,
+    )
+
+
+async def record_progress(
+    tx: WriteTx,
+    job_id: str,
+    owner: str,
+    data: dict[str, Any],
+    *,
+    now: float | None = None,
+) -> None:
+    """Store the job's current progress and append a ``progress`` event, if ``owner``
+    still holds the job."""
+    now = time.time() if now is None else now
+    matched = (
+        await tx.conn.execute(
+            update(jobs)
+            .where(
+                jobs.c.id == job_id,
+                jobs.c.lease_owner == owner,
+                jobs.c.status.in_(_ACTIVE_VALUES),
+            )
+            .values(
+                percent=data["percent"],
+                step=data.get("step"),
+                total_steps=data.get("total"),
+                progress_message=data.get("message", ""),
+            )
+            .returning(jobs.c.id)
+        )
+    ).first()
+    if matched is None:
+        raise LeaseLost(f"worker {owner} no longer holds job {job_id}")
+    await append_event(tx, job_id, EventType.PROGRESS, data, now=now)
+
+
+async def assert_owner(conn: AsyncConnection, job_id: str, owner: str) -> None:
+    row = (
+        await conn.execute(
+            select(jobs.c.id).where(
+                jobs.c.id == job_id,
+                jobs.c.lease_owner == owner,
+                jobs.c.status.in_(_ACTIVE_VALUES),
+            )
+        )
+    ).first()
+    if row is None:
+        raise LeaseLost(f"worker {owner} no longer holds job {job_id}")
+
+
+async def renew_leases(
+    tx: WriteTx, owner: str, job_ids: list[str], until: float
+) -> set[str]:
+    """Extend the leases ``owner`` still holds; return the ids it still holds."""
+    if not job_ids:
+        return set()
+    rows = await tx.conn.execute(
+        update(jobs)
+        .where(
+            jobs.c.id.in_(job_ids),
+            jobs.c.lease_owner == owner,
+            jobs.c.status.in_(_ACTIVE_VALUES),
+        )
+        .values(lease_expires_at=until)
+        .returning(jobs.c.id)
+    )
+    return {r.id for r in rows}
+
+
+async def expired_lease_ids(conn: AsyncConnection, now: float) -> list[str]:
+    rows = await conn.execute(
+        select(jobs.c.id).where(
+            jobs.c.status.in_(_ACTIVE_VALUES),
+            or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now),
+        )
+    )
+    return [r.id for r in rows]
+
+
+async def queue_position(conn: AsyncConnection, job: JobRecord) -> int:
+    """1 for the next job to be claimed."""
+    ahead = (
+        await conn.execute(
+            select(func.count())
+            .select_from(jobs)
+            .where(
+                jobs.c.status == JobStatus.QUEUED.value,
+                or_(
+                    jobs.c.created_at < job.created_at,
+                    and_(jobs.c.created_at == job.created_at, jobs.c.id < job.id),
+                ),
+            )
+        )
+    ).scalar_one()
+    return int(ahead) + 1
+
+
+async def next_run_after(conn: AsyncConnection) -> float | None:
+    """When the earliest queued job becomes runnable (for the workers' idle wait)."""
+    value = (
+        await conn.execute(
+            select(func.min(jobs.c.run_after)).where(jobs.c.status == JobStatus.QUEUED.value)
+        )
+    ).scalar_one()
+    return None if value is None else float(value)

@@ -1,0 +1,148 @@
+"""Tables, as SQLAlchemy Core. Times are UNIX epoch seconds (float) on both databases so
+comparisons and ordering are identical on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+#: SQLite only autoincrements INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+configurations = Table(
+    "configurations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("settings", Json, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("name", "version", name="uq_configurations_name_version"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_changed_at", Float, nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("label", String(200), nullable=True),
+    Column("provider", String(64), nullable=False),
+    # The settings the job runs with (never secrets): size, steps, style, count, seed, ...
+    Column("params", Json, nullable=False),
+    Column(
+        "configuration_id",
+        String(32),
+        ForeignKey("configurations.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("configuration_name", String(100), nullable=True),
+    Column("configuration_version", Integer, nullable=True),
+    Column("rerun_of", String(32), nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_after", Float, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("started_at", Float, nullable=True),
+    Column("attempt_started_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Column("last_seq", Integer, nullable=False, default=0),
+    Column("stage", String(16), nullable=False, default="queued"),
+    Column("percent", Float, nullable=False, default=0.0),
+    Column("step", Integer, nullable=True),
+    Column("total_steps", Integer, nullable=True),
+    Column("progress_message", Text, nullable=False, default=""),
+    Column("error", Json, nullable=True),
+    Column("image_count", Integer, nullable=False, default=0),
+    Index("ix_jobs_claim", "status", "run_after", "created_at"),
+    Index("ix_jobs_created", "created_at", "id"),
+    Index("ix_jobs_lease", "lease_expires_at"),
+    Index("ix_jobs_rerun_of", "rerun_of"),
+)
+
+job_events = Table(
+    "job_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("data", Json, nullable=False),
+    UniqueConstraint("job_id", "seq", name="uq_job_events_job_seq"),
+)
+
+images = Table(
+    "images",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("index", Integer, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("thumb_sha256", String(64), nullable=False),
+    Column("qc_status", String(16), nullable=False, default="pending"),
+    Column("qc_reason", Text, nullable=True),
+    Column("qc_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("job_id", "index", name="uq_images_job_index"),
+    Index("ix_images_sha256", "sha256"),
+)
+
+# Only the newest preview of each job is kept, in the database, so any API node serves it.
+previews = Table(
+    "previews",
+    metadata,
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# One row per live worker process (heartbeat), for /api/health across nodes.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("slots", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+)

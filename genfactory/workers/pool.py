@@ -1,0 +1,150 @@
+"""The in-process worker pool: ``slots`` loops that claim jobs, one heart-beat task that
+renews their leases (and notices cancels made on other nodes), one recovery task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+
+from sqlalchemy import delete, insert, update
+
+from genfactory.core.service import JobService
+from genfactory.domain.statuses import JobStatus
+from genfactory.providers.base import CancelToken
+from genfactory.store import jobs as job_store
+from genfactory.store.tables import workers as workers_table
+from genfactory.workers.runner import run_job
+
+log = logging.getLogger(__name__)
+
+
+class WorkerPool:
+    def __init__(self, service: JobService, slots: int) -> None:
+        self.service = service
+        self.slots = slots
+        self.owner = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: dict[str, CancelToken] = {}
+        self._stopping = False
+        self.last_beat = 0.0
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._tasks) and not any(t.done() for t in self._tasks)
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    async def start(self) -> None:
+        now = time.time()
+        async with self.service.db.write() as tx:
+            await tx.conn.execute(
+                insert(workers_table).values(
+                    id=self.owner,
+                    hostname=socket.gethostname()[:255],
+                    pid=os.getpid(),
+                    slots=self.slots,
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
+        await self.service.recover_expired_leases()
+        self.last_beat = now
+        self._tasks = [asyncio.create_task(self._claim_loop(), name=f"worker-{i}") for i in range(self.slots)]
+        self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="worker-heartbeat"))
+        self._tasks.append(asyncio.create_task(self._recovery_loop(), name="worker-recovery"))
+
+    async def stop(self) -> None:
+        """Stop claiming; hand running jobs back to the queue for another worker."""
+        self._stopping = True
+        interrupted = list(self._running)
+        for token in self._running.values():
+            token.cancel("server shutting down")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        for job_id in interrupted:
+            with contextlib.suppress(Exception):
+                async with self.service.db.write() as tx:
+                    await job_store.transition(
+                        tx,
+                        job_id,
+                        JobStatus.QUEUED,
+                        owner=self.owner,
+                        reason="server shut down; the same attempt will resume",
+                        values={"run_after": time.time()},
+                    )
+        self._running.clear()
+        with contextlib.suppress(Exception):
+            async with self.service.db.write() as tx:
+                await tx.conn.execute(delete(workers_table).where(workers_table.c.id == self.owner))
+
+    async def _claim_loop(self) -> None:
+        service = self.service
+        while not self._stopping:
+            try:
+                async with service.db.write() as tx:
+                    job = await job_store.claim_next_job(
+                        tx, self.owner, service.settings.lease_seconds
+                    )
+            except Exception:
+                log.exception("claiming a job failed")
+                await asyncio.sleep(1.0)
+                continue
+            if job is None:
+                service.work_available.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(service.settings.poll_interval):
+                        await service.work_available.wait()
+                continue
+            token = CancelToken()
+            self._running[job.id] = token
+            service.register_token(job.id, token)
+            try:
+                await run_job(service, job, self.owner, token)
+            finally:
+                service.unregister_token(job.id)
+                self._running.pop(job.id, None)
+
+    async def _heartbeat_loop(self) -> None:
+        settings = self.service.settings
+        while True:
+            await asyncio.sleep(settings.heartbeat_seconds)
+            try:
+                now = time.time()
+                ids = list(self._running)
+                async with self.service.db.write() as tx:
+                    held = await job_store.renew_leases(
+                        tx, self.owner, ids, now + settings.lease_seconds
+                    )
+                    await tx.conn.execute(
+                        update(workers_table)
+                        .where(workers_table.c.id == self.owner)
+                        .values(heartbeat_at=now)
+                    )
+                self.last_beat = now
+                for job_id in ids:
+                    if job_id not in held and job_id in self._running:
+                        # Cancelled (perhaps through another node) or taken over.
+                        self._running[job_id].cancel("the job is no longer ours")
+            except Exception:
+                log.exception("heartbeat failed")
+
+    async def _recovery_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.service.settings.recovery_interval)
+            try:
+                recovered = await self.service.recover_expired_leases()
+                if recovered:
+                    log.warning("recovered %d job(s) with expired leases", len(recovered))
+            except Exception:
+                log.exception("lease recovery failed")
