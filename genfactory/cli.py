@@ -16,7 +16,9 @@ from rich.table import Table
 from genfactory import __version__
 from genfactory.settings import Mode, Settings
 
-app = typer.Typer(help="Gen Image Factory: image-generation jobs with live progress.", no_args_is_help=True)
+app = typer.Typer(
+    help="Gen Image Factory: image-generation jobs with live progress.", no_args_is_help=True
+)
 jobs_app = typer.Typer(help="Inspect and act on jobs (through the API).", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
@@ -76,7 +78,8 @@ def serve(
     )
     if not is_loopback(settings.host) and not settings.api_token:
         err.print(
-            f"[red]Refusing to bind {settings.host}: a non-loopback address needs an API token.[/]\n"
+            f"[red]Refusing to bind {settings.host}: "
+            "a non-loopback address needs an API token.[/]\n"
             "Set GENFACTORY_API_TOKEN (clients send it as 'Authorization: Bearer …')."
         )
         raise typer.Exit(2)
@@ -183,7 +186,9 @@ def generate(
     style: Annotated[str | None, typer.Option()] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     label: Annotated[str | None, typer.Option()] = None,
-    follow: Annotated[bool, typer.Option("--follow/--no-follow", help="Show live progress.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Show live progress.")
+    ] = False,
     server: ServerOpt = "http://127.0.0.1:8000",
     token: TokenOpt = None,
 ) -> None:
@@ -264,37 +269,61 @@ def jobs_list(
 
 
 def _show(job: dict[str, Any]) -> None:
-    for key in ("id", "status", "prompt", "label", "provider", "attempt", "max_attempts",
-                "created_at", "finished_at", "image_count", "last_seq", "rerun_of"):
+    for key in (
+        "id",
+        "status",
+        "prompt",
+        "label",
+        "provider",
+        "attempt",
+        "max_attempts",
+        "created_at",
+        "finished_at",
+        "image_count",
+        "last_seq",
+        "rerun_of",
+    ):
         console.print(f"[bold]{key:>13}[/] {job.get(key)}")
-    console.print(f"[bold]{'progress':>13}[/] {job['progress']['percent']}% {job['progress']['message']}")
+    console.print(
+        f"[bold]{'progress':>13}[/] {job['progress']['percent']}% {job['progress']['message']}"
+    )
     if job.get("error"):
-        console.print(f"[bold]{'error':>13}[/] [red]{job['error']['code']}[/] {job['error']['message']}")
+        console.print(
+            f"[bold]{'error':>13}[/] [red]{job['error']['code']}[/] {job['error']['message']}"
+        )
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+def jobs_show(
+    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
+) -> None:
     """One job's snapshot."""
     with _client(server, token) as client:
         _show(_api_call(lambda: client.get_job(job_id)))
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+def jobs_cancel(
+    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
+) -> None:
     """Cancel a queued or running job."""
     with _client(server, token) as client:
         _show(_api_call(lambda: client.cancel(job_id)))
 
 
 @jobs_app.command("retry")
-def jobs_retry(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+def jobs_retry(
+    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
+) -> None:
     """Start a new attempt of a failed or cancelled job."""
     with _client(server, token) as client:
         _show(_api_call(lambda: client.retry(job_id)))
 
 
 @jobs_app.command("rerun")
-def jobs_rerun(job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None) -> None:
+def jobs_rerun(
+    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
+) -> None:
     """Create a new job from this job's settings."""
     with _client(server, token) as client:
         _show(_api_call(lambda: client.rerun(job_id)))

@@ -28,7 +28,11 @@ class ApiError(Exception):
 
 class Client:
     def __init__(
-        self, base_url: str = "http://127.0.0.1:8000", *, token: str | None = None, timeout: float = 30
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        token: str | None = None,
+        timeout: float = 30,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
@@ -125,7 +129,12 @@ class Client:
                             "cancelled",
                         ):
                             return
-            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadTimeout):
+            except (
+                httpx.ReadError,
+                httpx.RemoteProtocolError,
+                httpx.ConnectError,
+                httpx.ReadTimeout,
+            ):
                 import time
 
                 time.sleep(1.0)

@@ -38,7 +38,11 @@ def create_app(
         await upgrade(db)
         bus = EventBus()
         service = JobService(
-            db, bus, settings, providers or default_registry(settings), BlobStore(settings.blobs_dir)
+            db,
+            bus,
+            settings,
+            providers or default_registry(settings),
+            BlobStore(settings.blobs_dir),
         )
         pool = WorkerPool(service, settings.workers) if settings.workers > 0 else None
         state = AppState(settings, db, bus, service, pool, await current_revision(db))
@@ -83,7 +87,12 @@ def _install_token_check(app: FastAPI, settings: Settings) -> None:
                 hmac.compare_digest(given, expected) or hmac.compare_digest(cookie, token.encode())
             ):
                 return JSONResponse(
-                    {"detail": {"code": "unauthorized", "message": "A valid API token is required."}},
+                    {
+                        "detail": {
+                            "code": "unauthorized",
+                            "message": "A valid API token is required.",
+                        }
+                    },
                     status_code=401,
                 )
         return await call_next(request)

@@ -52,11 +52,15 @@ async def check_cursor(state: AppState, job_id: str, after: int) -> tuple[str, i
     async with state.db.read() as conn:
         job = await job_store.get_job(conn, job_id)
     if after > job.last_seq:
-        return job.status.value, job.last_seq, Refusal(
-            "cursor_ahead",
-            f"Cursor {after} is ahead of this job's log (last seq {job.last_seq}); "
-            "reload the job snapshot.",
+        return (
+            job.status.value,
             job.last_seq,
+            Refusal(
+                "cursor_ahead",
+                f"Cursor {after} is ahead of this job's log (last seq {job.last_seq}); "
+                "reload the job snapshot.",
+                job.last_seq,
+            ),
         )
     return job.status.value, job.last_seq, None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
@@ -14,7 +16,9 @@ from genfactory.store.blobs import CONTENT_TYPES
 router = APIRouter(tags=["files"])
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-_IMAGE = {200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}}}}
+_IMAGE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}}}
+}
 
 
 @router.get(
@@ -50,9 +54,7 @@ async def image_thumbnail(image_id: str, state: StateDep) -> Response:
     path = state.service.blobs.path(image.thumb_sha256, "webp")
     if not path.exists():
         return problem(404, "not_found", "The thumbnail file is missing from the data folder.")
-    return FileResponse(
-        path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE}
-    )
+    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})
 
 
 @router.get(

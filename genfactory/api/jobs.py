@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -18,7 +18,9 @@ from genfactory.store.jobs import JobRecord
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
-VALIDATION = {422: {"description": "Invalid input: the field and a readable message"}}
+VALIDATION: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Invalid input: the field and a readable message"}
+}
 
 
 async def job_public(state: AppState, job: JobRecord) -> JobPublic:

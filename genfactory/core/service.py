@@ -14,7 +14,7 @@ from typing import Any
 
 from genfactory.core.bus import EventBus
 from genfactory.domain.errors import Conflict, ErrorCode, LeaseLost, NotFound, ProviderError
-from genfactory.domain.statuses import JobStatus
+from genfactory.domain.statuses import JobStatus, check_manual_retry
 from genfactory.providers.base import CancelToken, parse_size
 from genfactory.providers.registry import ProviderRegistry
 from genfactory.settings import Settings
@@ -26,7 +26,7 @@ from genfactory.store.jobs import JobRecord
 MAX_SEED = 2**31 - 1
 
 
-class InvalidRequest(Exception):  # noqa: N818
+class InvalidRequest(Exception):
     """A request the rules refuse, with the field it concerns (HTTP 422)."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -114,12 +114,27 @@ class JobService:
             )
         if spec.style is not None and info.styles and spec.style not in info.styles:
             raise InvalidRequest(
-                "style", f"Style {spec.style!r} is not offered; choose one of {', '.join(info.styles)}."
+                "style",
+                f"Style {spec.style!r} is not offered; choose one of {', '.join(info.styles)}.",
             )
         if spec.faults is not None and not self.settings.faults_allowed:
             raise InvalidRequest(
-                "faults", "Fault injection is only available when the server runs in dev or test mode."
+                "faults",
+                "Fault injection is only available when the server runs in dev or test mode.",
             )
+        if spec.faults is not None:
+            from pydantic import ValidationError
+
+            from genfactory.providers.faults import FaultPlan
+
+            try:
+                FaultPlan.model_validate(spec.faults)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise InvalidRequest(
+                    "faults", f"Invalid fault plan: {where}: {first['msg']}"
+                ) from None
         width, height = parse_size(size)
         params: dict[str, Any] = {
             "size": size,
@@ -156,6 +171,7 @@ class JobService:
         """A new attempt of a failed or cancelled job, with a fresh budget of automatic retries."""
         async with self.db.write() as tx:
             job = await job_store.get_job(tx.conn, job_id, for_update=True)
+            check_manual_retry(job.status)
             if job.status is JobStatus.FAILED and (job.error or {}).get("code") == "rejected":
                 raise Conflict(
                     "The provider rejected this prompt; retrying it unchanged would fail the "
@@ -191,7 +207,11 @@ class JobService:
                 label=source.label,
                 max_attempts=self.settings.max_attempts,
                 configuration=(
-                    (source.configuration_id, source.configuration_name or "", source.configuration_version or 1)
+                    (
+                        source.configuration_id,
+                        source.configuration_name or "",
+                        source.configuration_version or 1,
+                    )
                     if source.configuration_id
                     else None
                 ),
@@ -203,7 +223,7 @@ class JobService:
 
     def retry_delay(self, attempt: int, retry_after: float | None) -> float:
         backoff = self.settings.retry_base_seconds * 2 ** (attempt - 1)
-        return max(retry_after or 0.0, min(self.settings.retry_max_seconds, backoff))
+        return float(max(retry_after or 0.0, min(self.settings.retry_max_seconds, backoff)))
 
     async def attempt_failed(self, job_id: str, owner: str, error: ProviderError) -> JobRecord:
         """Re-queue with back-off if the error is retryable and attempts remain, else fail."""
@@ -264,7 +284,11 @@ class JobService:
                     )
                 else:
                     await job_store.transition(
-                        tx, job_id, JobStatus.FAILED, reason="worker lost; no attempts left", error=err
+                        tx,
+                        job_id,
+                        JobStatus.FAILED,
+                        reason="worker lost; no attempts left",
+                        error=err,
                     )
                 recovered.append(job_id)
         return recovered

@@ -105,17 +105,17 @@ async def global_events(
 
 
 async def wait_for_job_events(
-    db: Database, bus: EventBus, job_id: str, after: int, timeout: float, limit: int
+    db: Database, bus: EventBus, job_id: str, after: int, hold: float, limit: int
 ) -> list[Event]:
     """Long-poll: the events after ``after``, waiting up to ``timeout`` for the first."""
     sub = bus.subscribe_job(job_id, maxsize=1)
     try:
         async with db.read() as conn:
             events = await read_after(conn, job_id, after, limit)
-        if events or timeout <= 0:
+        if events or hold <= 0:
             return events
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(hold):
                 await sub.wakeup.wait()
         except TimeoutError:
             return []
@@ -126,16 +126,16 @@ async def wait_for_job_events(
 
 
 async def wait_for_global_events(
-    db: Database, bus: EventBus, after: int, timeout: float, limit: int
+    db: Database, bus: EventBus, after: int, hold: float, limit: int
 ) -> list[Event]:
     sub = bus.subscribe_global()
     try:
         async with db.read() as conn:
             events = await read_global_after(conn, after, limit)
-        if events or timeout <= 0:
+        if events or hold <= 0:
             return events
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(hold):
                 await sub.wakeup.wait()
         except TimeoutError:
             return []

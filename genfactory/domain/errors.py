@@ -59,7 +59,7 @@ class ProviderError(Exception):
         }
 
 
-class JobCancelled(Exception):  # noqa: N818 - it is a signal, not an error
+class JobCancelled(Exception):
     """Raised inside a provider when the job's cancellation token fires."""
 
 
@@ -75,14 +75,14 @@ class TransitionError(Exception):
         return self.reason
 
 
-class NotFound(Exception):  # noqa: N818
+class NotFound(Exception):
     """The job (or other record) does not exist (HTTP 404)."""
 
 
-class Conflict(Exception):  # noqa: N818
+class Conflict(Exception):
     """A request that the current state refuses for a reason other than a transition (409)."""
 
 
-class LeaseLost(Exception):  # noqa: N818
+class LeaseLost(Exception):
     """The worker no longer owns the job (it was cancelled, or its lease expired and
     another worker took it over). The worker must stop touching the job."""

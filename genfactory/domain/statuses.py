@@ -82,3 +82,18 @@ def check_transition(current: JobStatus, target: JobStatus) -> str:
     if reason is None:
         reason = f"a {current.value} job cannot become {target.value}"
     raise TransitionError(current.value, target.value, reason)
+
+
+#: A person may start a new attempt only of a job that has stopped without success.
+MANUALLY_RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+def check_manual_retry(current: JobStatus) -> None:
+    """``running → queued`` is allowed for the engine (retryable errors, lost workers) but
+    never on request: a running job would be interrupted."""
+    if current not in MANUALLY_RETRYABLE:
+        reason = {
+            JobStatus.COMPLETED: "a completed job cannot be retried; rerun it instead",
+            JobStatus.QUEUED: "the job is already queued",
+        }.get(current, f"the job is {current.value}; only failed or cancelled jobs can be retried")
+        raise TransitionError(current.value, JobStatus.QUEUED.value, reason)

@@ -43,8 +43,6 @@ async def order_event_appends(conn: AsyncConnection) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_ORDER_LOCK})
 
 
-def skip_locked(conn: AsyncConnection) -> dict[str, bool]:
-    """``with_for_update`` arguments for claiming a queue row."""
-    if conn.dialect.name == "postgresql":
-        return {"skip_locked": True}
-    return {}
+def skip_locked(conn: AsyncConnection) -> bool:
+    """Whether claiming a queue row can skip rows other workers hold (PostgreSQL)."""
+    return conn.dialect.name == "postgresql"

@@ -25,7 +25,7 @@ _COLUMNS = (
 _GLOBAL_TYPE_VALUES = tuple(sorted(t.value for t in GLOBAL_TYPES))
 
 
-def _event(row: Row[Any]) -> Event:
+def _event(row: Row[Any, Any, Any, Any, Any, Any]) -> Event:
     return Event(row.job_id, row.seq, row.id, row.type, row.created_at, row.data)
 
 
@@ -79,4 +79,6 @@ async def read_global_after(conn: AsyncConnection, after: int, limit: int = 1000
 
 
 async def last_global_id(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.coalesce(func.max(job_events.c.id), 0)))).scalar_one())
+    return int(
+        (await conn.execute(select(func.coalesce(func.max(job_events.c.id), 0)))).scalar_one()
+    )

@@ -229,7 +229,7 @@ async def claim_next_job(
             .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= now)
             .order_by(jobs.c.created_at, jobs.c.id)
             .limit(1)
-            .with_for_update(**skip_locked(tx.conn))
+            .with_for_update(skip_locked=skip_locked(tx.conn))
         )
     ).first()
     if candidate is None:
@@ -297,9 +297,7 @@ async def assert_owner(conn: AsyncConnection, job_id: str, owner: str) -> None:
         raise LeaseLost(f"worker {owner} no longer holds job {job_id}")
 
 
-async def renew_leases(
-    tx: WriteTx, owner: str, job_ids: list[str], until: float
-) -> set[str]:
+async def renew_leases(tx: WriteTx, owner: str, job_ids: list[str], until: float) -> set[str]:
     """Extend the leases ``owner`` still holds; return the ids it still holds."""
     if not job_ids:
         return set()

@@ -56,7 +56,9 @@ class WorkerPool:
             )
         await self.service.recover_expired_leases()
         self.last_beat = now
-        self._tasks = [asyncio.create_task(self._claim_loop(), name=f"worker-{i}") for i in range(self.slots)]
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name=f"worker-{i}") for i in range(self.slots)
+        ]
         self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="worker-heartbeat"))
         self._tasks.append(asyncio.create_task(self._recovery_loop(), name="worker-recovery"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -74,10 +75,8 @@ async def run_job(service: JobService, job: JobRecord, owner: str, token: Cancel
 
 
 async def _fail(service: JobService, job: JobRecord, owner: str, error: ProviderError) -> None:
-    try:
+    with contextlib.suppress(LeaseLost):
         await service.attempt_failed(job.id, owner, error)
-    except LeaseLost:
-        pass
 
 
 async def _upload(

@@ -1,0 +1,3 @@
+from genfactory.cli import main
+
+main()
