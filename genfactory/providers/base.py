@@ -68,6 +68,7 @@ class CancelToken:
     async def sleep(self, seconds: float) -> None:
         """Sleep, but wake up and raise :class:`JobCancelled` as soon as the token fires."""
         if seconds <= 0:
+            await asyncio.sleep(0)  # still give the loop a turn (heartbeats, cancels)
             self.raise_if_cancelled()
             return
         try:

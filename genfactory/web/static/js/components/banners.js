@@ -1,0 +1,208 @@
+/**
+ * The two banners of the progress page: the connection banner (connecting, degraded,
+ * reconnecting, blocked) and the job banner (completed, failed ×3, cancelled, automatic
+ * retry pending). `*View` functions decide what a banner says from the state alone;
+ * `renderBanner` puts a view in the DOM, rebuilding only when its shape changes so a
+ * focused button keeps focus while a countdown ticks.
+ *
+ * Buttons carry `data-action`; the page handles clicks on the banner container.
+ *
+ * @module components/banners
+ */
+
+import { COPY, MODE_LABELS } from '../copy.js';
+import { h, icon, setText } from '../lib/dom.js';
+import { editUrl, failureKind } from '../lib/job-model.js';
+
+/**
+ * @typedef {{action?: string, href?: string, label: string, kind: 'primary' | 'secondary' | 'ghost',
+ *            disabled?: boolean, icon?: string, describedBy?: string}} BannerAction
+ * @typedef {{kind: string, tone: 'info' | 'success' | 'warning' | 'error' | 'neutral', icon: string,
+ *            title: string, lines: string[], actions: BannerAction[], role?: string}} BannerView
+ */
+
+const seconds = (msValue) => Math.max(0, Math.ceil(msValue / 1000));
+
+/**
+ * @param {any} ts transport state (transport.js onState) or null before the first report
+ * @param {number} now epoch ms
+ * @returns {BannerView | null}
+ */
+export function connectionView(ts, now) {
+  if (!ts) {
+    return { kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting, lines: [COPY.connectingVia('ws')], actions: [] };
+  }
+  const pollSeconds = Math.max(1, Math.round((ts.pollInterval ?? 2000) / 1000));
+  switch (ts.state) {
+    case 'connecting':
+      if (ts.reason === 'network-lost') {
+        return {
+          kind: 'reconnecting', tone: 'warning', icon: 'wifi-off', title: COPY.networkLost,
+          lines: [COPY.reconnectingNow(Math.max(1, ts.attempt))], actions: [],
+        };
+      }
+      return {
+        kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting,
+        lines: [ts.mode === 'ws' ? COPY.connectingVia('ws') : COPY.connectingNext(ts.mode)], actions: [],
+      };
+    case 'reconnecting':
+      return {
+        kind: 'reconnecting', tone: 'warning', icon: 'wifi-off', title: COPY.networkLost,
+        lines: [COPY.reconnectIn(seconds((ts.nextRetryAt ?? now) - now), ts.attempt)],
+        actions: [{ action: 'reconnect', label: COPY.reconnectNow, kind: 'primary', icon: 'refresh' }],
+      };
+    case 'degraded':
+      if (ts.reason === 'manual') {
+        return {
+          kind: 'degraded-manual', tone: 'info', icon: 'clock', title: COPY.degraded(pollSeconds),
+          lines: [COPY.manualPolling],
+          actions: [{ action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' }],
+        };
+      }
+      return {
+        kind: 'degraded-blocked', tone: 'warning', icon: 'wifi-off', title: COPY.streamBlocked,
+        lines: [COPY.degraded(pollSeconds)],
+        actions: [
+          { action: 'poll', label: COPY.switchToPolling, kind: 'secondary', icon: 'clock' },
+          { action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' },
+        ],
+      };
+    default:
+      return null; // live: the header's indicator says so; closed: the page says why
+  }
+}
+
+/**
+ * @param {import('../lib/job-model.js').JobModel | null} model
+ * @param {number} now epoch ms
+ * @returns {BannerView | null}
+ */
+export function jobView(model, now) {
+  if (!model) return null;
+  const edit = { href: editUrl(model), label: COPY.editRestart, icon: 'edit' };
+  const retry = { action: 'retry', label: COPY.retryGeneration, icon: 'retry' };
+  const error = model.error;
+  const attempts = COPY.attemptsUsed(model.attempt, model.maxAttempts);
+  switch (model.status) {
+    case 'completed':
+      return {
+        kind: 'completed', tone: 'success', icon: 'check-circle', title: COPY.completedTitle,
+        lines: [COPY.completedBody(model.imageCount)],
+        actions: [{ ...edit, label: COPY.editRestart, kind: 'ghost' }],
+      };
+    case 'cancelled':
+      return {
+        kind: 'cancelled', tone: 'neutral', icon: 'slash', title: COPY.cancelledTitle,
+        lines: [COPY.cancelledBody], actions: [{ ...edit, kind: 'ghost' }],
+      };
+    case 'failed': {
+      const reason = error?.message ? COPY.reason(error.message) : model.reason ? COPY.reason(model.reason) : '';
+      switch (failureKind(model)) {
+        case 'rejected':
+          return {
+            kind: 'failed-rejected', tone: 'error', icon: 'x-circle', title: COPY.rejected, role: 'alert',
+            lines: [reason, COPY.retryable(false), COPY.rejectedWhy].filter(Boolean),
+            actions: [
+              { ...retry, kind: 'secondary', disabled: true },
+              { ...edit, kind: 'primary' },
+            ],
+          };
+        case 'throttled':
+          return {
+            kind: 'failed-throttled', tone: 'error', icon: 'clock', title: COPY.throttled, role: 'alert',
+            lines: [reason, `${COPY.retryable(true)} ${attempts}`,
+              error?.retry_after ? `${COPY.retryAfter(error.retry_after)} ${COPY.throttledWait}` : COPY.throttledWait],
+            actions: [{ ...retry, kind: 'primary' }, { ...edit, kind: 'secondary' }],
+          };
+        case 'final':
+          return {
+            kind: 'failed-final', tone: 'error', icon: 'x-circle', title: COPY.failedFinalTitle, role: 'alert',
+            lines: [reason, COPY.retryable(false), COPY.failedFinalBody].filter(Boolean),
+            actions: [{ ...retry, kind: 'secondary', disabled: true }, { ...edit, kind: 'primary' }],
+          };
+        default:
+          return {
+            kind: 'failed-retryable', tone: 'error', icon: 'alert', title: COPY.failedTitle, role: 'alert',
+            lines: [reason, `${COPY.retryable(true)} ${attempts}`, COPY.failedRetryableBody].filter(Boolean),
+            actions: [{ ...retry, kind: 'primary' }, { ...edit, kind: 'secondary' }],
+          };
+      }
+    }
+    case 'queued':
+      if (error && model.attempt > 1) {
+        const wait = model.runAfter ? seconds(model.runAfter - now) : 0;
+        return {
+          kind: 'auto-retry', tone: 'warning', icon: 'clock', title: COPY.autoRetryTitle(error.message),
+          lines: [COPY.autoRetryBody(model.attempt, model.maxAttempts, wait)], actions: [],
+        };
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** @param {BannerView} view */
+const shapeKey = (view) => JSON.stringify([view.kind, view.tone, view.title,
+  view.lines.length, view.actions.map((a) => [a.action, a.href, a.label, a.disabled])]);
+
+/**
+ * @param {HTMLElement} el
+ * @param {BannerView | null} view
+ */
+export function renderBanner(el, view) {
+  if (!view) {
+    if (!el.hidden) {
+      el.hidden = true;
+      el.replaceChildren();
+      delete el.dataset.key;
+      delete el.dataset.kind;
+    }
+    return;
+  }
+  const key = shapeKey(view);
+  if (el.dataset.key === key) {
+    el.querySelectorAll('.banner__line').forEach((line, i) => setText(line, view.lines[i] ?? ''));
+    return;
+  }
+  const focused = /** @type {HTMLElement | null} */ (el.contains(document.activeElement) ? document.activeElement : null);
+  const focusedAction = focused?.dataset.action ?? null;
+  el.dataset.key = key;
+  el.dataset.kind = view.kind;
+  el.className = `banner tone-${view.tone}`;
+  if (view.role) el.setAttribute('role', view.role);
+  else el.removeAttribute('role');
+  const actions = view.actions.map((a) => {
+    const content = [a.icon ? icon(a.icon) : null, a.label];
+    const cls = `btn btn--${a.kind} btn--small`;
+    if (a.href) return h('a', { class: cls, href: a.href, dataset: { action: a.action ?? 'link' } }, ...content);
+    return h('button', {
+      type: 'button', class: cls, disabled: a.disabled ?? false, dataset: { action: a.action },
+    }, ...content);
+  });
+  el.replaceChildren(
+    icon(view.icon),
+    h('div', { class: 'banner__body' },
+      h('p', { class: 'banner__title', text: view.title }),
+      ...view.lines.map((line) => h('p', { class: 'banner__line', text: line })),
+      actions.length ? h('div', { class: 'banner__actions' }, ...actions) : null),
+  );
+  el.hidden = false;
+  if (focusedAction) /** @type {HTMLElement | null} */ (el.querySelector(`[data-action="${focusedAction}"]`))?.focus();
+}
+
+/** The header's short connection text ("Live · updated 3 s ago"). */
+export function indicatorText(ts, now, lastUpdateAt) {
+  const ago = lastUpdateAt ? COPY.updatedAgo((now - lastUpdateAt) / 1000) : '';
+  if (!ts || ts.state === 'connecting') {
+    return ts?.reason === 'network-lost' ? COPY.reconnectingNow(Math.max(1, ts.attempt)) : COPY.connecting;
+  }
+  switch (ts.state) {
+    case 'live': return [COPY.live, ago].filter(Boolean).join(' · ');
+    case 'degraded': return [COPY.pollingShort(Math.max(1, Math.round((ts.pollInterval ?? 2000) / 1000))), ago].filter(Boolean).join(' · ');
+    case 'reconnecting': return COPY.reconnectingShort(seconds((ts.nextRetryAt ?? now) - now));
+    default: return COPY.notConnected;
+  }
+}
+
+export const modeLabel = (ts) => MODE_LABELS[ts?.mode ?? 'ws'] ?? 'WS';

@@ -1,0 +1,96 @@
+/**
+ * The sticky job header (status pill, attempt counter, transport chip, connection
+ * indicator, actions) and the progress card (stepper, bar, detail line).
+ *
+ * @module components/jobbar
+ */
+
+import { COPY, SEL, STATUS_LABELS, STEPS } from '../copy.js';
+import { $, setText } from '../lib/dom.js';
+import { CANCELLABLE, stepStates } from '../lib/job-model.js';
+import { indicatorText, modeLabel } from './banners.js';
+
+const STEP_STATE_TEXT = {
+  done: COPY.stepDone,
+  current: COPY.stepCurrent,
+  failed: COPY.stepFailed,
+  cancelled: COPY.stepCancelled,
+  pending: '',
+};
+
+export function createJobbar() {
+  const els = {
+    pill: $(SEL.statusPill),
+    pillLabel: $(`${SEL.statusPill} .pill__label`),
+    attempt: $(SEL.attempt),
+    chip: $(SEL.transportChip),
+    mode: $(SEL.transportMode),
+    indicator: $(SEL.liveIndicator),
+    reconnect: /** @type {HTMLButtonElement} */ ($(SEL.actionReconnect)),
+    poll: /** @type {HTMLButtonElement} */ ($(SEL.actionPoll)),
+    cancel: /** @type {HTMLButtonElement} */ ($(SEL.actionCancel)),
+    stepper: $(SEL.stepper),
+    bar: /** @type {HTMLProgressElement} */ ($(SEL.progressBar)),
+    label: $(SEL.progressLabel),
+    detail: $(SEL.progressDetail),
+  };
+
+  return {
+    els,
+    /** @param {import('../lib/job-model.js').JobModel} model */
+    renderJob(model, now = Date.now()) {
+      els.pill.dataset.status = model.status;
+      setText(els.pillLabel, STATUS_LABELS[model.status] ?? model.status);
+      setText(els.attempt, COPY.attempt(model.attempt, model.maxAttempts));
+      els.cancel.disabled = !CANCELLABLE.has(model.status);
+
+      const states = stepStates(model);
+      for (const step of STEPS) {
+        const li = /** @type {HTMLElement} */ (els.stepper.querySelector(`[data-step="${step}"]`));
+        const state = states[step];
+        li.dataset.state = state;
+        if (state === 'current' || state === 'failed' || state === 'cancelled') li.setAttribute('aria-current', 'step');
+        else li.removeAttribute('aria-current');
+        setText(li.querySelector('.stepper__state'), STEP_STATE_TEXT[state] ? ` (${STEP_STATE_TEXT[state]})` : '');
+      }
+
+      const p = model.progress;
+      els.bar.value = Math.max(0, Math.min(100, p.percent));
+      els.bar.dataset.status = model.status;
+      const percent = COPY.percent(p.percent);
+      let label;
+      if (model.status === 'queued') label = COPY.progressNone;
+      else if (model.status === 'failed' || model.status === 'cancelled') label = COPY.lastProgress(p.percent);
+      else label = p.message ? `${percent} · ${p.message}` : percent;
+      setText(els.label, label);
+      setText(els.detail, detailText(model, now));
+    },
+
+    /** @param {any} ts transport state */
+    renderTransport(ts, model, now, lastUpdateAt) {
+      const mode = ts?.mode ?? 'ws';
+      els.chip.dataset.mode = mode;
+      els.chip.dataset.state = ts?.state ?? 'connecting';
+      setText(els.mode, modeLabel(ts));
+      els.indicator.dataset.state = ts?.state ?? 'connecting';
+      setText(els.indicator, indicatorText(ts, now, lastUpdateAt));
+      const locked = model?.status === 'cancelled';
+      const closed = !ts || ts.state === 'closed';
+      els.reconnect.disabled = locked || closed || (ts.state === 'live' && ts.mode === 'ws');
+      els.poll.disabled = locked || closed || (ts.state === 'degraded');
+    },
+  };
+}
+
+/** @param {import('../lib/job-model.js').JobModel} model */
+function detailText(model, now) {
+  if (model.status === 'queued') {
+    if (model.queuePosition) return COPY.queuePosition(model.queuePosition);
+    return '';
+  }
+  if ((model.status === 'running' || model.status === 'uploading') && model.etaSeconds !== null) {
+    const left = model.etaSeconds - (now - model.etaAt) / 1000;
+    return left > 0.5 ? COPY.eta(left) : '';
+  }
+  return '';
+}

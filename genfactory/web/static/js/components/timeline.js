@@ -1,0 +1,199 @@
+/**
+ * The event log table: one row per event (time, stage, message, percent, preview icon),
+ * at most `maxRows` rows in the DOM however long the job runs (older rows are dropped
+ * and counted in a note), rows added in one batch per animation frame, and keyboard
+ * navigation with a roving tabindex (↑ ↓ Home End PageUp PageDown).
+ *
+ * Each row carries `data-seq`; the page never renders a seq twice. Live events pushed
+ * while the timeline is held (until the page has loaded the history rows) wait, so rows
+ * are always built in seq order and each row's stage is the one the job was in.
+ *
+ * @module components/timeline
+ */
+
+import { COPY, STATUS_LABELS, formatPercent } from '../copy.js';
+import { h, icon, setText } from '../lib/dom.js';
+import { clockTime } from '../lib/format.js';
+import { describeEvent } from '../lib/job-model.js';
+
+export const MAX_ROWS = 200;
+const PAGE = 10;
+
+/**
+ * @param {{table: HTMLTableElement, body: HTMLElement, wrap: HTMLElement, summary: HTMLElement,
+ *          maxRows?: number, onActivate?: (event: any) => void}} options
+ */
+export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS, onActivate }) {
+  /** seqs rendered (or queued), so nothing is shown twice */
+  const seen = new Set();
+  /** @type {any[]} */
+  let queue = [];
+  let frame = 0;
+  let stage = 'queued';
+  let total = 0; // highest seq rendered
+  let dropped = 0; // rows removed from the top
+  let started = false;
+  let held = true;
+  /** @type {Map<number, any>} */
+  const envelopes = new Map();
+
+  function clearSkeleton() {
+    if (started) return;
+    started = true;
+    body.replaceChildren();
+  }
+
+  function row(event) {
+    const d = describeEvent(event, stage);
+    if (event.type === 'status' || event.type === 'progress') stage = d.stage ?? stage;
+    const label = STATUS_LABELS[d.stage] ?? d.stage ?? '';
+    const tr = h('tr', {
+      class: `log__row${d.tone ? ` log__row--${d.tone}` : ''}`,
+      tabindex: '-1',
+      'aria-rowindex': String(event.seq + 1),
+      dataset: { seq: String(event.seq), type: event.type },
+    },
+    h('td', { class: 'log__time' }, h('time', { datetime: event.time, text: clockTime(event.time) })),
+    h('td', { class: 'log__stage', text: label }),
+    h('td', { class: 'log__message', text: d.message }),
+    h('td', { class: 'log__percent', text: d.percent === null ? '' : formatPercent(d.percent) }),
+    h('td', { class: 'log__preview' }, d.preview ? [icon('image'), h('span', { class: 'visually-hidden', text: COPY.hasPreview })] : null));
+    return tr;
+  }
+
+  const atBottom = () => wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 24;
+
+  function flush() {
+    frame = 0;
+    if (held || !queue.length) return;
+    clearSkeleton();
+    const batch = queue.sort((a, b) => a.seq - b.seq);
+    queue = [];
+    const stick = atBottom();
+    // Only the newest maxRows can survive the trim: skip building the others.
+    const skip = Math.max(0, batch.length - maxRows);
+    for (let i = 0; i < skip; i++) {
+      const event = batch[i];
+      if (event.type === 'status' || event.type === 'progress') stage = describeEvent(event, stage).stage ?? stage;
+    }
+    const fragment = document.createDocumentFragment();
+    for (const event of batch.slice(skip)) {
+      fragment.append(row(event));
+      envelopes.set(event.seq, event);
+    }
+    dropped += skip;
+    // Rows arrive in seq order except history, which may land after the first live rows.
+    const firstNew = batch[skip]?.seq ?? Infinity;
+    const before = [...body.children].find((tr) => Number(/** @type {HTMLElement} */ (tr).dataset.seq) > firstNew);
+    body.insertBefore(fragment, before ?? null);
+    total = Math.max(total, batch[batch.length - 1].seq);
+    trim();
+    ensureTabStop();
+    renderSummary();
+    if (stick) wrap.scrollTop = wrap.scrollHeight;
+  }
+
+  function trim() {
+    while (body.children.length > maxRows) {
+      const first = /** @type {HTMLElement} */ (body.firstElementChild);
+      envelopes.delete(Number(first.dataset.seq));
+      first.remove();
+      dropped += 1;
+    }
+  }
+
+  function renderSummary() {
+    const shown = body.children.length;
+    const firstSeq = Number(/** @type {HTMLElement | null} */ (body.firstElementChild)?.dataset.seq ?? 1);
+    const earlier = Math.max(dropped, firstSeq - 1);
+    setText(summary, shown === 0 ? COPY.logEmpty : earlier > 0 ? COPY.earlierEvents(earlier) : '');
+    table.setAttribute('aria-rowcount', String(Math.max(total, shown) + 1));
+  }
+
+  function ensureTabStop() {
+    const rows = /** @type {HTMLElement[]} */ ([...body.children]);
+    if (!rows.length) return;
+    if (!rows.some((tr) => tr.tabIndex === 0)) rows[rows.length - 1].tabIndex = 0;
+  }
+
+  function focusRow(tr) {
+    if (!tr) return;
+    for (const other of body.querySelectorAll('tr[tabindex="0"]')) /** @type {HTMLElement} */ (other).tabIndex = -1;
+    tr.tabIndex = 0;
+    tr.focus();
+  }
+
+  body.addEventListener('keydown', (event) => {
+    const current = /** @type {HTMLElement} */ (event.target).closest('tr');
+    if (!current || current.parentElement !== body) return;
+    const rows = /** @type {HTMLElement[]} */ ([...body.children]);
+    const i = rows.indexOf(current);
+    let next = null;
+    switch (event.key) {
+      case 'ArrowDown': next = rows[Math.min(rows.length - 1, i + 1)]; break;
+      case 'ArrowUp': next = rows[Math.max(0, i - 1)]; break;
+      case 'PageDown': next = rows[Math.min(rows.length - 1, i + PAGE)]; break;
+      case 'PageUp': next = rows[Math.max(0, i - PAGE)]; break;
+      case 'Home': next = rows[0]; break;
+      case 'End': next = rows[rows.length - 1]; break;
+      case 'Enter':
+      case ' ':
+        if (onActivate) {
+          const envelope = envelopes.get(Number(current.dataset.seq));
+          if (envelope) onActivate(envelope);
+        }
+        event.preventDefault();
+        return;
+      default: return;
+    }
+    event.preventDefault();
+    focusRow(next);
+  });
+
+  body.addEventListener('click', (event) => {
+    const tr = /** @type {HTMLElement} */ (event.target).closest('tr');
+    if (tr && tr.parentElement === body) focusRow(tr);
+  });
+
+  function schedule() {
+    if (frame) return;
+    frame = window.requestAnimationFrame(flush);
+    // requestAnimationFrame does not run in a background tab; flush anyway, later.
+    window.setTimeout(() => { if (frame) { window.cancelAnimationFrame(frame); flush(); } }, 250);
+  }
+
+  return {
+    /** Queue events for the next frame. Already rendered seqs are ignored. */
+    push(...events) {
+      for (const event of events) {
+        if (typeof event?.seq !== 'number' || seen.has(event.seq)) continue;
+        seen.add(event.seq);
+        queue.push(event);
+      }
+      if (queue.length) schedule();
+    },
+    /** Start rendering (after the history rows were pushed). */
+    release() {
+      held = false;
+      clearSkeleton();
+      renderSummary();
+      if (queue.length) flush();
+    },
+    /** Forget every row and hold again (after a reset: the snapshot is reloaded). */
+    reset() {
+      held = true;
+      queue = [];
+      seen.clear();
+      envelopes.clear();
+      body.replaceChildren();
+      stage = 'queued';
+      total = 0;
+      dropped = 0;
+      started = true;
+      renderSummary();
+    },
+    get size() {
+      return body.children.length;
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * Every user-visible string and every DOM hook of the pages, in one place.
+ *
+ * The strings quoted by specs/realtime-progress.md are kept verbatim (the e2e tests
+ * assert them). Functions build the strings that carry a number.
+ *
+ * @module copy
+ */
+
+export const PROMPT_MAX = 2000;
+
+export const STATUS_LABELS = Object.freeze({
+  queued: 'Queued',
+  running: 'Running',
+  uploading: 'Uploading',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+});
+
+/** The stepper's steps, in order (failed and cancelled mark the step they stopped at). */
+export const STEPS = Object.freeze(['queued', 'running', 'uploading', 'completed']);
+
+export const MODE_LABELS = Object.freeze({ ws: 'WS', sse: 'SSE', poll: 'Poll' });
+export const MODE_NAMES = Object.freeze({
+  ws: 'WebSocket',
+  sse: 'Server-Sent Events',
+  poll: 'polling',
+});
+
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export const COPY = Object.freeze({
+  // -- shared ------------------------------------------------------------------------
+  serverUnavailable: 'Server unavailable.',
+  serverUnavailableHelp:
+    'Gen Image Factory did not answer. Check that the server is running, then try again.',
+  tryAgain: 'Try again',
+  themeToDark: 'Switch to dark theme',
+  themeToLight: 'Switch to light theme',
+  copied: 'Copied to the clipboard.',
+  copyFailed: 'Could not copy. Select the text and copy it yourself.',
+  dismiss: 'Dismiss',
+
+  // -- start generation ----------------------------------------------------------------
+  promptEmpty: 'Enter a prompt to describe the image you want.',
+  promptTooLong: (n) => `The prompt is too long: ${n} of ${PROMPT_MAX} characters. Shorten it to submit.`,
+  promptCount: (n) => `${n} / ${PROMPT_MAX}`,
+  stepsRange: (min, max) => `Steps must be a whole number from ${min} to ${max}.`,
+  generate: 'Generate',
+  generating: 'Generating…',
+  formRejected: 'The server refused this request.',
+  recentEmpty: 'No jobs yet. Your last five jobs appear here.',
+  recentError: 'Recent jobs could not be loaded.',
+  providerUnavailable: (title, why) => `${title} is unavailable${why ? `: ${why}` : '.'}`,
+  styleNone: 'No style',
+
+  // -- generation progress: connection -------------------------------------------------
+  tooltip: 'WS preferred; auto fallback enabled.',
+  connecting: 'Connecting…',
+  connectingVia: (mode) => `Trying ${MODE_NAMES[mode] ?? mode} first; falls back to Server-Sent Events, then polling.`,
+  connectingNext: (mode) => `Trying ${MODE_NAMES[mode] ?? mode}…`,
+  live: 'Live',
+  updatedAgo: (seconds) => (seconds < 1 ? 'updated just now' : `updated ${formatSeconds(seconds)} ago`),
+  notConnected: 'Not connected',
+  degraded: (seconds) => `Live updates unavailable, using polling every ${plural(seconds, 'second')}.`,
+  pollingShort: (seconds) => `Polling every ${seconds} s`,
+  networkLost: 'Connection lost. Switching to polling.',
+  reconnectIn: (seconds, attempt) =>
+    `Reconnecting in ${plural(seconds, 'second')} (attempt ${attempt}). Updates continue by polling meanwhile.`,
+  reconnectingNow: (attempt) => `Reconnecting now (attempt ${attempt})…`,
+  reconnectingShort: (seconds) => `Reconnecting in ${seconds} s`,
+  streamBlocked: 'Real-time stream unavailable in this network.',
+  manualPolling: 'You switched to polling. Live streaming can be tried again at any time.',
+  restored: 'Live updates restored.',
+  reconnectNow: 'Reconnect now',
+  switchToPolling: 'Switch to polling',
+  tryStreamAgain: 'Try SSE/WS again',
+
+  // -- generation progress: job --------------------------------------------------------
+  attempt: (n, m) => `Attempt ${n}/${m}`,
+  statusAnnouncement: (label) => `Status: ${label}.`,
+  completedTitle: 'Generation completed.',
+  completedBody: (n) => `${plural(n, 'image')} ready. Download, open or copy the URL below.`,
+  throttled: 'Generation is throttled or timed out. You can retry.',
+  throttledWait: 'Wait a minute before retrying: the provider may still be limiting requests.',
+  retryAfter: (seconds) => `The provider asked to wait ${plural(Math.ceil(seconds), 'second')}.`,
+  rejected: 'Your prompt was rejected. Please edit and retry.',
+  rejectedWhy: 'Retrying the same prompt would fail the same way, so retry is disabled.',
+  failedTitle: 'Generation failed.',
+  failedRetryableBody: 'This error may be temporary. Retry with the same prompt and settings.',
+  failedFinalTitle: 'Generation failed and cannot be retried as it is.',
+  failedFinalBody: 'Change the prompt or the settings and start a new job.',
+  reason: (message) => `Reason: ${message}`,
+  retryable: (yes) => (yes ? 'Retryable: yes.' : 'Retryable: no.'),
+  attemptsUsed: (n, m) => `${plural(n, 'attempt')} of ${m} used.`,
+  autoRetryTitle: (message) => `Attempt failed: ${message}`,
+  autoRetryBody: (n, m, seconds) =>
+    seconds > 0
+      ? `Attempt ${n}/${m} starts automatically in ${plural(seconds, 'second')}.`
+      : `Attempt ${n}/${m} starts automatically.`,
+  cancelledTitle: 'Cancelled',
+  cancelledBody: 'This job was cancelled. The last known progress is shown below.',
+  retryGeneration: 'Retry generation',
+  editRestart: 'Edit prompt & restart',
+  retryRequested: 'Retry requested: a new attempt is queued.',
+  cancelRequested: 'The job was cancelled.',
+  actionFailed: (message) => `That did not work: ${message}`,
+  notFoundTitle: 'Job not found',
+  notFoundBody: 'There is no job with this id. It may have been deleted, or the link is wrong.',
+  loadErrorTitle: 'This job could not be loaded.',
+
+  // -- progress panel ------------------------------------------------------------------
+  waitingPreview: 'Waiting for first preview…',
+  previewAlt: (step) => (step ? `Preview of the image being generated, step ${step}` : 'Preview of the image being generated'),
+  finalAlt: (i, n, prompt) => `Generated image ${i} of ${n}: ${prompt}`,
+  thumbLabel: (i) => `Show image ${i}`,
+  queuePosition: (n) => (n === 1 ? 'Next in the queue.' : `Position ${n} in the queue.`),
+  eta: (seconds) => `About ${formatSeconds(seconds)} left.`,
+  percent: (p) => `${formatPercent(p)} %`,
+  progressNone: 'Not started yet.',
+  lastProgress: (p) => `Stopped at ${formatPercent(p)} %.`,
+  stepDone: 'done',
+  stepCurrent: 'current',
+  stepFailed: 'failed here',
+  stepCancelled: 'cancelled here',
+  download: 'Download',
+  open: 'Open',
+  copyUrl: 'Copy URL',
+  urlCopied: 'Image URL copied.',
+
+  // -- event log -----------------------------------------------------------------------
+  earlierEvents: (n) => `${plural(n, 'earlier event')} not shown.`,
+  logEmpty: 'No events yet.',
+  previewEvent: (v, step) => (step ? `Preview ${v} (step ${step})` : `Preview ${v}`),
+  imageEvent: (i, w, h) => `Image ${i} stored (${w}×${h})`,
+  hasPreview: 'Has a preview image',
+
+  // -- cancel dialog -------------------------------------------------------------------
+  cancelKeep: 'Keep generating',
+
+  // -- footer --------------------------------------------------------------------------
+  debugCopied: 'Debug info copied.',
+});
+
+/** @param {number} seconds */
+export function formatSeconds(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** @param {number} p */
+export function formatPercent(p) {
+  const value = Number(p) || 0;
+  return value >= 100 || Number.isInteger(value) ? String(Math.round(value)) : value.toFixed(1);
+}
+
+/**
+ * DOM hooks. Templates carry these ids; modules look elements up only through here.
+ */
+export const SEL = Object.freeze({
+  announcer: '#announcer',
+  toasts: '#toasts',
+  themeToggle: '#theme-toggle',
+
+  // start generation
+  form: '#generate-form',
+  prompt: '#prompt',
+  promptCount: '#prompt-count',
+  promptError: '#prompt-error',
+  provider: '#provider',
+  providerField: '#provider-field',
+  size: '#size',
+  steps: '#steps',
+  stepsHint: '#steps-hint',
+  style: '#style',
+  optionsStatus: '#options-status',
+  fieldError: (name) => `#${name}-error`,
+  formError: '#form-error',
+  formErrorText: '#form-error-text',
+  serverError: '#server-error',
+  serverRetry: '#server-retry',
+  generate: '#generate',
+  clear: '#clear',
+  examples: '[data-example]',
+  recent: '#recent-jobs',
+
+  // generation progress
+  main: '#main',
+  jobView: '#job-view',
+  notFound: '#not-found',
+  loadError: '#load-error',
+  loadErrorText: '#load-error-text',
+  loadRetry: '#load-retry',
+  statusPill: '#status-pill',
+  attempt: '#attempt',
+  transportChip: '#transport-chip',
+  transportMode: '#transport-mode',
+  liveIndicator: '#live-indicator',
+  actionReconnect: '#action-reconnect',
+  actionPoll: '#action-poll',
+  actionCancel: '#action-cancel',
+  connBanner: '#conn-banner',
+  jobBanner: '#job-banner',
+  stepper: '#stepper',
+  progressBar: '#progress-bar',
+  progressLabel: '#progress-label',
+  progressDetail: '#progress-detail',
+  logSummary: '#log-summary',
+  logWrap: '#log-wrap',
+  logTable: '#event-log',
+  logBody: '#event-log-body',
+  preview: '#preview',
+  previewStage: '#preview-stage',
+  previewPlaceholder: '#preview-placeholder',
+  previewCaption: '#preview-caption',
+  results: '#results',
+  thumbs: '#thumbs',
+  download: '#download',
+  open: '#open-image',
+  copyUrl: '#copy-url',
+  details: '#job-details',
+  cancelDialog: '#cancel-dialog',
+  cancelConfirm: '#cancel-confirm',
+  cancelKeep: '#cancel-keep',
+  copyDebug: '#copy-debug',
+  debugInfo: '#debug-info',
+  debugSummary: '#debug-summary',
+});

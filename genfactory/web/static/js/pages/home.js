@@ -1,0 +1,291 @@
+/**
+ * Start Generation (`/`): the prompt form, its options (from GET /api/providers), the
+ * recent jobs (GET /api/jobs?limit=5), and the submit → redirect to `/jobs/{id}`.
+ * Query parameters `prompt`, `size`, `steps`, `style` (and `provider`) prefill the form:
+ * that is how "Edit prompt & restart" comes back here.
+ *
+ * @module pages/home
+ */
+
+import { COPY, PROMPT_MAX, SEL, STATUS_LABELS } from '../copy.js';
+import { api } from '../lib/api.js';
+import { $, $$, h, replaceChildren, setText } from '../lib/dom.js';
+import { longTime, promptLength, timeAgo } from '../lib/format.js';
+import { initThemeToggle } from '../lib/theme.js';
+
+const FIELDS = ['provider', 'size', 'steps', 'style'];
+
+function elements() {
+  return {
+    form: /** @type {HTMLFormElement} */ ($(SEL.form)),
+    prompt: /** @type {HTMLTextAreaElement} */ ($(SEL.prompt)),
+    count: $(SEL.promptCount),
+    promptError: $(SEL.promptError),
+    provider: /** @type {HTMLSelectElement} */ ($(SEL.provider)),
+    providerField: $(SEL.providerField),
+    size: /** @type {HTMLSelectElement} */ ($(SEL.size)),
+    steps: /** @type {HTMLInputElement} */ ($(SEL.steps)),
+    stepsHint: $(SEL.stepsHint),
+    style: /** @type {HTMLSelectElement} */ ($(SEL.style)),
+    optionsStatus: $(SEL.optionsStatus),
+    formError: $(SEL.formError),
+    formErrorText: $(SEL.formErrorText),
+    serverError: $(SEL.serverError),
+    serverRetry: $(SEL.serverRetry),
+    generate: /** @type {HTMLButtonElement} */ ($(SEL.generate)),
+    clear: $(SEL.clear),
+    recent: $(SEL.recent),
+  };
+}
+
+/** @typedef {ReturnType<typeof elements>} Els */
+
+function main() {
+  initThemeToggle();
+  const els = elements();
+  const params = new URLSearchParams(window.location.search);
+  /** @type {any[]} */
+  let providers = [];
+  let busy = false;
+
+  // ---- prompt: count and validation -------------------------------------------------
+
+  const showFieldError = (name, message) => {
+    const target = name === 'prompt' ? els.promptError : document.querySelector(SEL.fieldError(name));
+    const control = name === 'prompt' ? els.prompt : els[name];
+    if (target) setText(target, message ?? '');
+    if (control) {
+      if (message) control.setAttribute('aria-invalid', 'true');
+      else control.removeAttribute('aria-invalid');
+    }
+  };
+
+  const clearErrors = () => {
+    for (const name of ['prompt', ...FIELDS]) showFieldError(name, '');
+    els.formError.hidden = true;
+  };
+
+  const promptProblem = () => {
+    const n = promptLength(els.prompt.value);
+    if (n === 0) return COPY.promptEmpty;
+    if (n > PROMPT_MAX) return COPY.promptTooLong(n);
+    return null;
+  };
+
+  const updateCount = () => {
+    const n = promptLength(els.prompt.value);
+    setText(els.count, COPY.promptCount(n));
+    els.count.classList.toggle('is-over', n > PROMPT_MAX);
+    // Say "too long" as soon as it is; other messages wait for the next submit.
+    if (n > PROMPT_MAX) showFieldError('prompt', COPY.promptTooLong(n));
+    else if (els.prompt.getAttribute('aria-invalid') === 'true' && n > 0) showFieldError('prompt', '');
+  };
+
+  els.prompt.addEventListener('input', updateCount);
+  els.prompt.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.metaKey || event.ctrlKey)) {
+      event.preventDefault();
+      els.form.requestSubmit();
+    }
+  });
+
+  // ---- options from the server -----------------------------------------------------
+
+  const option = (value, label, selected = false) => h('option', { value, selected }, label);
+
+  const selectedProvider = () => providers.find((p) => p.name === els.provider.value) ?? providers[0];
+
+  function fillProviderOptions(info, wanted = {}) {
+    replaceChildren(els.size, ...info.sizes.map((s) => option(s, s.replace('x', ' × '), s === wanted.size)));
+    els.steps.min = String(info.min_steps);
+    els.steps.max = String(info.max_steps);
+    const steps = Number.parseInt(wanted.steps ?? '', 10);
+    els.steps.value = String(Number.isFinite(steps) ? steps : info.default_steps);
+    setText(els.stepsHint, `${info.min_steps}–${info.max_steps}, default ${info.default_steps}`);
+    const styles = info.styles.length ? info.styles : [];
+    replaceChildren(els.style,
+      option('', COPY.styleNone, !wanted.style),
+      ...styles.filter((s) => s !== 'none').map((s) => option(s, s[0].toUpperCase() + s.slice(1), s === wanted.style)));
+    els.style.disabled = styles.length === 0;
+    els.size.disabled = false;
+    els.steps.disabled = false;
+  }
+
+  async function loadOptions() {
+    els.serverError.hidden = true;
+    setText(els.optionsStatus, 'Loading the server\'s options…');
+    try {
+      providers = await api.providers();
+    } catch (error) {
+      setText(els.optionsStatus, 'Options are unavailable until the server answers.');
+      if (error?.unavailable) els.serverError.hidden = false;
+      return;
+    }
+    const usable = providers.filter((p) => p.available);
+    if (!usable.length) {
+      const p = providers[0];
+      setText(els.optionsStatus, p ? COPY.providerUnavailable(p.title, p.unavailable_reason) : 'No provider is configured.');
+      return;
+    }
+    replaceChildren(els.provider, ...providers.map((p) => h('option', {
+      value: p.name, disabled: !p.available, selected: p.name === (params.get('provider') ?? usable[0].name),
+    }, p.available ? p.title : `${p.title} (unavailable)`)));
+    els.providerField.hidden = providers.length < 2;
+    const info = selectedProvider();
+    fillProviderOptions(info, {
+      size: params.get('size'), steps: params.get('steps'), style: params.get('style'),
+    });
+    setText(els.optionsStatus, info.description ? `${info.title}. ${info.description}` : info.title);
+  }
+
+  els.provider.addEventListener('change', () => {
+    const info = selectedProvider();
+    if (info) {
+      fillProviderOptions(info);
+      setText(els.optionsStatus, info.description ? `${info.title}. ${info.description}` : info.title);
+    }
+  });
+  els.serverRetry.addEventListener('click', () => {
+    loadOptions();
+    loadRecent();
+  });
+
+  // ---- submit ----------------------------------------------------------------------
+
+  const setBusy = (value) => {
+    busy = value;
+    els.generate.disabled = value;
+    els.generate.setAttribute('aria-busy', String(value));
+    setText(els.generate.querySelector('.btn__label'), value ? COPY.generating : COPY.generate);
+  };
+
+  function requestBody() {
+    const body = { prompt: els.prompt.value.trim() };
+    if (providers.length) {
+      if (els.provider.value) body.provider = els.provider.value;
+      if (els.size.value) body.size = els.size.value;
+      const steps = Number(els.steps.value);
+      if (els.steps.value !== '') body.steps = steps;
+      if (els.style.value) body.style = els.style.value;
+    }
+    return body;
+  }
+
+  function stepsProblem() {
+    if (els.steps.disabled || els.steps.value === '') return null;
+    const n = Number(els.steps.value);
+    const min = Number(els.steps.min);
+    const max = Number(els.steps.max);
+    return Number.isInteger(n) && n >= min && n <= max ? null : COPY.stepsRange(min, max);
+  }
+
+  els.form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    clearErrors();
+    const problem = promptProblem();
+    const stepsError = stepsProblem();
+    if (problem || stepsError) {
+      if (problem) showFieldError('prompt', problem);
+      if (stepsError) showFieldError('steps', stepsError);
+      (problem ? els.prompt : els.steps).focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const job = await api.createJob(requestBody());
+      window.location.assign(job.links?.page ?? `/jobs/${encodeURIComponent(job.id)}`);
+    } catch (error) {
+      setBusy(false);
+      handleSubmitError(error);
+    }
+  });
+
+  function handleSubmitError(error) {
+    if (error?.unavailable) {
+      els.serverError.hidden = false;
+      els.serverRetry.focus();
+      return;
+    }
+    if (error?.kind === 'validation') {
+      let focused = false;
+      const general = [];
+      for (const [name, message] of Object.entries(error.fields)) {
+        const known = name === 'prompt' || FIELDS.includes(name);
+        if (known) {
+          showFieldError(name, message);
+          if (!focused) {
+            (name === 'prompt' ? els.prompt : els[name]).focus();
+            focused = true;
+          }
+        } else general.push(message);
+      }
+      if (!general.length) return;
+      setText(els.formErrorText, general.join(' '));
+    } else {
+      setText(els.formErrorText, error?.message ?? String(error));
+    }
+    els.formError.hidden = false;
+  }
+
+  // ---- clear and examples -----------------------------------------------------------
+
+  els.clear.addEventListener('click', () => {
+    els.prompt.value = '';
+    clearErrors();
+    const info = selectedProvider();
+    if (info) fillProviderOptions(info);
+    updateCount();
+    if (window.location.search) window.history.replaceState(null, '', window.location.pathname);
+    els.prompt.focus();
+  });
+
+  for (const button of $$(SEL.examples)) {
+    button.addEventListener('click', () => {
+      els.prompt.value = button.dataset.example ?? '';
+      updateCount();
+      showFieldError('prompt', '');
+      els.prompt.focus();
+    });
+  }
+
+  // ---- recent jobs -----------------------------------------------------------------
+
+  async function loadRecent() {
+    els.recent.setAttribute('aria-busy', 'true');
+    try {
+      const page = await api.listJobs(5);
+      renderRecent(page.items ?? []);
+    } catch (error) {
+      replaceChildren(els.recent, h('p', { class: 'empty', text: COPY.recentError }));
+      if (error?.unavailable) els.serverError.hidden = false;
+    } finally {
+      els.recent.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  function renderRecent(jobs) {
+    if (!jobs.length) {
+      replaceChildren(els.recent, h('p', { class: 'empty', text: COPY.recentEmpty }));
+      return;
+    }
+    const now = Date.now();
+    const item = (job) => h('li', {},
+      h('a', { class: 'recent__item', href: job.links?.page ?? `/jobs/${job.id}` },
+        h('span', { class: 'recent__prompt', text: job.label || job.prompt }),
+        h('span', { class: 'recent__meta' },
+          h('span', { class: 'pill', dataset: { status: job.status }, text: STATUS_LABELS[job.status] ?? job.status }),
+          h('time', { datetime: job.created_at, title: longTime(job.created_at), text: timeAgo(job.created_at, now) }),
+          h('span', { class: 'mono', text: job.short_id }))));
+    replaceChildren(els.recent, h('ul', { class: 'recent__list' }, ...jobs.map(item)));
+  }
+
+  // ---- start -----------------------------------------------------------------------
+
+  if (params.has('prompt')) els.prompt.value = params.get('prompt') ?? '';
+  updateCount();
+  loadOptions();
+  loadRecent();
+}
+
+main();

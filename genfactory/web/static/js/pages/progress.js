@@ -1,0 +1,364 @@
+/**
+ * Generation Progress (`/jobs/{id}`).
+ *
+ * 1. GET /api/jobs/{id}: the snapshot (skeletons until then; "not found" for an unknown
+ *    job; "server unavailable" with a retry when there is no answer).
+ * 2. Stream the job's events from `after = last_seq` with transport.js (WS → SSE → polling,
+ *    exact resume), while the history rows (events up to last_seq) load for the log.
+ * 3. Each event moves the model (lib/job-model.js); the view re-renders once per frame.
+ * 4. On a reset (`cursor_ahead`), reload the snapshot and resume from its last_seq; on
+ *    `not_found`, show the not-found state.
+ *
+ * @module pages/progress
+ */
+
+import { COPY, SEL, STATUS_LABELS } from '../copy.js';
+import { api } from '../lib/api.js';
+import { $, announce, copyText, h, setText } from '../lib/dom.js';
+import { longTime } from '../lib/format.js';
+import { applyEvent, modelFromSnapshot } from '../lib/job-model.js';
+import { initThemeToggle } from '../lib/theme.js';
+import { createJobStream } from '../transport.js';
+import { connectionView, jobView, renderBanner } from '../components/banners.js';
+import { confirmDialog } from '../components/dialog.js';
+import { createJobbar } from '../components/jobbar.js';
+import { createPreview } from '../components/preview.js';
+import { MAX_ROWS, createTimeline } from '../components/timeline.js';
+import { toast } from '../components/toast.js';
+
+function main() {
+  initThemeToggle();
+  const jobId = document.body.dataset.jobId ?? '';
+  const pageLoadedAt = Date.now();
+
+  const els = {
+    main: $(SEL.main),
+    jobView: $(SEL.jobView),
+    notFound: $(SEL.notFound),
+    loadError: $(SEL.loadError),
+    loadErrorText: $(SEL.loadErrorText),
+    loadRetry: $(SEL.loadRetry),
+    connBanner: $(SEL.connBanner),
+    jobBanner: $(SEL.jobBanner),
+    details: $(SEL.details),
+    dialog: /** @type {HTMLDialogElement} */ ($(SEL.cancelDialog)),
+    copyDebug: $(SEL.copyDebug),
+    debugInfo: $(SEL.debugInfo),
+    debugSummary: $(SEL.debugSummary),
+  };
+
+  const jobbar = createJobbar();
+  const timeline = createTimeline({
+    table: /** @type {HTMLTableElement} */ ($(SEL.logTable)),
+    body: $(SEL.logBody),
+    wrap: $(SEL.logWrap),
+    summary: $(SEL.logSummary),
+    onActivate: (event) => {
+      if (event.type === 'image' && preview.hasFinal) preview.selectImage(event.data?.index ?? 0);
+    },
+  });
+  const preview = createPreview({
+    root: $(SEL.preview),
+    stage: $(SEL.previewStage),
+    placeholder: $(SEL.previewPlaceholder),
+    caption: $(SEL.previewCaption),
+    results: $(SEL.results),
+    thumbs: $(SEL.thumbs),
+    download: /** @type {HTMLAnchorElement} */ ($(SEL.download)),
+    open: /** @type {HTMLAnchorElement} */ ($(SEL.open)),
+    copyUrl: /** @type {HTMLButtonElement} */ ($(SEL.copyUrl)),
+    onCopied: (ok) => toast(ok ? COPY.urlCopied : COPY.copyFailed, { tone: ok ? 'success' : 'error' }),
+  });
+
+  /** @type {import('../lib/job-model.js').JobModel | null} */
+  let model = null;
+  /** @type {ReturnType<typeof createJobStream> | null} */
+  let stream = null;
+  /** @type {any} transport state */
+  let transport = null;
+  let snapshotAt = null;
+  let lastUpdateAt = null;
+  let lastEventAt = null;
+  let announcedStatus = null;
+  let announcedConn = null;
+  let imagesFor = null; // the attempt whose final images are shown
+  let frame = 0;
+
+  // ---- views ---------------------------------------------------------------------------
+
+  /** @param {'loading' | 'ready' | 'not-found' | 'error'} view */
+  function setView(view) {
+    els.main.dataset.view = view;
+    els.main.setAttribute('aria-busy', String(view === 'loading'));
+    els.jobView.hidden = view === 'not-found' || view === 'error';
+    els.notFound.hidden = view !== 'not-found';
+    els.loadError.hidden = view !== 'error';
+    if (view === 'not-found' || view === 'error') {
+      renderBanner(els.connBanner, null);
+      renderBanner(els.jobBanner, null);
+    }
+  }
+
+  function render() {
+    frame = 0;
+    if (!model) return;
+    const now = Date.now();
+    jobbar.renderJob(model, now);
+    jobbar.renderTransport(transport, model, now, lastUpdateAt);
+    renderBanner(els.jobBanner, jobView(model, now));
+    renderBanner(els.connBanner, connectionView(transport, now));
+    els.main.dataset.status = model.status;
+    announceStatus();
+    renderDebug(now);
+  }
+
+  function scheduleRender() {
+    if (frame) return;
+    frame = window.requestAnimationFrame(render);
+    // requestAnimationFrame does not run in a background tab; render anyway, later.
+    window.setTimeout(() => { if (frame) { window.cancelAnimationFrame(frame); render(); } }, 250);
+  }
+
+  function announceStatus() {
+    if (!model || model.status === announcedStatus) return;
+    const first = announcedStatus === null;
+    announcedStatus = model.status;
+    if (first) return; // the page's heading and pill say it; announce changes only
+    const label = STATUS_LABELS[model.status] ?? model.status;
+    if (model.status === 'completed') announce(COPY.completedTitle);
+    else if (model.status === 'cancelled') announce(COPY.statusAnnouncement(label));
+    else announce(COPY.statusAnnouncement(label));
+  }
+
+  function announceConnection(ts) {
+    const key = ts ? `${ts.state}:${ts.reason ?? ''}` : '';
+    if (key === announcedConn) return;
+    const previous = announcedConn;
+    announcedConn = key;
+    if (!ts) return;
+    if (ts.state === 'reconnecting' && !previous?.startsWith('reconnecting')) announce(COPY.networkLost);
+    else if (ts.state === 'degraded' && ts.reason === 'blocked') announce(COPY.streamBlocked);
+    else if (ts.state === 'live' && previous && !previous.startsWith('connecting:') && previous !== '') announce(COPY.restored);
+    else if (ts.state === 'live' && previous?.startsWith('connecting:network-lost')) announce(COPY.restored);
+  }
+
+  function renderDetails() {
+    if (!model) return;
+    const p = model.params ?? {};
+    const rows = [
+      ['Prompt', model.prompt],
+      ['Provider', model.provider],
+      ['Size', p.size ?? (p.width && p.height ? `${p.width}x${p.height}` : '—')],
+      ['Steps', p.steps ?? '—'],
+      ['Style', p.style || 'None'],
+      ['Seed', p.seed ?? '—'],
+      ['Created', longTime(model.createdAt)],
+    ];
+    if (model.label) rows.splice(1, 0, ['Label', model.label]);
+    els.details.replaceChildren(...rows.map(([term, value]) => h('div', {},
+      h('dt', { text: term }), h('dd', { class: term === 'Prompt' ? 'details__prompt' : '', text: String(value) }))));
+  }
+
+  function debugInfo(now = Date.now()) {
+    const iso = (t) => (t ? new Date(t).toISOString() : null);
+    return {
+      job_id: jobId,
+      status: model?.status ?? null,
+      attempt: model ? `${model.attempt}/${model.maxAttempts}` : null,
+      last_event_seq: model?.lastSeq ?? null,
+      transport: transport
+        ? { mode: transport.mode, state: transport.state, reason: transport.reason,
+          poll_interval_ms: transport.pollInterval, reconnect_attempt: transport.attempt }
+        : null,
+      timestamps: {
+        page_loaded: iso(pageLoadedAt),
+        snapshot_loaded: iso(snapshotAt),
+        last_event_received: iso(lastEventAt),
+        last_event_time: model?.lastEventTime ?? null,
+        now: iso(now),
+      },
+      page: window.location.href,
+      user_agent: navigator.userAgent,
+    };
+  }
+
+  function renderDebug(now) {
+    const info = debugInfo(now);
+    setText(els.debugSummary, `seq ${info.last_event_seq ?? '–'} · ${transport?.mode?.toUpperCase() ?? '–'} ${transport?.state ?? ''}`.trim());
+    if (/** @type {HTMLDetailsElement} */ (els.debugInfo.closest('details'))?.open) {
+      setText(els.debugInfo, JSON.stringify(info, null, 2));
+    }
+  }
+
+  // ---- data ------------------------------------------------------------------------------
+
+  async function loadImages() {
+    if (!model || model.status !== 'completed' || imagesFor === model.attempt) return;
+    imagesFor = model.attempt;
+    try {
+      const images = await api.images(jobId);
+      preview.final(images, { prompt: model.prompt, stem: model.shortId });
+    } catch {
+      imagesFor = null; // try again on the next status change or tick
+    }
+  }
+
+  function adopt(snapshot) {
+    const previewUrl = model?.previewUrl;
+    model = modelFromSnapshot(snapshot);
+    snapshotAt = Date.now();
+    if (!model.previewUrl && previewUrl) model.previewUrl = previewUrl;
+    if (model.previewUrl) preview.preview(model.previewUrl, {});
+    if (model.status !== 'completed' && preview.hasFinal) {
+      preview.resetFinal();
+      imagesFor = null;
+    }
+    renderDetails();
+    loadImages();
+    scheduleRender();
+  }
+
+  async function loadHistory(lastSeq) {
+    try {
+      if (lastSeq > 0) {
+        const page = await api.events(jobId, Math.max(0, lastSeq - MAX_ROWS), MAX_ROWS);
+        timeline.push(...(page.events ?? []).filter((e) => e.seq <= lastSeq));
+      }
+    } catch {
+      // The log starts with the live events; the snapshot already shows the state.
+    }
+    timeline.release();
+  }
+
+  function onEvent(event) {
+    if (!model) return;
+    lastEventAt = Date.now();
+    lastUpdateAt = lastEventAt;
+    const changed = applyEvent(model, event);
+    timeline.push(event);
+    if (changed.has('preview')) {
+      preview.preview(model.previewUrl, { step: model.previewStep, ...(model.previewSize ?? {}) });
+    }
+    if (changed.has('status')) {
+      if (model.status === 'completed') loadImages();
+      else if (model.status === 'queued' && preview.hasFinal) {
+        preview.resetFinal();
+        imagesFor = null;
+      }
+    }
+    if (changed.size) scheduleRender();
+  }
+
+  function onState(ts) {
+    const wasLive = transport?.state === 'live';
+    transport = ts;
+    if (ts.state === 'live' && !wasLive && lastUpdateAt === null) lastUpdateAt = Date.now();
+    announceConnection(ts);
+    scheduleRender();
+  }
+
+  async function onReset(info) {
+    if (info.code === 'not_found') {
+      stream?.close();
+      setView('not-found');
+      announce(COPY.notFoundTitle);
+      return undefined;
+    }
+    // cursor_ahead (or another refusal): start over from a fresh snapshot.
+    const snapshot = await api.getJob(jobId);
+    timeline.reset();
+    adopt(snapshot);
+    loadHistory(snapshot.last_seq);
+    return snapshot.last_seq;
+  }
+
+  async function start() {
+    setView('loading');
+    let snapshot;
+    try {
+      snapshot = await api.getJob(jobId);
+    } catch (error) {
+      if (error?.kind === 'not_found') {
+        setView('not-found');
+        return;
+      }
+      setText(els.loadErrorText, error?.unavailable ? COPY.serverUnavailableHelp : error?.message ?? String(error));
+      setView('error');
+      return;
+    }
+    adopt(snapshot);
+    lastUpdateAt = Date.now();
+    setView('ready');
+    render();
+    stream = createJobStream({ jobId, after: snapshot.last_seq, onEvent, onState, onReset,
+      onError: (error) => console.error(error) });
+    loadHistory(snapshot.last_seq);
+  }
+
+  // ---- actions ---------------------------------------------------------------------------
+
+  const { reconnect, poll, cancel } = jobbar.els;
+  reconnect.addEventListener('click', () => stream?.reconnect());
+  poll.addEventListener('click', () => stream?.switchTo('poll'));
+
+  cancel.addEventListener('click', async () => {
+    const yes = await confirmDialog(els.dialog, { confirm: $(SEL.cancelConfirm), keep: $(SEL.cancelKeep) });
+    if (!yes) return;
+    cancel.disabled = true;
+    try {
+      adopt(await api.cancelJob(jobId));
+      toast(COPY.cancelRequested, { tone: 'info' });
+      render();
+      els.jobBanner.focus();
+    } catch (error) {
+      toast(COPY.actionFailed(error?.message ?? String(error)), { tone: 'error' });
+      try { adopt(await api.getJob(jobId)); } catch { /* the stream will tell */ }
+    }
+  });
+
+  async function retry(button) {
+    if (button) button.disabled = true;
+    try {
+      adopt(await api.retryJob(jobId));
+      toast(COPY.retryRequested, { tone: 'success' });
+      render();
+      cancel.focus();
+    } catch (error) {
+      if (button) button.disabled = false;
+      toast(COPY.actionFailed(error?.message ?? String(error)), { tone: 'error' });
+    }
+  }
+
+  $('#banners').addEventListener('click', (event) => {
+    const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action]');
+    if (!button || /** @type {HTMLButtonElement} */ (button).disabled) return;
+    switch (button.dataset.action) {
+      case 'reconnect': stream?.reconnect(); break;
+      case 'poll': stream?.switchTo('poll'); break;
+      case 'stream': stream?.reconnect(); break;
+      case 'retry': retry(/** @type {HTMLButtonElement} */ (button)); break;
+      default: break;
+    }
+  });
+
+  els.loadRetry.addEventListener('click', () => start());
+
+  els.copyDebug.addEventListener('click', async () => {
+    const ok = await copyText(JSON.stringify(debugInfo(), null, 2));
+    toast(ok ? COPY.debugCopied : COPY.copyFailed, { tone: ok ? 'success' : 'error' });
+  });
+  els.debugInfo.closest('details')?.addEventListener('toggle', () => renderDebug(Date.now()));
+
+  // Countdowns and "updated N s ago".
+  window.setInterval(() => {
+    if (!model) return;
+    render();
+    if (model.status === 'completed' && imagesFor === null) loadImages();
+  }, 1000);
+
+  window.addEventListener('pagehide', () => stream?.close());
+
+  start();
+}
+
+main();
