@@ -1,0 +1,104 @@
+"""Reference docs generated from the code: ``python -m genfactory._docs`` rewrites them;
+``tests/unit/test_docs.py`` fails when they drift."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic.fields import FieldInfo
+
+from genfactory.domain.events import GLOBAL_TYPES, PAYLOADS
+from genfactory.settings import Settings
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _type_name(field: FieldInfo) -> str:
+    annotation = field.annotation
+    name = getattr(annotation, "__name__", None) or str(annotation)
+    return name.replace("typing.", "").replace("NoneType", "null").replace("|", "\\|")
+
+
+def render_events() -> str:
+    lines = [
+        "# Event types",
+        "",
+        "Generated from `genfactory/domain/events.py` by `python -m genfactory._docs`.",
+        "Every event travels in the envelope described in [streams.md](streams.md).",
+        "",
+    ]
+    for event_type, model in PAYLOADS.items():
+        scope = "job and global stream" if event_type in GLOBAL_TYPES else "job stream only"
+        lines += [f"## `{event_type.value}` ({scope})", "", (model.__doc__ or "").strip(), ""]
+        lines += ["| field | type | required | meaning |", "| --- | --- | --- | --- |"]
+        for name, field in model.model_fields.items():
+            required = "yes" if field.is_required() else "no"
+            lines.append(
+                f"| `{name}` | {_type_name(field)} | {required} | {field.description or ''} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_settings() -> str:
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `genfactory/settings.py` by `python -m genfactory._docs`. Each is an",
+        "environment variable; `genfactory serve` also takes the common ones as flags.",
+        "",
+        "| variable | default | meaning |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = "(computed)" if field.default_factory else repr(field.default)
+        lines.append(f"| `GENFACTORY_{name.upper()}` | `{default}` | {field.description or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_cli() -> str:
+    import typer
+
+    from genfactory.cli import app
+
+    lines = [
+        "# Command line",
+        "",
+        "Generated from `genfactory/cli.py` by `python -m genfactory._docs`.",
+        "Each command's options: `genfactory COMMAND --help`.",
+        "",
+        "| command | what it does |",
+        "| --- | --- |",
+    ]
+
+    def walk(group: typer.Typer, prefix: str) -> None:
+        for command in group.registered_commands:
+            callback = command.callback
+            assert callback is not None
+            name = command.name or callback.__name__.replace("_", "-")
+            summary = (callback.__doc__ or "").strip().splitlines()[0]
+            lines.append(f"| `{prefix} {name}` | {summary} |")
+        for sub in group.registered_groups:
+            assert sub.typer_instance is not None
+            walk(sub.typer_instance, f"{prefix} {sub.name}")
+
+    walk(app, "genfactory")
+    return "\n".join(lines) + "\n"
+
+
+GENERATED = {
+    "events.md": render_events,
+    "settings.md": render_settings,
+    "cli.md": render_cli,
+}
+
+
+def main() -> None:
+    for name, render in GENERATED.items():
+        (DOCS / name).write_text(render())
+        print(f"wrote docs/{name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
