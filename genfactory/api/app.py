@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from genfactory import __version__
 from genfactory.api import errors, events, files, jobs, system
@@ -71,31 +73,47 @@ def create_app(
 
 
 def _install_token_check(app: FastAPI, settings: Settings) -> None:
-    token = settings.api_token
-    if not token:
-        return
-    expected = f"Bearer {token}".encode()
+    if settings.api_token:
+        app.add_middleware(TokenGuard, token=settings.api_token)
 
-    @app.middleware("http")
-    async def require_token(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
-            given = request.headers.get("authorization", "").encode()
-            cookie = request.cookies.get("genfactory_token", "").encode()
-            if not (
-                hmac.compare_digest(given, expected) or hmac.compare_digest(cookie, token.encode())
-            ):
-                return JSONResponse(
-                    {
-                        "detail": {
-                            "code": "unauthorized",
-                            "message": "A valid API token is required.",
-                        }
-                    },
-                    status_code=401,
-                )
-        return await call_next(request)
+
+class TokenGuard:
+    """With an API token configured, every ``/api/`` request and WebSocket must carry it:
+    ``Authorization: Bearer …``, the ``genfactory_token`` cookie (browsers: EventSource and
+    WebSocket cannot send headers) or ``?token=``. ``/api/health`` stays open for load
+    balancers."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] in ("http", "websocket")
+            and path.startswith("/api/")
+            and path != "/api/health"
+            and not self._authorized(scope)
+        ):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4401})
+                return
+            response = JSONResponse(
+                {"detail": {"code": "unauthorized", "message": "A valid API token is required."}},
+                status_code=401,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        conn = HTTPConnection(scope)
+        candidates = [
+            conn.headers.get("authorization", "").removeprefix("Bearer ").strip(),
+            conn.cookies.get("genfactory_token", ""),
+            conn.query_params.get("token", ""),
+        ]
+        return any(c and hmac.compare_digest(c.encode(), self.token) for c in candidates)
 
 
 def _install_web(app: FastAPI) -> None:

@@ -184,3 +184,30 @@ def test_long_poll_wait_bounds(http: httpx.Client, server: ServerProcess) -> Non
         wait_for(c, job["id"], {"completed"})
     assert http.get(f"/api/jobs/{job['id']}/events", params={"wait": 31}).status_code == 422
     assert http.get(f"/api/jobs/{job['id']}/events", params={"after": -1}).status_code == 422
+
+
+def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    assert isinstance(tmp_path, Path)
+    guarded = ServerProcess(tmp_path / "guarded", env={"GENFACTORY_API_TOKEN": "s3cret"}).start()
+    try:
+        assert httpx.get(f"{guarded.url}/api/health").status_code == 200
+        refused = httpx.get(f"{guarded.url}/api/jobs")
+        assert refused.status_code == 401
+        assert refused.json()["detail"]["code"] == "unauthorized"
+        ok = httpx.get(f"{guarded.url}/api/jobs", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        assert (
+            httpx.get(f"{guarded.url}/api/jobs", cookies={"genfactory_token": "s3cret"}).status_code
+            == 200
+        )
+        with pytest.raises(InvalidStatus):
+            connect(f"{guarded.ws_url}/api/events/ws").close()
+        with connect(f"{guarded.ws_url}/api/events/ws?token=s3cret") as ws:
+            assert '"hello"' in str(ws.recv(timeout=5))
+    finally:
+        guarded.stop()

@@ -28,7 +28,13 @@ async def test_submit_validates_against_the_provider(service: JobService) -> Non
     assert bad.value.field == "size"
     job = await service.submit(JobSpec(prompt="x", size="256x256", steps=5, seed=9))
     assert job.params == {
-        "size": "256x256", "width": 256, "height": 256, "steps": 5, "count": 1, "style": None, "seed": 9
+        "size": "256x256",
+        "width": 256,
+        "height": 256,
+        "steps": 5,
+        "count": 1,
+        "style": None,
+        "seed": 9,
     }
 
 

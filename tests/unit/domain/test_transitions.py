@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from genfactory.domain.errors import TransitionError
@@ -22,7 +24,7 @@ def test_every_status_has_rules_and_every_rule_a_reason() -> None:
 
 def test_happy_path_is_allowed() -> None:
     path = [JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.UPLOADING, JobStatus.COMPLETED]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in itertools.pairwise(path):
         assert check_transition(current, target)
 
 
