@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from genfactory import __version__
-from genfactory.api import errors, events, files, jobs, system
+from genfactory.api import configurations, errors, events, files, jobs, system
 from genfactory.api.deps import AppState
 from genfactory.core.bus import EventBus
 from genfactory.core.service import JobService
@@ -65,7 +65,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (jobs, events, files, system):
+    for module in (jobs, configurations, events, files, system):
         app.include_router(module.router)
     _install_token_check(app, settings)
     _install_web(app)

@@ -56,6 +56,8 @@ async def create_job(body: JobCreate, state: StateDep) -> JobPublic:
             label=body.label,
             provider=body.provider,
             faults=body.faults,
+            configuration=body.configuration,
+            count_given="count" in body.model_fields_set,
         )
     )
     return await job_public(state, job)

@@ -39,6 +39,11 @@ class JobCreate(BaseModel):
     faults: dict[str, Any] | None = Field(
         default=None, description="Fault injection plan (dev/test mode only)."
     )
+    configuration: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A configuration id (that exact version) or name (its newest version).",
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -287,3 +292,57 @@ class Health(BaseModel):
     schema_revision: str | None
     workers: dict[str, Any]
     mode: str
+
+
+class ConfigurationSettings(BaseModel):
+    """Defaults a job takes from a configuration; fields given on the job win."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str | None = Field(default=None, max_length=64)
+    size: str | None = Field(default=None, max_length=32)
+    steps: int | None = Field(default=None, ge=1, le=150)
+    style: str | None = Field(default=None, max_length=64)
+    count: int | None = Field(default=None, ge=1, le=16)
+    model: str | None = Field(default=None, max_length=200, description="Provider model name.")
+    output_format: str | None = Field(default=None, pattern="^(png|webp|jpeg)$")
+    qc: dict[str, Any] | None = Field(default=None, description="Quality-check settings.")
+
+
+def _config_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("Name must not be empty.")
+    return _no_control_characters(value, "Name")
+
+
+class ConfigurationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    settings: ConfigurationSettings
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _config_name(value)
+
+
+class ConfigurationVersionCreate(BaseModel):
+    """A new version of an existing configuration (versions are never edited)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(default="", max_length=2000)
+    settings: ConfigurationSettings
+
+
+class ConfigurationPublic(BaseModel):
+    id: str
+    name: str
+    version: int
+    description: str
+    settings: dict[str, Any]
+    created_at: str
+    jobs: int | None = Field(default=None, description="Jobs that used any version (lists).")

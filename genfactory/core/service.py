@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from genfactory.core.bus import EventBus
@@ -18,8 +18,10 @@ from genfactory.domain.statuses import JobStatus, check_manual_retry
 from genfactory.providers.base import CancelToken, parse_size
 from genfactory.providers.registry import ProviderRegistry
 from genfactory.settings import Settings
+from genfactory.store import configurations as config_store
 from genfactory.store import jobs as job_store
 from genfactory.store.blobs import BlobStore
+from genfactory.store.configurations import ConfigurationRecord
 from genfactory.store.engine import Database
 from genfactory.store.jobs import JobRecord
 
@@ -48,6 +50,8 @@ class JobSpec:
     label: str | None = None
     provider: str | None = None
     faults: dict[str, Any] | None = None
+    configuration: str | None = None  # a configuration id (exact version) or name (newest)
+    count_given: bool = True
 
 
 class JobService:
@@ -149,7 +153,33 @@ class JobService:
             params["faults"] = spec.faults
         return provider_name, params
 
+    async def resolve_configuration(self, ref: str) -> ConfigurationRecord:
+        async with self.db.read() as conn:
+            try:
+                return await config_store.get_configuration(conn, ref)
+            except NotFound:
+                try:
+                    return await config_store.latest_by_name(conn, ref)
+                except NotFound:
+                    raise InvalidRequest(
+                        "configuration", f"No configuration with id or name {ref!r}."
+                    ) from None
+
     async def submit(self, spec: JobSpec) -> JobRecord:
+        """Queue a new job. Fields not given come from the configuration (if any), then from
+        the provider's defaults; the job keeps the resulting snapshot."""
+        config = None
+        if spec.configuration is not None:
+            config = await self.resolve_configuration(spec.configuration)
+            defaults = config.settings
+            spec = replace(
+                spec,
+                provider=spec.provider or defaults.get("provider"),
+                size=spec.size or defaults.get("size"),
+                steps=spec.steps if spec.steps is not None else defaults.get("steps"),
+                style=spec.style if spec.style is not None else defaults.get("style"),
+                count=spec.count if spec.count_given else int(defaults.get("count", spec.count)),
+            )
         provider, params = self.params_for(spec)
         async with self.db.write() as tx:
             return await job_store.create_job(
@@ -159,6 +189,7 @@ class JobService:
                 params=params,
                 label=spec.label,
                 max_attempts=self.settings.max_attempts,
+                configuration=(config.id, config.name, config.version) if config else None,
             )
 
     async def cancel(self, job_id: str) -> JobRecord:

@@ -87,6 +87,7 @@ jobs = Table(
     Index("ix_jobs_created", "created_at", "id"),
     Index("ix_jobs_lease", "lease_expires_at"),
     Index("ix_jobs_rerun_of", "rerun_of"),
+    Index("ix_jobs_configuration_name", "configuration_name"),
 )
 
 job_events = Table(

@@ -21,7 +21,9 @@ def cli(server: ServerProcess, *args: str, timeout: float = 60) -> subprocess.Co
 
 
 def test_generate_follow_shows_progress_and_exits_zero(server: ServerProcess) -> None:
-    done = cli(server, "generate", "a quiet harbour", "--size", "256x256", "--steps", "5", "--follow")
+    done = cli(
+        server, "generate", "a quiet harbour", "--size", "256x256", "--steps", "5", "--follow"
+    )
     assert done.returncode == 0, done.stderr
     assert "completed" in done.stdout
     assert "/api/images/" in done.stdout
@@ -62,7 +64,16 @@ def test_unreachable_server_is_a_clear_error() -> None:
 
 def test_serve_refuses_a_public_bind_without_a_token(tmp_path: object) -> None:
     refused = subprocess.run(
-        [sys.executable, "-m", "genfactory", "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "genfactory",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--data-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=30,

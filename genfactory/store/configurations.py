@@ -1,0 +1,141 @@
+"""Named, versioned job configurations. Saving never edits a version: it adds the next one,
+so a job's ``configuration_id`` always points at exactly the settings it started from."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from genfactory.domain.errors import Conflict, NotFound
+from genfactory.store.engine import WriteTx
+from genfactory.store.jobs import new_id
+from genfactory.store.tables import configurations, jobs
+
+
+@dataclass(frozen=True)
+class ConfigurationRecord:
+    id: str
+    name: str
+    version: int
+    description: str
+    settings: dict[str, Any]
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ConfigurationRecord:
+        return cls(**dict(row._mapping))
+
+
+async def save_configuration(
+    tx: WriteTx, name: str, settings: dict[str, Any], description: str, *, new: bool
+) -> ConfigurationRecord:
+    """``new=True`` creates version 1 (refused if the name exists); otherwise adds the next
+    version of an existing name."""
+    latest = (
+        await tx.conn.execute(
+            select(func.max(configurations.c.version)).where(configurations.c.name == name)
+        )
+    ).scalar_one()
+    if new and latest is not None:
+        raise Conflict(f"A configuration named {name!r} exists; save a new version of it instead.")
+    if not new and latest is None:
+        raise NotFound(f"No configuration named {name!r}.")
+    record = ConfigurationRecord(
+        id=new_id(),
+        name=name,
+        version=(latest or 0) + 1,
+        description=description,
+        settings=settings,
+        created_at=time.time(),
+    )
+    await tx.conn.execute(insert(configurations).values(**record.__dict__))
+    return record
+
+
+async def get_configuration(conn: AsyncConnection, config_id: str) -> ConfigurationRecord:
+    row = (
+        await conn.execute(select(configurations).where(configurations.c.id == config_id))
+    ).first()
+    if row is None:
+        raise NotFound(f"No configuration with id {config_id!r}.")
+    return ConfigurationRecord.from_row(row)
+
+
+async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecord:
+    row = (
+        await conn.execute(
+            select(configurations)
+            .where(configurations.c.name == name)
+            .order_by(configurations.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No configuration named {name!r}.")
+    return ConfigurationRecord.from_row(row)
+
+
+async def versions(conn: AsyncConnection, name: str) -> list[ConfigurationRecord]:
+    rows = await conn.execute(
+        select(configurations)
+        .where(configurations.c.name == name)
+        .order_by(configurations.c.version.desc())
+    )
+    found = [ConfigurationRecord.from_row(r) for r in rows]
+    if not found:
+        raise NotFound(f"No configuration named {name!r}.")
+    return found
+
+
+async def list_latest(conn: AsyncConnection) -> list[tuple[ConfigurationRecord, int]]:
+    """The newest version of each name, with how many jobs used any of its versions."""
+    newest = (
+        select(configurations.c.name, func.max(configurations.c.version).label("version"))
+        .group_by(configurations.c.name)
+        .subquery()
+    )
+    usage = (
+        select(jobs.c.configuration_name, func.count().label("uses"))
+        .where(jobs.c.configuration_name.is_not(None))
+        .group_by(jobs.c.configuration_name)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(configurations, func.coalesce(usage.c.uses, 0).label("uses"))
+        .join(
+            newest,
+            (newest.c.name == configurations.c.name)
+            & (newest.c.version == configurations.c.version),
+        )
+        .outerjoin(usage, usage.c.configuration_name == configurations.c.name)
+        .order_by(configurations.c.name)
+    )
+    result = []
+    for row in rows:
+        mapping = dict(row._mapping)
+        uses = int(mapping.pop("uses"))
+        result.append((ConfigurationRecord(**mapping), uses))
+    return result
+
+
+async def delete_configuration(tx: WriteTx, name: str) -> int:
+    """Delete every version of ``name``; refused while any job refers to it."""
+    used = (
+        await tx.conn.execute(
+            select(func.count()).select_from(jobs).where(jobs.c.configuration_name == name)
+        )
+    ).scalar_one()
+    if used:
+        raise Conflict(
+            f"Configuration {name!r} is used by {used} job{'s' if used != 1 else ''}; "
+            "it can be deleted once no job refers to it."
+        )
+    result = await tx.conn.execute(delete(configurations).where(configurations.c.name == name))
+    if not result.rowcount:
+        raise NotFound(f"No configuration named {name!r}.")
+    return int(result.rowcount)

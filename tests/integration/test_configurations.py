@@ -1,0 +1,103 @@
+"""Named, versioned configurations and jobs that start from them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def _name() -> str:
+    return f"Product Photos {uuid.uuid4().hex[:6]}"
+
+
+def test_versions_are_immutable_and_jobs_keep_theirs(http: httpx.Client) -> None:
+    name = _name()
+    v1 = http.post(
+        "/api/configurations",
+        json={
+            "name": name,
+            "settings": {"size": "256x256", "steps": 4, "style": "pastel", "count": 2},
+        },
+    )
+    assert v1.status_code == 201, v1.text
+    assert v1.json()["version"] == 1
+    again = http.post("/api/configurations", json={"name": name, "settings": {}})
+    assert again.status_code == 409
+    v2 = http.post(
+        f"/api/configurations/by-name/{name}/versions",
+        json={"settings": {"size": "512x512", "steps": 3}, "description": "bigger"},
+    )
+    assert v2.status_code == 201 and v2.json()["version"] == 2
+
+    by_name = http.post("/api/jobs", json={"prompt": "from newest", "configuration": name}).json()
+    assert by_name["configuration"] == {"id": v2.json()["id"], "name": name, "version": 2}
+    assert by_name["params"]["size"] == "512x512" and by_name["params"]["steps"] == 3
+
+    by_id = http.post(
+        "/api/jobs", json={"prompt": "pinned", "configuration": v1.json()["id"], "steps": 2}
+    ).json()
+    assert by_id["configuration"]["version"] == 1
+    assert by_id["params"]["style"] == "pastel" and by_id["params"]["count"] == 2
+    assert by_id["params"]["steps"] == 2, "a field given on the job wins"
+
+    versions = http.get(f"/api/configurations/by-name/{name}/versions").json()
+    assert [v["version"] for v in versions] == [2, 1]
+    listed = next(c for c in http.get("/api/configurations").json() if c["name"] == name)
+    assert listed["version"] == 2 and listed["jobs"] == 2
+
+    in_use = http.delete(f"/api/configurations/by-name/{name}")
+    assert in_use.status_code == 409
+    assert "used by 2 jobs" in in_use.json()["detail"]["message"]
+
+
+def test_unused_configuration_can_be_deleted(http: httpx.Client) -> None:
+    name = _name()
+    assert http.post("/api/configurations", json={"name": name, "settings": {}}).status_code == 201
+    assert http.delete(f"/api/configurations/by-name/{name}").status_code == 204
+    assert http.get(f"/api/configurations/by-name/{name}/versions").status_code == 404
+    assert http.delete(f"/api/configurations/by-name/{name}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"size": "1x1"}, "size"),
+        ({"provider": "nope"}, "provider"),
+        ({"steps": 0}, "steps"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_settings_are_refused(
+    http: httpx.Client, settings: dict[str, object], field: str
+) -> None:
+    response = http.post("/api/configurations", json={"name": _name(), "settings": settings})
+    assert response.status_code == 422
+    assert any(d["loc"][-1] == field for d in response.json()["detail"])
+
+
+def test_unknown_configuration_on_a_job_is_a_422(http: httpx.Client) -> None:
+    response = http.post("/api/jobs", json={"prompt": "x", "configuration": "no such thing"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "configuration"]
+
+
+def test_rerun_keeps_the_configuration_reference(http: httpx.Client) -> None:
+    name = _name()
+    http.post(
+        "/api/configurations", json={"name": name, "settings": {"size": "256x256", "steps": 1}}
+    )
+    job = http.post("/api/jobs", json={"prompt": "lineage", "configuration": name}).json()
+    rerun = http.post(f"/api/jobs/{job['id']}/rerun").json()
+    assert rerun["configuration"] == job["configuration"]
+    assert rerun["rerun_of"] == job["id"]
