@@ -106,32 +106,21 @@ def worker(
     data_dir: Annotated[str | None, typer.Option(help="Data folder.")] = None,
 ) -> None:
     """Run workers only, against the same database as the API servers."""
-    from genfactory.core.bus import EventBus
-    from genfactory.core.service import JobService
-    from genfactory.providers.registry import default_registry
-    from genfactory.store.blobs import BlobStore
-    from genfactory.store.engine import Database
-    from genfactory.store.migrate import upgrade
-    from genfactory.workers.pool import WorkerPool
+    from genfactory.core.runtime import Runtime
 
     settings = _settings(database_url=database_url, data_dir=data_dir, workers=slots)
 
     async def run() -> None:
-        db = Database(settings.resolved_database_url)
-        await upgrade(db)
-        service = JobService(
-            db, EventBus(), settings, default_registry(settings), BlobStore(settings.blobs_dir)
-        )
-        pool = WorkerPool(service, slots)
-        await pool.start()
-        console.print(f"worker {pool.owner} running {slots} slot(s); Ctrl-C stops")
+        runtime = Runtime(settings)
+        await runtime.start()
+        assert runtime.pool is not None
+        console.print(f"worker {runtime.pool.owner} running {slots} slot(s); Ctrl-C stops")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-        await pool.stop()
-        await db.dispose()
+        await runtime.stop()
 
     asyncio.run(run())
 

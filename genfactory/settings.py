@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     preview_interval: float = Field(
         default=0.2, ge=0, description="At most one preview event per job per this many seconds."
     )
+    tail_interval: float = Field(
+        default=0.25,
+        gt=0,
+        description="How often to look for events appended by other processes (PostgreSQL "
+        "NOTIFY wakes it sooner).",
+    )
     poll_interval: float = Field(
         default=0.25, gt=0, description="How often an idle worker looks for new jobs."
     )

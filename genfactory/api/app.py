@@ -14,14 +14,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from genfactory import __version__
 from genfactory.api import configurations, errors, events, files, jobs, system
 from genfactory.api.deps import AppState
-from genfactory.core.bus import EventBus
-from genfactory.core.service import JobService
-from genfactory.providers.registry import ProviderRegistry, default_registry
+from genfactory.core.runtime import Runtime
+from genfactory.providers.registry import ProviderRegistry
 from genfactory.settings import Settings
-from genfactory.store.blobs import BlobStore
-from genfactory.store.engine import Database
-from genfactory.store.migrate import current_revision, upgrade
-from genfactory.workers.pool import WorkerPool
 
 DESCRIPTION = """Submit image-generation jobs, follow them live (WebSocket, Server-Sent
 Events or polling, all with exact resume by sequence number) and manage their results.
@@ -35,28 +30,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.resolved_database_url)
-        await upgrade(db)
-        bus = EventBus()
-        service = JobService(
-            db,
-            bus,
+        runtime = Runtime(settings, providers)
+        await runtime.start()
+        app.state.genfactory = AppState(
             settings,
-            providers or default_registry(settings),
-            BlobStore(settings.blobs_dir),
+            runtime.db,
+            runtime.bus,
+            runtime.service,
+            runtime.pool,
+            runtime.schema_revision,
         )
-        pool = WorkerPool(service, settings.workers) if settings.workers > 0 else None
-        state = AppState(settings, db, bus, service, pool, await current_revision(db))
-        app.state.genfactory = state
-        if pool is not None:
-            await pool.start()
         try:
             yield
         finally:
-            if pool is not None:
-                await pool.stop()
-            await db.dispose()
+            await runtime.stop()
 
     app = FastAPI(
         title="Gen Image Factory",

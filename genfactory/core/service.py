@@ -14,6 +14,7 @@ from typing import Any
 
 from genfactory.core.bus import EventBus
 from genfactory.domain.errors import Conflict, ErrorCode, LeaseLost, NotFound, ProviderError
+from genfactory.domain.events import Event
 from genfactory.domain.statuses import JobStatus, check_manual_retry
 from genfactory.providers.base import CancelToken, parse_size
 from genfactory.providers.registry import ProviderRegistry
@@ -72,9 +73,11 @@ class JobService:
         self.blobs = blobs
         self.work_available = asyncio.Event()
         self._cancel_tokens: dict[str, CancelToken] = {}
-        db.set_publisher(self._on_commit)
+        db.set_publisher(self.dispatch)
 
-    async def _on_commit(self, events: list[Any]) -> None:
+    async def dispatch(self, events: list[Event]) -> None:
+        """Hand committed events (this process's or, via the log tailer, another's) to
+        live subscribers, wake idle workers and stop cancelled jobs running here."""
         await self.bus.publish(events)
         for event in events:
             if event.type == "status":

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from genfactory.domain.events import Event
 from genfactory.store.dialect import is_sqlite, order_event_appends, sqlite_engine_setup
 
+#: PostgreSQL channel notified by every transaction that appends events (see core.fanout).
+NOTIFY_CHANNEL = "genfactory_events"
+
 Publisher = Callable[[list[Event]], Awaitable[None]]
 
 
@@ -75,6 +78,8 @@ class Database:
                 await order_event_appends(conn)
             tx = WriteTx(conn)
             yield tx
+            if tx.events and not self.is_sqlite:
+                await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await self.publish(tx.events)
 
     async def publish(self, events: list[Event]) -> None:

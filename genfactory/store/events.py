@@ -78,7 +78,17 @@ async def read_global_after(conn: AsyncConnection, after: int, limit: int = 1000
     return [_event(r) for r in rows]
 
 
+async def read_all_after(conn: AsyncConnection, after: int, limit: int = 1000) -> list[Event]:
+    """Every event of every job with ``id > after`` (for tailing the log across processes)."""
+    rows = await conn.execute(
+        select(*_COLUMNS).where(job_events.c.id > after).order_by(job_events.c.id).limit(limit)
+    )
+    return [_event(r) for r in rows]
+
+
 async def last_global_id(conn: AsyncConnection) -> int:
+    """The newest event id: a cursor meaning "from now" on the global stream (any id is a
+    valid cursor; reading max(id) uses the primary key)."""
     return int(
         (await conn.execute(select(func.coalesce(func.max(job_events.c.id), 0)))).scalar_one()
     )

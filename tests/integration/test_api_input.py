@@ -142,9 +142,7 @@ def test_openapi_documents_error_responses(http: httpx.Client) -> None:
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_server_error(server: ServerProcess, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("the fuzz run is the same code on both; run it once")
+def test_schemathesis_finds_no_server_error(server: ServerProcess) -> None:
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
     from schemathesis.checks import not_a_server_error

@@ -1,0 +1,59 @@
+"""Everything one process runs, started and stopped together: the database (migrated),
+the bus, the job service, the log tailer and, optionally, a worker pool. Used by
+``genfactory serve``, ``genfactory worker`` and the benchmarks."""
+
+from __future__ import annotations
+
+from genfactory.core.bus import EventBus
+from genfactory.core.fanout import LogTailer
+from genfactory.core.service import JobService
+from genfactory.domain.events import Event
+from genfactory.providers.registry import ProviderRegistry, default_registry
+from genfactory.settings import Settings
+from genfactory.store.blobs import BlobStore
+from genfactory.store.engine import Database
+from genfactory.store.migrate import current_revision, upgrade
+from genfactory.workers.pool import WorkerPool
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        providers: ProviderRegistry | None = None,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url)
+        self.bus = EventBus()
+        self.service = JobService(
+            self.db,
+            self.bus,
+            settings,
+            providers or default_registry(settings),
+            BlobStore(settings.blobs_dir),
+        )
+        self.tailer = LogTailer(self.db, self.service.dispatch, settings.tail_interval)
+        self.db.set_publisher(self._publish_local)
+        slots = settings.workers if workers is None else workers
+        self.pool = WorkerPool(self.service, slots) if slots > 0 else None
+        self.schema_revision: str | None = None
+
+    async def _publish_local(self, events: list[Event]) -> None:
+        self.tailer.mark_local(events)
+        await self.service.dispatch(events)
+
+    async def start(self) -> None:
+        await upgrade(self.db)
+        self.schema_revision = await current_revision(self.db)
+        await self.tailer.start()
+        if self.pool is not None:
+            await self.pool.start()
+
+    async def stop(self) -> None:
+        if self.pool is not None:
+            await self.pool.stop()
+        await self.tailer.stop()
+        await self.db.dispose()
