@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="How often to look for events appended by other processes (PostgreSQL "
         "NOTIFY wakes it sooner).",
     )
+    provider_limits: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per-provider caps overriding the provider's own, as JSON: "
+        '`{"openai": {"concurrency": 2, "per_minute": 5}}`.',
+    )
     poll_interval: float = Field(
         default=0.25, gt=0, description="How often an idle worker looks for new jobs."
     )

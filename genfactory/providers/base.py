@@ -110,6 +110,10 @@ class ProviderInfo:
     supports_cancel: bool = True
     available: bool = True
     unavailable_reason: str | None = None
+    #: At most this many jobs of this provider run at once (across all workers). None: no cap.
+    max_concurrency: int | None = None
+    #: At most this many attempts start per minute (per worker process). None: no cap.
+    max_per_minute: float | None = None
 
 
 class Provider(Protocol):

@@ -218,16 +218,36 @@ async def transition(
 
 
 async def claim_next_job(
-    tx: WriteTx, owner: str, lease_seconds: float, *, now: float | None = None
+    tx: WriteTx,
+    owner: str,
+    lease_seconds: float,
+    *,
+    now: float | None = None,
+    concurrency_caps: dict[str, int] | None = None,
+    paused_providers: set[str] | None = None,
 ) -> JobRecord | None:
     """Take the oldest runnable queued job, or return None. Atomic: on PostgreSQL the
-    candidate row is locked with SKIP LOCKED; SQLite write transactions are exclusive."""
+    candidate row is locked with SKIP LOCKED; SQLite write transactions are exclusive.
+
+    Jobs of providers in ``paused_providers``, or already running ``concurrency_caps[p]``
+    jobs, are left in the queue."""
     now = time.time() if now is None else now
+    skip = set(paused_providers or ())
+    if concurrency_caps:
+        running = await tx.conn.execute(
+            select(jobs.c.provider, func.count())
+            .where(jobs.c.status.in_(_ACTIVE_VALUES), jobs.c.provider.in_(concurrency_caps))
+            .group_by(jobs.c.provider)
+        )
+        skip |= {p for p, n in running if n >= concurrency_caps[p]}
+    query = select(jobs.c.id, jobs.c.attempt, jobs.c.max_attempts, jobs.c.started_at).where(
+        jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= now
+    )
+    if skip:
+        query = query.where(jobs.c.provider.not_in(skip))
     candidate = (
         await tx.conn.execute(
-            select(jobs.c.id, jobs.c.attempt, jobs.c.max_attempts, jobs.c.started_at)
-            .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= now)
-            .order_by(jobs.c.created_at, jobs.c.id)
+            query.order_by(jobs.c.created_at, jobs.c.id)
             .limit(1)
             .with_for_update(skip_locked=skip_locked(tx.conn))
         )

@@ -18,6 +18,7 @@ from genfactory.domain.statuses import JobStatus
 from genfactory.providers.base import CancelToken
 from genfactory.store import jobs as job_store
 from genfactory.store.tables import workers as workers_table
+from genfactory.workers.limits import ProviderLimits
 from genfactory.workers.runner import run_job
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class WorkerPool:
         self._running: dict[str, CancelToken] = {}
         self._stopping = False
         self.last_beat = 0.0
+        self.limits = ProviderLimits(service.settings, service.providers)
 
     @property
     def alive(self) -> bool:
@@ -96,8 +98,14 @@ class WorkerPool:
             try:
                 async with service.db.write() as tx:
                     job = await job_store.claim_next_job(
-                        tx, self.owner, service.settings.lease_seconds
+                        tx,
+                        self.owner,
+                        service.settings.lease_seconds,
+                        concurrency_caps=self.limits.concurrency_capped,
+                        paused_providers=self.limits.rate_limited_now(),
                     )
+                if job is not None:
+                    self.limits.started(job.provider)
             except Exception:
                 log.exception("claiming a job failed")
                 await asyncio.sleep(1.0)

@@ -1,0 +1,51 @@
+"""A provider's concurrency cap holds across all workers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from genfactory.client import Client
+from tests.integration.helpers import all_events, wait_for
+from tests.support.server import ServerProcess
+
+
+def test_concurrency_cap_keeps_jobs_queued(tmp_path: Path) -> None:
+    server = ServerProcess(
+        tmp_path / "data",
+        workers=3,
+        env={"GENFACTORY_PROVIDER_LIMITS": '{"procedural": {"concurrency": 1}}'},
+    ).start()
+    try:
+        with Client(server.url) as client:
+            jobs = [
+                client.create_job(
+                    f"capped {n}", size="256x256", steps=10, faults={"step_delay": 0.03}
+                )
+                for n in range(3)
+            ]
+            peak = 0
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                states = [client.get_job(j["id"])["status"] for j in jobs]
+                peak = max(peak, sum(s in ("running", "uploading") for s in states))
+                if all(s == "completed" for s in states):
+                    break
+                time.sleep(0.02)
+            assert all(client.get_job(j["id"])["status"] == "completed" for j in jobs)
+            assert peak == 1
+            # They ran one after another, oldest first.
+            starts = []
+            for j in jobs:
+                events = all_events(client, j["id"])
+                starts.append(
+                    next(
+                        e["time"]
+                        for e in events
+                        if e["type"] == "status" and e["data"]["status"] == "running"
+                    )
+                )
+            assert starts == sorted(starts)
+            wait_for(client, jobs[-1]["id"], {"completed"})
+    finally:
+        server.stop()
