@@ -111,6 +111,11 @@ class FaultPlan(BaseModel):
             "crash": self.crash_at_step,
         }
 
+    @property
+    def has_faults(self) -> bool:
+        """False for a plan that only slows the renderer down (``step_delay``)."""
+        return self.reject or any(step for step in self.fault_steps().values())
+
     def describe(self) -> str:
         """A short human summary for the job's log, e.g. ``"timeout at step 3"``."""
         parts = ["reject before step 1"] if self.reject else []
@@ -144,9 +149,10 @@ class FaultInjectingProvider:
         provider = self._provider_for_job()
         if not self.plan.applies_to(request.attempt):
             return await provider.generate(request, reporter, cancel)
-        await reporter.log(
-            f"Fault injection on attempt {request.attempt}: {self.plan.describe()}", "warning"
-        )
+        if self.plan.has_faults:
+            await reporter.log(
+                f"Fault injection on attempt {request.attempt}: {self.plan.describe()}", "warning"
+            )
         for kind, step in self.plan.fault_steps().items():
             if step is not None and step > request.steps:
                 await reporter.log(
