@@ -1,19 +1,233 @@
-"""Page routes and static files."""
+"""Page routes: the server-rendered HTML shells of the web UI, and its static files.
+
+Each page is a small Jinja2 shell (title, description and Open Graph tags, job-specific
+on ``/jobs/{id}``) that loads one ES module; the module gets its data from the API. No
+build step, nothing fetched from elsewhere, no inline script or style: every HTML page is
+sent with a strict Content-Security-Policy.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
 
-STATIC = Path(__file__).parent / "static"
+from genfactory import __version__
+from genfactory.api.deps import StateDep
+from genfactory.api.jobs import job_public
+from genfactory.api.schemas import PROMPT_MAX, ImagePublic, JobPublic
+from genfactory.domain.errors import NotFound
+from genfactory.store import images as image_store
+from genfactory.store import jobs as job_store
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+
+APP_NAME = "Gen Image Factory"
+
+#: The pages' policy: only this server's own scripts, styles, images and connections.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "style-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # The job page's meta tags change with the job: always revalidate.
+    "Cache-Control": "no-cache",
+}
+
+DEFAULT_OG_IMAGE = "img/og-default.png"
+DEFAULT_OG_SIZE = (1200, 630)
+
+templates = Jinja2Templates(directory=TEMPLATES)
+templates.env.globals.update(app_name=APP_NAME, version=__version__, prompt_max=PROMPT_MAX)
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files that browsers revalidate (ETag → 304) on every load, so an upgrade
+    never leaves a stale module in a cache; the round trip is cheap on a local server."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What a page says about itself to browsers, search engines and link previews."""
+
+    title: str
+    description: str
+    url: str
+    og_title: str
+    og_image: str
+    og_image_alt: str
+    og_image_width: int | None = None
+    og_image_height: int | None = None
+
+
+def _absolute(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + "/" + path.lstrip("/")
+
+
+def _default_image(request: Request) -> dict[str, Any]:
+    return {
+        "og_image": str(request.url_for("static", path=DEFAULT_OG_IMAGE)),
+        "og_image_alt": f"{APP_NAME}: start an image generation job and track it live.",
+        "og_image_width": DEFAULT_OG_SIZE[0],
+        "og_image_height": DEFAULT_OG_SIZE[1],
+    }
+
+
+def render(
+    request: Request, template: str, meta: PageMeta, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"meta": meta, **context},
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )
+
+
+async def home(request: Request) -> HTMLResponse:
+    """Start Generation."""
+    meta = PageMeta(
+        title="Generate Images",
+        description="Start an image generation job and track it live.",
+        url=str(request.url_for("home")),
+        og_title=f"Generate Images · {APP_NAME}",
+        **_default_image(request),
+    )
+    return render(request, "home.html", meta, page="home")
+
+
+STATUS_WORDS = {
+    "queued": "Queued",
+    "running": "Running",
+    "uploading": "Uploading",
+    "completed": "Completed",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+def describe_job(job: JobPublic) -> str:
+    """The status sentence of the job page's description (and link previews)."""
+    status = STATUS_WORDS.get(job.status, job.status)
+    if job.status in ("running", "uploading"):
+        status += f", {job.progress.percent:.0f} %"
+    elif job.status == "completed":
+        status += f", {job.image_count} image{'s' if job.image_count != 1 else ''}"
+    elif job.status == "failed" and job.error is not None:
+        status += f" ({job.error.code})"
+    prompt = job.prompt if len(job.prompt) <= 120 else job.prompt[:119].rstrip() + "…"
+    return f"Live status updates and results for your job. Status: {status}. Prompt: “{prompt}”"
+
+
+def job_meta(request: Request, job: JobPublic, images: list[ImagePublic]) -> PageMeta:
+    """Job-specific meta: the status in the description, the final image (or else the
+    latest preview, or else the app's image) as ``og:image``."""
+    image: dict[str, Any]
+    if images:
+        first = images[0]
+        image = {
+            "og_image": _absolute(request, first.url),
+            "og_image_alt": f"Generated image for: {job.prompt[:200]}",
+            "og_image_width": first.width,
+            "og_image_height": first.height,
+        }
+    elif job.links.preview:
+        image = {
+            "og_image": _absolute(request, job.links.preview),
+            "og_image_alt": f"Preview of the image being generated for: {job.prompt[:200]}",
+        }
+    else:
+        image = _default_image(request)
+    status = STATUS_WORDS.get(job.status, job.status)
+    return PageMeta(
+        title="Generation Progress",
+        description=describe_job(job),
+        url=str(request.url_for("job_page", job_id=job.id)),
+        og_title=f"Generation Progress · job {job.short_id} · {status}",
+        **image,
+    )
+
+
+async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLResponse:
+    """Generation Progress: renders the shell; the module loads the snapshot and streams."""
+    try:
+        async with state.db.read() as conn:
+            record = await job_store.get_job(conn, job_id)
+            images = [ImagePublic.build(i) for i in await image_store.job_images(conn, job_id)]
+        job = await job_public(state, record)
+    except NotFound:
+        meta = PageMeta(
+            title="Job not found · Generation Progress",
+            description="There is no job with this id.",
+            url=str(request.url),
+            og_title=f"Job not found · {APP_NAME}",
+            **_default_image(request),
+        )
+        return render(
+            request,
+            "progress.html",
+            meta,
+            status_code=404,
+            page="progress",
+            job_id=job_id,
+            not_found=True,
+        )
+    except (SQLAlchemyError, OSError):
+        # The page still works: its module reports "server unavailable" and retries.
+        log.exception("could not read job %s for the page's meta tags", job_id)
+        meta = PageMeta(
+            title="Generation Progress",
+            description="Live status updates and results for your job.",
+            url=str(request.url),
+            og_title=f"Generation Progress · {APP_NAME}",
+            **_default_image(request),
+        )
+        return render(request, "progress.html", meta, page="progress", job_id=job_id, job=None)
+    return render(
+        request,
+        "progress.html",
+        job_meta(request, job, images),
+        page="progress",
+        job_id=job.id,
+        job=job,
+    )
 
 
 def install(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    """Mount the static files and add the page routes (called by ``create_app``)."""
+    app.mount("/static", RevalidatedStaticFiles(directory=STATIC), name="static")
+    router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+    router.add_api_route("/", home, methods=["GET"], name="home")
+    router.add_api_route("/jobs/{job_id}", job_page, methods=["GET"], name="job_page")
+    app.include_router(router)

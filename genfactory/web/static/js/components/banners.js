@@ -88,12 +88,12 @@ export function jobView(model, now) {
       return {
         kind: 'completed', tone: 'success', icon: 'check-circle', title: COPY.completedTitle,
         lines: [COPY.completedBody(model.imageCount)],
-        actions: [{ ...edit, label: COPY.editRestart, kind: 'ghost' }],
+        actions: [{ ...edit, kind: 'secondary' }],
       };
     case 'cancelled':
       return {
         kind: 'cancelled', tone: 'neutral', icon: 'slash', title: COPY.cancelledTitle,
-        lines: [COPY.cancelledBody], actions: [{ ...edit, kind: 'ghost' }],
+        lines: [COPY.cancelledBody], actions: [{ ...edit, kind: 'secondary' }],
       };
     case 'failed': {
       const reason = error?.message ? COPY.reason(error.message) : model.reason ? COPY.reason(model.reason) : '';
@@ -149,11 +149,15 @@ const shapeKey = (view) => JSON.stringify([view.kind, view.tone, view.title,
 /**
  * @param {HTMLElement} el
  * @param {BannerView | null} view
+ * @param {HTMLElement | null} [fallbackFocus] where the keyboard goes if the banner it was
+ *   in disappears
  */
-export function renderBanner(el, view) {
+export function renderBanner(el, view, fallbackFocus = null) {
   if (!view) {
     if (!el.hidden) {
+      const hadFocus = el.contains(document.activeElement);
       el.hidden = true;
+      if (hadFocus) fallbackFocus?.focus();
       el.replaceChildren();
       delete el.dataset.key;
       delete el.dataset.kind;
@@ -188,7 +192,12 @@ export function renderBanner(el, view) {
       actions.length ? h('div', { class: 'banner__actions' }, ...actions) : null),
   );
   el.hidden = false;
-  if (focusedAction) /** @type {HTMLElement | null} */ (el.querySelector(`[data-action="${focusedAction}"]`))?.focus();
+  if (focused) {
+    // Keep the keyboard where it was: the same action, else the banner's first one.
+    const same = focusedAction ? el.querySelector(`[data-action="${focusedAction}"]:not([disabled])`) : null;
+    const target = /** @type {HTMLElement} */ (same ?? el.querySelector('button:not([disabled]), a') ?? el);
+    target.focus();
+  }
 }
 
 /** The header's short connection text ("Live · updated 3 s ago"). */

@@ -61,6 +61,7 @@ export function createJobbar() {
       let label;
       if (model.status === 'queued') label = COPY.progressNone;
       else if (model.status === 'failed' || model.status === 'cancelled') label = COPY.lastProgress(p.percent);
+      else if (model.status === 'completed') label = `${percent} · ${COPY.completedTitle}`;
       else label = p.message ? `${percent} · ${p.message}` : percent;
       setText(els.label, label);
       setText(els.detail, detailText(model, now));

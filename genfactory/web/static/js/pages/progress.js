@@ -105,8 +105,8 @@ function main() {
     const now = Date.now();
     jobbar.renderJob(model, now);
     jobbar.renderTransport(transport, model, now, lastUpdateAt);
-    renderBanner(els.jobBanner, jobView(model, now));
-    renderBanner(els.connBanner, connectionView(transport, now));
+    renderBanner(els.jobBanner, jobView(model, now), els.main);
+    renderBanner(els.connBanner, connectionView(transport, now), jobbar.els.chip);
     els.main.dataset.status = model.status;
     announceStatus();
     renderDebug(now);
@@ -133,13 +133,14 @@ function main() {
   function announceConnection(ts) {
     const key = ts ? `${ts.state}:${ts.reason ?? ''}` : '';
     if (key === announcedConn) return;
-    const previous = announcedConn;
+    const previous = announcedConn ?? '';
     announcedConn = key;
     if (!ts) return;
-    if (ts.state === 'reconnecting' && !previous?.startsWith('reconnecting')) announce(COPY.networkLost);
+    const wasDown = previous.startsWith('reconnecting') || previous.startsWith('degraded')
+      || previous === 'connecting:network-lost';
+    if (ts.state === 'reconnecting' && !wasDown) announce(COPY.networkLost);
     else if (ts.state === 'degraded' && ts.reason === 'blocked') announce(COPY.streamBlocked);
-    else if (ts.state === 'live' && previous && !previous.startsWith('connecting:') && previous !== '') announce(COPY.restored);
-    else if (ts.state === 'live' && previous?.startsWith('connecting:network-lost')) announce(COPY.restored);
+    else if (ts.state === 'live' && wasDown) announce(COPY.restored);
   }
 
   function renderDetails() {

@@ -1,0 +1,197 @@
+"""Start Generation (`/`): specs/realtime-progress.md, page 1."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def open_home(new_page: PageFactory, server: LiveServer, query: str = "", **kw: str) -> Page:
+    page = new_page(**kw)
+    page.goto(f"{server.url}/{query}")
+    expect(page.locator("#size")).to_be_enabled()
+    return page
+
+
+def test_shell_has_meta_tags_and_a_strict_csp(live_server: LiveServer) -> None:
+    response = live_server.api.get("/")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    for rule in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "img-src 'self' data: blob:",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ):
+        assert rule in csp
+    html = response.text
+    assert "<title>Generate Images</title>" in html
+    assert 'content="Start an image generation job and track it live."' in html
+    assert f'property="og:image" content="{live_server.url}/static/img/og-default.png"' in html
+    assert 'property="og:title"' in html
+    assert "<script>" not in html and " style=" not in html  # nothing inline
+    image = live_server.api.get("/static/img/og-default.png")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_layout_options_and_character_count(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_home(new_page, live_server)
+    expect(page).to_have_title("Generate Images")
+    expect(page.get_by_role("link", name="Docs")).to_have_attribute("href", "/docs")
+    # Choices come from GET /api/providers.
+    providers = live_server.api.get("/api/providers").json()
+    sizes = page.locator("#size option").evaluate_all("os => os.map(o => o.value)")
+    assert sizes == providers[0]["sizes"]
+    styles = page.locator("#style option").evaluate_all("os => os.map(o => o.value)")
+    assert set(styles) - {""} <= set(providers[0]["styles"])
+    expect(page.locator("#steps")).to_have_value(str(providers[0]["default_steps"]))
+    # Form 8 columns, tips + recent jobs 4 columns.
+    form_box = page.locator(".prompt-card").bounding_box()
+    aside_box = page.locator("aside").bounding_box()
+    assert form_box and aside_box
+    assert form_box["width"] > 1.8 * aside_box["width"]
+    assert aside_box["x"] > form_box["x"] + form_box["width"]
+
+    prompt = page.get_by_label("Prompt")
+    expect(prompt).to_have_attribute("placeholder", re.compile("lighthouse"))
+    prompt.fill("a red fox")
+    expect(page.locator("#prompt-count")).to_have_text("9 / 2000")
+    screenshot(page, "home-dark")
+
+
+def test_validation_messages_at_the_field(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_home(new_page, live_server, scheme="light")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#prompt-error")).to_have_text(
+        "Enter a prompt to describe the image you want."
+    )
+    expect(page.get_by_label("Prompt")).to_be_focused()
+    expect(page.get_by_label("Prompt")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Prompt").fill("x" * 2001)
+    expect(page.locator("#prompt-count")).to_have_text("2001 / 2000")
+    expect(page.locator("#prompt-error")).to_contain_text("too long: 2001 of 2000")
+
+    # A rule only the server knows (no control characters): its 422 shows at the field.
+    page.get_by_label("Prompt").fill("a fox \u0007 in snow")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#prompt-error")).to_contain_text("control characters")
+    expect(page).to_have_url(f"{live_server.url}/")
+    screenshot(page, "home-validation-light")
+
+
+def test_server_unavailable(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_home(new_page, live_server, scheme="light")
+    page.route("**/api/jobs", lambda route: route.abort("connectionrefused"))
+    page.get_by_label("Prompt").fill("a red fox in snow")
+    page.get_by_role("button", name="Generate").click()
+    error = page.locator("#server-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Server unavailable.")
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    screenshot(page, "home-server-unavailable-light")
+
+
+def test_server_error_5xx_is_unavailable(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_home(new_page, live_server)
+
+    def fail(route: Route) -> None:
+        route.fulfill(status=503, json={"detail": "overloaded"})
+
+    page.route("**/api/jobs", fail)
+    page.get_by_label("Prompt").fill("a red fox in snow")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#server-error")).to_be_visible()
+
+
+def test_prefill_from_query_and_clear(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_home(
+        new_page, live_server, "?prompt=a%20misty%20forest&size=512x512&steps=33&style=pastel"
+    )
+    expect(page.get_by_label("Prompt")).to_have_value("a misty forest")
+    expect(page.locator("#size")).to_have_value("512x512")
+    expect(page.locator("#steps")).to_have_value("33")
+    expect(page.locator("#style")).to_have_value("pastel")
+    page.get_by_role("button", name="Clear").click()
+    expect(page.get_by_label("Prompt")).to_have_value("")
+    expect(page.locator("#steps")).to_have_value("20")
+    expect(page.get_by_label("Prompt")).to_be_focused()
+
+
+def test_recent_jobs_lists_the_last_five(new_page: PageFactory, live_server: LiveServer) -> None:
+    jobs = [live_server.create_job(f"recent job number {i}") for i in range(6)]
+    page = open_home(new_page, live_server)
+    items = page.locator("#recent-jobs li")
+    expect(items).to_have_count(5)
+    expect(items.first).to_contain_text("recent job number 5")
+    expect(items.first.locator("a")).to_have_attribute("href", f"/jobs/{jobs[-1]['id']}")
+    for job in jobs:
+        live_server.wait_for(job["id"], "completed")
+
+
+def test_generate_redirects_and_completes_then_downloads(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_home(new_page, live_server)
+    page.get_by_label("Prompt").fill("a lighthouse on a rocky cliff at sunset")
+    page.locator("#size").select_option("256x256")
+    page.locator("#steps").fill("12")
+    generate = page.get_by_role("button", name="Generate")
+    generate.click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    job_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator("#main")).to_have_attribute("data-status", "completed", timeout=20_000)
+    expect(page.locator("#job-banner")).to_contain_text("Generation completed.")
+    download = page.locator("#download")
+    expect(download).to_be_visible()
+    href = download.get_attribute("href")
+    assert href and href.startswith("/api/images/")
+    response = page.request.get(f"{live_server.url}{href}")
+    assert response.ok
+    assert response.body().startswith(b"\x89PNG\r\n\x1a\n")
+    with page.expect_download() as info:
+        download.click()
+    assert info.value.suggested_filename.endswith(".png")
+    # The server kept what the form said.
+    job = live_server.job(job_id)
+    assert job["params"]["size"] == "256x256" and job["params"]["steps"] == 12
+
+
+def test_generate_disables_and_shows_a_spinner(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_home(new_page, live_server)
+    held: list[Route] = []
+    page.route("**/api/jobs", lambda route: held.append(route))
+    page.get_by_label("Prompt").fill("a paper crane on a desk")
+    generate = page.locator("#generate")
+    generate.click()
+    expect(generate).to_be_disabled()
+    expect(generate).to_have_attribute("aria-busy", "true")
+    expect(generate).to_have_text("Generating…")
+    expect(generate.locator(".spinner")).to_be_visible()
+    screenshot(page, "home-submitting-dark")
+    assert held
+    held[0].continue_()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    job_id = page.url.rsplit("/", 1)[1]
+    live_server.wait_for(job_id, "completed")
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_axe_home(new_page: PageFactory, live_server: LiveServer, scheme: str) -> None:
+    page = open_home(new_page, live_server, scheme=scheme)
+    page.get_by_label("Prompt").fill("a red fox")
+    assert run_axe(page) == []
+    if scheme == "light":
+        screenshot(page, "home-light")
