@@ -51,6 +51,10 @@ class FaultPlan(BaseModel):
         default=False,
         description="Refuse the prompt before step 1, like a content policy (not retryable).",
     )
+    auth_error: bool = Field(
+        default=False,
+        description="Refuse before step 1 as if the API key were wrong (auth, not retryable).",
+    )
     retry_after: float | None = Field(
         default=None, ge=0, le=3600, description="Seconds to put on the rate_limited error."
     )
@@ -114,11 +118,12 @@ class FaultPlan(BaseModel):
     @property
     def has_faults(self) -> bool:
         """False for a plan that only slows the renderer down (``step_delay``)."""
-        return self.reject or any(step for step in self.fault_steps().values())
+        return self.reject or self.auth_error or any(self.fault_steps().values())
 
     def describe(self) -> str:
         """A short human summary for the job's log, e.g. ``"timeout at step 3"``."""
         parts = ["reject before step 1"] if self.reject else []
+        parts += ["auth error before step 1"] if self.auth_error else []
         parts += [f"{kind} at step {step}" for kind, step in self.fault_steps().items() if step]
         return ", ".join(parts) or "no faults"
 
@@ -160,6 +165,9 @@ class FaultInjectingProvider:
                     f"the job has only {request.steps} steps",
                     "warning",
                 )
+        if self.plan.auth_error:
+            cancel.raise_if_cancelled()
+            raise ProviderError(ErrorCode.AUTH, "The provider refused the API key (injected fault)")
         if self.plan.reject:
             cancel.raise_if_cancelled()
             raise ProviderError(

@@ -8,18 +8,21 @@ sent with a strict Content-Security-Policy.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 
 from genfactory import __version__
+from genfactory.api.auth import TOKEN_COOKIE
 from genfactory.api.deps import StateDep
 from genfactory.api.jobs import job_public
 from genfactory.api.schemas import PROMPT_MAX, ImagePublic, JobPublic
@@ -224,10 +227,74 @@ async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLRespon
     )
 
 
+#: Swagger UI sets inline styles on its elements; everything it loads is still our own.
+DOCS_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}
+
+
+async def api_docs(request: Request) -> HTMLResponse:
+    """The API reference, served from vendored Swagger UI (nothing fetched from elsewhere)."""
+    return templates.TemplateResponse(request, "api-docs.html", {}, headers=DOCS_HEADERS)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only same-site paths: never redirect a signed-in user to another site."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
+
+
+def _login_meta(request: Request) -> PageMeta:
+    return PageMeta(
+        title="Sign in",
+        description="Sign in to this Gen Image Factory server.",
+        url=str(request.url_for("login")),
+        og_title=f"Sign in · {APP_NAME}",
+        **_default_image(request),
+    )
+
+
+async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(
+        request, "login.html", _login_meta(request), page="login", next_url=_safe_next(next)
+    )
+
+
+async def login(request: Request, state: StateDep) -> Response:
+    """Check the token typed in and keep it in an HttpOnly cookie for the browser's requests
+    (EventSource and WebSocket cannot send an Authorization header)."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0]
+    next_url = _safe_next((form.get("next") or ["/"])[0])
+    expected = state.settings.api_token or ""
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        return render(
+            request,
+            "login.html",
+            _login_meta(request),
+            status_code=401,
+            page="login",
+            next_url=next_url,
+            error="That token is not right.",
+        )
+    response = RedirectResponse(next_url, status_code=303)
+    response.set_cookie(
+        TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Mount the static files and add the page routes (called by ``create_app``)."""
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC), name="static")
     router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
     router.add_api_route("/", home, methods=["GET"], name="home")
     router.add_api_route("/jobs/{job_id}", job_page, methods=["GET"], name="job_page")
+    router.add_api_route("/docs", api_docs, methods=["GET"], name="api_docs")
+    router.add_api_route("/login", login_form, methods=["GET"], name="login")
+    router.add_api_route("/login", login, methods=["POST"], name="login_submit")
     app.include_router(router)

@@ -212,5 +212,31 @@ def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
             connect(f"{guarded.ws_url}/api/events/ws").close()
         with connect(f"{guarded.ws_url}/api/events/ws?token=s3cret") as ws:
             assert '"hello"' in str(ws.recv(timeout=5))
+        # Pages send a browser to the sign-in form, which keeps the token in a cookie.
+        page = httpx.get(f"{guarded.url}/jobs/abc", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/jobs/abc"
+        wrong = httpx.post(f"{guarded.url}/login", data={"token": "nope", "next": "/"})
+        assert wrong.status_code == 401 and "not right" in wrong.text
+        signed_in = httpx.post(
+            f"{guarded.url}/login", data={"token": "s3cret", "next": "//evil.example/"}
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == "/", "open redirect"
+        cookie = signed_in.cookies["genfactory_token"]
+        assert "httponly" in signed_in.headers["set-cookie"].lower()
+        home = httpx.get(f"{guarded.url}/", cookies={"genfactory_token": cookie})
+        assert home.status_code == 200 and "Generate Images" in home.text
     finally:
         guarded.stop()
+
+
+def test_api_reference_is_served_without_any_outside_resource(http: httpx.Client) -> None:
+    import re
+
+    docs = http.get("/docs")
+    assert docs.status_code == 200
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for source in sources:
+        assert http.get(source).status_code == 200, source

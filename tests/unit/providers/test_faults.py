@@ -220,3 +220,37 @@ def test_doc_page_explains_every_plan_field() -> None:
     doc = DOC_PAGE.read_text(encoding="utf-8")
     for name in FaultPlan.model_fields:
         assert f"| `{name}` |" in doc, name
+
+
+async def test_auth_error_fails_before_any_step_and_is_not_retryable() -> None:
+    from genfactory.domain.errors import ErrorCode, ProviderError
+    from genfactory.providers.base import CancelToken, GenerationRequest
+    from genfactory.providers.faults import FaultInjectingProvider, FaultPlan
+    from genfactory.providers.procedural import ProceduralProvider
+
+    calls: list[tuple[int, int]] = []
+
+    class Recorder:
+        async def progress(
+            self, step: int, total: int, message: str = "", *, image_index: int = 0
+        ) -> None:
+            calls.append((step, total))
+
+        async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
+            pass
+
+        async def log(self, message: str, level: str = "info") -> None:
+            pass
+
+    provider = FaultInjectingProvider(ProceduralProvider(step_delay=0), FaultPlan(auth_error=True))
+    request = GenerationRequest(
+        job_id="j", prompt="p", width=64, height=64, steps=3, count=1, seed=1
+    )
+    try:
+        await provider.generate(request, Recorder(), CancelToken())
+    except ProviderError as error:
+        assert error.code is ErrorCode.AUTH
+        assert error.retryable is False
+    else:
+        raise AssertionError("no auth error")
+    assert calls == []

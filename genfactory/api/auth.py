@@ -1,0 +1,55 @@
+"""The optional API token (required for a non-loopback bind)."""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import quote
+
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+TOKEN_COOKIE = "genfactory_token"
+#: Reachable without the token: health for load balancers, sign-in, and what the sign-in
+#: and API reference pages load.
+OPEN_PATHS = ("/api/health", "/login", "/static/", "/docs", "/openapi.json")
+
+
+class TokenGuard:
+    """With a token configured, every request must carry it: ``Authorization: Bearer …``,
+    the ``genfactory_token`` cookie (set by the sign-in page; browsers cannot put headers on
+    EventSource or WebSocket) or ``?token=``. API calls without it get 401 (WebSocket: close
+    4401); pages redirect to the sign-in page."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path.startswith(OPEN_PATHS) or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4401})
+            return
+        if path.startswith("/api/"):
+            response: JSONResponse | RedirectResponse = JSONResponse(
+                {"detail": {"code": "unauthorized", "message": "A valid API token is required."}},
+                status_code=401,
+            )
+        else:
+            response = RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+        await response(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        conn = HTTPConnection(scope)
+        candidates = [
+            conn.headers.get("authorization", "").removeprefix("Bearer ").strip(),
+            conn.cookies.get(TOKEN_COOKIE, ""),
+            conn.query_params.get("token", ""),
+        ]
+        return any(c and hmac.compare_digest(c.encode(), self.token) for c in candidates)
