@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field
@@ -80,6 +81,30 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Per-provider caps overriding the provider's own, as JSON: "
         '`{"openai": {"concurrency": 2, "per_minute": 5}}`.',
+    )
+    openai_base_url: str = Field(
+        default="https://api.openai.com/v1", description="OpenAI Images API base URL."
+    )
+    openai_model: str = Field(default="gpt-image-1", description="OpenAI image model.")
+    openai_partial_images: int = Field(
+        default=2, ge=0, le=3, description="Partial images OpenAI streams as previews (0–3)."
+    )
+    comfyui_url: str | None = Field(
+        default=None, description="ComfyUI server URL, e.g. `http://127.0.0.1:8188`."
+    )
+    comfyui_workflow: Path | None = Field(
+        default=None,
+        description="A ComfyUI workflow in API format (JSON file). Default: ComfyUI's txt2img.",
+    )
+    comfyui_mapping: dict[str, Any] | None = Field(
+        default=None,
+        description="Where request values go in the workflow, as JSON: "
+        '`{"prompt": "6.text", "seed": "3.seed", …}`.',
+    )
+    diffusers_model: str | None = Field(
+        default=None,
+        description="A local diffusers pipeline folder (or a model id already in the local "
+        "Hugging Face cache; never downloaded).",
     )
     poll_interval: float = Field(
         default=0.25, gt=0, description="How often an idle worker looks for new jobs."

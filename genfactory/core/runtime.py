@@ -4,6 +4,8 @@ the bus, the job service, the log tailer and, optionally, a worker pool. Used by
 
 from __future__ import annotations
 
+import asyncio
+
 from genfactory.core.bus import EventBus
 from genfactory.core.fanout import LogTailer
 from genfactory.core.service import JobService
@@ -40,6 +42,7 @@ class Runtime:
         slots = settings.workers if workers is None else workers
         self.pool = WorkerPool(self.service, slots) if slots > 0 else None
         self.schema_revision: str | None = None
+        self._checks: asyncio.Task[None] | None = None
 
     async def _publish_local(self, events: list[Event]) -> None:
         self.tailer.mark_local(events)
@@ -49,10 +52,15 @@ class Runtime:
         await upgrade(self.db)
         self.schema_revision = await current_revision(self.db)
         await self.tailer.start()
+        # Providers that can check themselves (a ComfyUI server answering?) do so in the
+        # background: start-up never waits on the network.
+        self._checks = asyncio.create_task(self.service.providers.check_all())
         if self.pool is not None:
             await self.pool.start()
 
     async def stop(self) -> None:
+        if self._checks is not None and not self._checks.done():
+            self._checks.cancel()
         if self.pool is not None:
             await self.pool.stop()
         await self.tailer.stop()
