@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from pydantic import ValidationError
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
@@ -14,8 +15,9 @@ from genfactory.api.schemas import (
     ConfigurationSettings,
     ConfigurationVersionCreate,
 )
-from genfactory.core.service import JobSpec
+from genfactory.core.service import InvalidRequest, JobSpec
 from genfactory.domain.events import iso_time
+from genfactory.qc import QCConfig
 from genfactory.store import configurations as config_store
 from genfactory.store.configurations import ConfigurationRecord
 
@@ -49,6 +51,13 @@ def _checked(state: AppState, settings: ConfigurationSettings) -> dict[str, obje
             count=settings.count or 1,
         )
     )
+    if settings.qc is not None:
+        try:
+            QCConfig.model_validate(settings.qc)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidRequest("qc", f"Invalid quality checks: {where}: {first['msg']}") from None
     return settings.model_dump(exclude_none=True)
 
 

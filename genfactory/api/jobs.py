@@ -29,10 +29,12 @@ async def job_public(state: AppState, job: JobRecord) -> JobPublic:
             await job_store.queue_position(conn, job) if job.status is JobStatus.QUEUED else None
         )
         preview = await image_store.get_preview(conn, job.id)
+        qc = await image_store.qc_counts(conn, job.id) if job.image_count else None
     return JobPublic.build(
         job,
         queue_position=position,
         preview_version=preview.version if preview else None,
+        qc=qc,
         now=time.time(),
     )
 

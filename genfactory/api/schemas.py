@@ -120,6 +120,12 @@ class JobPublic(BaseModel):
     progress: ProgressPublic
     error: ErrorPublic | None
     image_count: int
+    images_passed: int | None = Field(
+        default=None, description="Images that passed the quality checks (single-job reads)."
+    )
+    images_failed: int | None = Field(
+        default=None, description="Images that failed the quality checks (single-job reads)."
+    )
     queue_position: int | None = Field(description="1 = next to run; only while queued.")
     eta_seconds: float | None = Field(description="Estimated time left; only while running.")
     preview_version: int | None
@@ -132,6 +138,7 @@ class JobPublic(BaseModel):
         *,
         queue_position: int | None = None,
         preview_version: int | None = None,
+        qc: dict[str, int] | None = None,
         now: float,
     ) -> JobPublic:
         eta = None
@@ -183,6 +190,8 @@ class JobPublic(BaseModel):
             ),
             error=ErrorPublic(**job.error) if job.error else None,
             image_count=job.image_count,
+            images_passed=qc["passed"] if qc else None,
+            images_failed=qc["failed"] if qc else None,
             queue_position=queue_position,
             eta_seconds=eta,
             preview_version=preview_version,

@@ -27,6 +27,8 @@ from genfactory.store.engine import Database
 from genfactory.store.jobs import JobRecord
 
 MAX_SEED = 2**31 - 1
+#: Configuration settings copied into a job's snapshot besides the job fields.
+SNAPSHOT_EXTRAS = ("qc", "model", "output_format")
 
 
 class InvalidRequest(Exception):
@@ -184,6 +186,11 @@ class JobService:
                 count=spec.count if spec.count_given else int(defaults.get("count", spec.count)),
             )
         provider, params = self.params_for(spec)
+        if config is not None:
+            # Settings that shape the output but are not job fields travel in the snapshot.
+            params.update(
+                {k: config.settings[k] for k in SNAPSHOT_EXTRAS if config.settings.get(k)}
+            )
         async with self.db.write() as tx:
             return await job_store.create_job(
                 tx,

@@ -81,6 +81,8 @@ class ImageData(BaseModel):
     height: int
     bytes: int
     seed: int
+    qc_status: str = Field(default="pending", description="passed, failed or pending")
+    qc_reason: str | None = Field(default=None, description="Why the checks failed it.")
 
 
 class LogData(BaseModel):

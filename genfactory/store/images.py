@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,6 +46,18 @@ async def job_images(conn: AsyncConnection, job_id: str) -> list[ImageRecord]:
         select(images).where(images.c.job_id == job_id).order_by(images.c.index)
     )
     return [ImageRecord.from_row(r) for r in rows]
+
+
+async def qc_counts(conn: AsyncConnection, job_id: str) -> dict[str, int]:
+    """How many of the job's images passed, failed or await the quality checks."""
+    rows = await conn.execute(
+        select(images.c.qc_status, func.count())
+        .where(images.c.job_id == job_id)
+        .group_by(images.c.qc_status)
+    )
+    counts = {"passed": 0, "failed": 0, "pending": 0}
+    counts.update({status: int(n) for status, n in rows})
+    return counts
 
 
 async def get_image(conn: AsyncConnection, image_id: str) -> ImageRecord:

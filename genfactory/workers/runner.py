@@ -7,12 +7,14 @@ import contextlib
 import logging
 import time
 import uuid
+from dataclasses import replace
 
 from genfactory.core.service import JobService
 from genfactory.domain.errors import ErrorCode, JobCancelled, LeaseLost, ProviderError
 from genfactory.domain.events import EventType
 from genfactory.domain.statuses import JobStatus
 from genfactory.providers.base import CancelToken, GeneratedImage, GenerationRequest, Provider
+from genfactory.qc import ImageQC, QCConfig, QCStatus, check_job_images
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
 from genfactory.store.blobs import make_thumbnail
@@ -126,10 +128,33 @@ async def _upload(
                     "message": f"Stored image {n}/{total}",
                 },
             )
+    token.raise_if_cancelled()
+    verdicts = await asyncio.to_thread(_quality_check, job, generated)
+    checked_at = time.time()
+    records = [
+        replace(
+            record,
+            qc_status=verdict.status.value,
+            qc_reason="; ".join(verdict.reasons) or None,
+            qc_at=checked_at,
+        )
+        for record, verdict in zip(records, verdicts, strict=True)
+    ]
+    failed = sum(v.status is QCStatus.FAILED for v in verdicts)
     # Rows, image events and completion in one transaction: a crash before this point
     # leaves no image rows (the next attempt stores the same content-addressed files).
     async with service.db.write() as tx:
         await job_store.assert_owner(tx.conn, job.id, owner)
+        await append_event(
+            tx,
+            job.id,
+            EventType.LOG,
+            {
+                "level": "warning" if failed else "info",
+                "message": f"Quality checks: {len(records) - failed} passed, {failed} failed"
+                + "".join(f"; image {r.index + 1}: {r.qc_reason}" for r in records if r.qc_reason),
+            },
+        )
         for record in records:
             await image_store.insert_image(tx, record)
             await append_event(
@@ -145,6 +170,8 @@ async def _upload(
                     "height": record.height,
                     "bytes": record.bytes,
                     "seed": record.seed,
+                    "qc_status": record.qc_status,
+                    "qc_reason": record.qc_reason,
                 },
             )
         await job_store.transition(
@@ -155,6 +182,16 @@ async def _upload(
             reason=f"{len(records)} image{'s' if len(records) != 1 else ''} ready",
             values={"image_count": len(records)},
         )
+
+
+def _quality_check(job: JobRecord, images: list[GeneratedImage]) -> list[ImageQC]:
+    """The automatic checks of the job's configuration (all built-in checks by default)."""
+    config = QCConfig.model_validate(job.params.get("qc") or {})
+    return check_job_images(
+        [(image.index, image.data) for image in images],
+        expected_size=(int(job.params["width"]), int(job.params["height"])),
+        config=config,
+    )
 
 
 def _store_files(service: JobService, image: GeneratedImage) -> tuple[str, str]:
