@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from genfactory import __version__
-from genfactory.api import configurations, errors, events, files, jobs, system
+from genfactory.api import configurations, errors, events, files, jobs, settings_routes, system
 from genfactory.api.auth import TokenGuard
 from genfactory.api.deps import AppState
 from genfactory.core.runtime import Runtime
@@ -51,7 +51,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (jobs, configurations, events, files, system):
+    for module in (jobs, configurations, events, files, system, settings_routes):
         app.include_router(module.router)
     _install_token_check(app, settings)
     _install_web(app)
