@@ -52,3 +52,9 @@ def server(
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which asyncio-based tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
