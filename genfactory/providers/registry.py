@@ -86,7 +86,7 @@ def default_registry(settings: Settings) -> ProviderRegistry:
     from genfactory.providers.procedural import ProceduralProvider
 
     registry = ProviderRegistry([ProceduralProvider(step_delay=settings.step_delay)])
-    for build in (_openai, _comfyui):
+    for build in (_openai, _comfyui, _diffusers):
         registry.add(build(settings))
     return registry
 
@@ -121,3 +121,9 @@ def _comfyui(settings: Settings) -> Provider:
         )
     except (ValueError, OSError) as exc:
         return UnavailableProvider(comfyui_info(), f"bad workflow or mapping: {exc}")
+
+
+def _diffusers(settings: Settings) -> Provider:
+    from genfactory.providers.diffusers import DiffusersProvider
+
+    return DiffusersProvider(settings.diffusers_model)

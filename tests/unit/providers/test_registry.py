@@ -23,10 +23,11 @@ def test_without_configuration_only_procedural_is_available(
 ) -> None:
     _clear_env(monkeypatch)
     infos = {i.name: i for i in default_registry(Settings(data_dir=tmp_path)).infos()}
-    assert {"procedural", "openai", "comfyui"} <= set(infos)
+    assert set(infos) == {"procedural", "openai", "comfyui", "diffusers"}
     assert infos["procedural"].available
     assert "no API key" in (infos["openai"].unavailable_reason or "")
     assert "GENFACTORY_COMFYUI_URL" in (infos["comfyui"].unavailable_reason or "")
+    assert not infos["diffusers"].available and infos["diffusers"].unavailable_reason
 
 
 def test_openai_key_from_the_environment_makes_it_available(
