@@ -56,6 +56,31 @@ async def append_event(
     return event
 
 
+async def insert_events(
+    tx: WriteTx,
+    job_id: str,
+    first_seq: int,
+    events: list[tuple[EventType, dict[str, Any]]],
+    *,
+    now: float,
+) -> list[Event]:
+    """Store events whose seqs the caller already reserved (it holds the job row and wrote
+    ``last_seq`` itself), and queue them for publishing on commit."""
+    stored = []
+    for offset, (type_, data) in enumerate(events):
+        seq = first_seq + offset
+        event_id = (
+            await tx.conn.execute(
+                insert(job_events)
+                .values(job_id=job_id, seq=seq, type=type_.value, created_at=now, data=data)
+                .returning(job_events.c.id)
+            )
+        ).scalar_one()
+        stored.append(Event(job_id, seq, event_id, type_.value, now, data))
+    tx.events.extend(stored)
+    return stored
+
+
 async def read_after(
     conn: AsyncConnection, job_id: str, after: int, limit: int = 1000, upto: int | None = None
 ) -> list[Event]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -16,7 +16,7 @@ from genfactory.domain.events import EventType, iso_time
 from genfactory.domain.statuses import ACTIVE, JobStatus, check_transition
 from genfactory.store.dialect import skip_locked
 from genfactory.store.engine import WriteTx
-from genfactory.store.events import append_event
+from genfactory.store.events import insert_events
 from genfactory.store.tables import jobs
 
 _ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
@@ -84,47 +84,49 @@ async def create_job(
     now = time.time() if now is None else now
     job_id = new_id()
     config_id, config_name, config_version = configuration or (None, None, None)
-    await tx.conn.execute(
-        insert(jobs).values(
-            id=job_id,
-            created_at=now,
-            updated_at=now,
-            status=JobStatus.QUEUED.value,
-            status_changed_at=now,
-            prompt=prompt,
-            label=label,
-            provider=provider,
-            params=params,
-            configuration_id=config_id,
-            configuration_name=config_name,
-            configuration_version=config_version,
-            rerun_of=rerun_of,
-            attempt=1,
-            max_attempts=max_attempts,
-            run_after=now,
-            last_seq=0,
-            stage="queued",
-            percent=0.0,
-            progress_message="",
-            image_count=0,
-        )
-    )
-    await append_event(
-        tx,
-        job_id,
-        EventType.STATUS,
-        {
-            "status": "queued",
-            "previous": None,
-            "attempt": 1,
-            "max_attempts": max_attempts,
-            "reason": reason,
-            "run_after": None,
-            "error": None,
-        },
-        now=now,
-    )
-    return await get_job(tx.conn, job_id)
+    values: dict[str, Any] = {
+        "id": job_id,
+        "created_at": now,
+        "updated_at": now,
+        "status": JobStatus.QUEUED.value,
+        "status_changed_at": now,
+        "prompt": prompt,
+        "label": label,
+        "provider": provider,
+        "params": params,
+        "configuration_id": config_id,
+        "configuration_name": config_name,
+        "configuration_version": config_version,
+        "rerun_of": rerun_of,
+        "attempt": 1,
+        "max_attempts": max_attempts,
+        "run_after": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "started_at": None,
+        "attempt_started_at": None,
+        "finished_at": None,
+        "last_seq": 1,
+        "stage": "queued",
+        "percent": 0.0,
+        "step": None,
+        "total_steps": None,
+        "progress_message": "",
+        "error": None,
+        "image_count": 0,
+    }
+    await tx.conn.execute(insert(jobs).values(**values))
+    status = {
+        "status": "queued",
+        "previous": None,
+        "attempt": 1,
+        "max_attempts": max_attempts,
+        "reason": reason,
+        "run_after": None,
+        "error": None,
+    }
+    await insert_events(tx, job_id, 1, [(EventType.STATUS, status)], now=now)
+    return JobRecord(**{**values, "status": JobStatus.QUEUED})
 
 
 async def get_job(conn: AsyncConnection, job_id: str, *, for_update: bool = False) -> JobRecord:
@@ -193,28 +195,31 @@ async def transition(
     if error is not None:
         changes["error"] = error
     changes.update(values or {})
-    await tx.conn.execute(update(jobs).where(jobs.c.id == job_id).values(**changes))
     attempt = int(changes.get("attempt", job.attempt))
     max_attempts = int(changes.get("max_attempts", job.max_attempts))
-    if error is not None:
-        await append_event(tx, job_id, EventType.ERROR, {**error, "attempt": job.attempt}, now=now)
     run_after = changes.get("run_after") if target is JobStatus.QUEUED else None
-    await append_event(
-        tx,
-        job_id,
-        EventType.STATUS,
-        {
-            "status": target.value,
-            "previous": job.status.value,
-            "attempt": attempt,
-            "max_attempts": max_attempts,
-            "reason": reason or why,
-            "run_after": iso_time(run_after) if run_after and run_after > now else None,
-            "error": error,
-        },
-        now=now,
+    events: list[tuple[EventType, dict[str, Any]]] = []
+    if error is not None:
+        events.append((EventType.ERROR, {**error, "attempt": job.attempt}))
+    events.append(
+        (
+            EventType.STATUS,
+            {
+                "status": target.value,
+                "previous": job.status.value,
+                "attempt": attempt,
+                "max_attempts": max_attempts,
+                "reason": reason or why,
+                "run_after": iso_time(run_after) if run_after and run_after > now else None,
+                "error": error,
+            },
+        )
     )
-    return await get_job(tx.conn, job_id)
+    # The row is locked: the events' seqs follow its last_seq, written in the same UPDATE.
+    changes["last_seq"] = job.last_seq + len(events)
+    await tx.conn.execute(update(jobs).where(jobs.c.id == job_id).values(**changes))
+    await insert_events(tx, job_id, job.last_seq + 1, events, now=now)
+    return replace(job, **{**changes, "status": target})
 
 
 async def claim_next_job(
@@ -281,7 +286,7 @@ async def record_progress(
     """Store the job's current progress and append a ``progress`` event, if ``owner``
     still holds the job."""
     now = time.time() if now is None else now
-    matched = (
+    seq = (
         await tx.conn.execute(
             update(jobs)
             .where(
@@ -294,13 +299,15 @@ async def record_progress(
                 step=data.get("step"),
                 total_steps=data.get("total"),
                 progress_message=data.get("message", ""),
+                last_seq=jobs.c.last_seq + 1,
+                updated_at=now,
             )
-            .returning(jobs.c.id)
+            .returning(jobs.c.last_seq)
         )
-    ).first()
-    if matched is None:
+    ).scalar_one_or_none()
+    if seq is None:
         raise LeaseLost(f"worker {owner} no longer holds job {job_id}")
-    await append_event(tx, job_id, EventType.PROGRESS, data, now=now)
+    await insert_events(tx, job_id, seq, [(EventType.PROGRESS, data)], now=now)
 
 
 async def assert_owner(conn: AsyncConnection, job_id: str, owner: str) -> None:
