@@ -95,6 +95,7 @@ def serve(
         port=settings.port,
         log_level="warning",
         ws_ping_interval=20,
+        ws_per_message_deflate=False,  # small JSON frames: compression costs more than it saves
         timeout_graceful_shutdown=5,
     )
 

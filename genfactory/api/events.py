@@ -141,28 +141,31 @@ async def stream_job_events(
 
 
 async def _pump(websocket: WebSocket, frames: AsyncIterator[Event | object]) -> None:
-    """Send frames until the client goes away (a reader task notices the close)."""
+    """Send frames until the client goes away. A reader task notices the close at once,
+    even while no frame is due (the next one may be a heartbeat 15 s away)."""
 
     async def reader() -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             while True:
                 await websocket.receive_text()
 
-    reader_task = asyncio.create_task(reader())
+    async def writer() -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            async for item in frames:
+                if isinstance(item, Event):
+                    await websocket.send_text(item.to_json())
+                else:
+                    await websocket.send_json({"control": "ping", "time": iso_time(time.time())})
+
+    tasks = [asyncio.create_task(reader()), asyncio.create_task(writer())]
     try:
-        async for item in frames:
-            if reader_task.done():
-                break
-            if isinstance(item, Event):
-                await websocket.send_text(item.to_json())
-            else:
-                await websocket.send_json({"control": "ping", "time": iso_time(time.time())})
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        reader_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader_task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 @router.websocket("/api/jobs/{job_id}/events/ws")

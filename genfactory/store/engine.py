@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from genfactory.domain.events import Event
 from genfactory.store.dialect import is_sqlite, order_event_appends, sqlite_engine_setup
+from genfactory.store.tables import job_events
 
 #: PostgreSQL channel notified by every transaction that appends events (see core.fanout).
 NOTIFY_CHANNEL = "genfactory_events"
@@ -21,12 +23,49 @@ NOTIFY_CHANNEL = "genfactory_events"
 Publisher = Callable[[list[Event]], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event whose seq is reserved (on its job's row) but which is not inserted yet."""
+
+    job_id: str
+    seq: int
+    type: str
+    created_at: float
+    data: dict[str, Any]
+
+
 @dataclass
 class WriteTx:
-    """An open write transaction. Events appended to it are published after commit."""
+    """An open write transaction. Events appended to it are inserted together just before
+    the commit (see :meth:`Database.write`) and published after it."""
 
     conn: AsyncConnection
+    pending: list[PendingEvent] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+
+    async def flush_events(self) -> None:
+        """Insert the pending events in one statement; their global ids follow."""
+        if not self.pending:
+            return
+        rows = await self.conn.execute(
+            insert(job_events).returning(job_events.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "job_id": p.job_id,
+                    "seq": p.seq,
+                    "type": p.type,
+                    "created_at": p.created_at,
+                    "data": p.data,
+                }
+                for p in self.pending
+            ],
+        )
+        ids = [row.id for row in rows]
+        self.events.extend(
+            Event(p.job_id, p.seq, event_id, p.type, p.created_at, p.data)
+            for p, event_id in zip(self.pending, ids, strict=True)
+        )
+        self.pending.clear()
 
 
 class Database:
@@ -74,12 +113,16 @@ class Database:
                 await stack.enter_async_context(self._write_lock)
             conn = await stack.enter_async_context(self.write_engine.connect())
             await stack.enter_async_context(conn.begin())
-            if not self.is_sqlite:
-                await order_event_appends(conn)
             tx = WriteTx(conn)
             yield tx
-            if tx.events and not self.is_sqlite:
-                await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            if tx.pending:
+                if not self.is_sqlite:
+                    # Held only from here to the commit: ids are assigned and committed
+                    # in the same order, and row locks were all taken before it.
+                    await order_event_appends(conn)
+                await tx.flush_events()
+                if not self.is_sqlite:
+                    await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await self.publish(tx.events)
 
     async def publish(self, events: list[Event]) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from genfactory.domain.errors import NotFound
 from genfactory.domain.events import GLOBAL_TYPES, Event, EventType
-from genfactory.store.engine import WriteTx
+from genfactory.store.engine import PendingEvent, WriteTx
 from genfactory.store.tables import job_events, jobs
 
 _COLUMNS = (
@@ -31,8 +31,9 @@ def _event(row: Row[Any, Any, Any, Any, Any, Any]) -> Event:
 
 async def append_event(
     tx: WriteTx, job_id: str, type_: EventType, data: dict[str, Any], *, now: float | None = None
-) -> Event:
-    """Give the event the job's next seq, store it, and queue it for publishing on commit."""
+) -> int:
+    """Give the event the job's next seq (returned); it is stored at the end of the
+    transaction and published after the commit."""
     now = time.time() if now is None else now
     seq = (
         await tx.conn.execute(
@@ -44,16 +45,8 @@ async def append_event(
     ).scalar_one_or_none()
     if seq is None:
         raise NotFound(f"job {job_id} does not exist")
-    event_id = (
-        await tx.conn.execute(
-            insert(job_events)
-            .values(job_id=job_id, seq=seq, type=type_.value, created_at=now, data=data)
-            .returning(job_events.c.id)
-        )
-    ).scalar_one()
-    event = Event(job_id, seq, event_id, type_.value, now, data)
-    tx.events.append(event)
-    return event
+    await insert_events(tx, job_id, seq, [(type_, data)], now=now)
+    return int(seq)
 
 
 async def insert_events(
@@ -63,22 +56,13 @@ async def insert_events(
     events: list[tuple[EventType, dict[str, Any]]],
     *,
     now: float,
-) -> list[Event]:
-    """Store events whose seqs the caller already reserved (it holds the job row and wrote
-    ``last_seq`` itself), and queue them for publishing on commit."""
-    stored = []
-    for offset, (type_, data) in enumerate(events):
-        seq = first_seq + offset
-        event_id = (
-            await tx.conn.execute(
-                insert(job_events)
-                .values(job_id=job_id, seq=seq, type=type_.value, created_at=now, data=data)
-                .returning(job_events.c.id)
-            )
-        ).scalar_one()
-        stored.append(Event(job_id, seq, event_id, type_.value, now, data))
-    tx.events.extend(stored)
-    return stored
+) -> None:
+    """Queue events whose seqs the caller already reserved (it holds the job row and wrote
+    ``last_seq`` itself); :meth:`WriteTx.flush_events` stores them before the commit."""
+    tx.pending.extend(
+        PendingEvent(job_id, first_seq + offset, type_.value, now, data)
+        for offset, (type_, data) in enumerate(events)
+    )
 
 
 async def read_after(
