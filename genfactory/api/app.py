@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from genfactory import __version__
-from genfactory.api import configurations, errors, events, files, jobs, settings_routes, system
+from genfactory.api import (
+    configurations,
+    errors,
+    events,
+    files,
+    jobs,
+    management,
+    operations,
+    settings_routes,
+    system,
+)
 from genfactory.api.auth import TokenGuard
 from genfactory.api.deps import AppState
 from genfactory.core.runtime import Runtime
@@ -51,7 +61,16 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (jobs, configurations, events, files, system, settings_routes):
+    for module in (
+        management,
+        operations,
+        jobs,
+        configurations,
+        events,
+        files,
+        system,
+        settings_routes,
+    ):
         app.include_router(module.router)
     _install_token_check(app, settings)
     _install_web(app)

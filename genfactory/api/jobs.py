@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.exceptions import RequestValidationError
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
-from genfactory.api.schemas import ImagePublic, JobCreate, JobPage, JobPublic
+from genfactory.api.filters import JobFilterBody, job_filter_params
+from genfactory.api.management import image_detail
+from genfactory.api.schemas import ImageDetail, JobCreate, JobPage, JobPublic, JobUpdate
+from genfactory.core.management import JobManager
 from genfactory.core.service import JobSpec
 from genfactory.domain.statuses import JobStatus
 from genfactory.store import images as image_store
+from genfactory.store import job_edits, job_list, search
 from genfactory.store import jobs as job_store
 from genfactory.store.jobs import JobRecord
+from genfactory.store.search import PageRequest, SortKey
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -65,17 +71,87 @@ async def create_job(body: JobCreate, state: StateDep) -> JobPublic:
     return await job_public(state, job)
 
 
-@router.get("", response_model=JobPage, responses=VALIDATION, summary="List jobs, newest first")
+@router.get(
+    "",
+    response_model=JobPage,
+    responses=VALIDATION,
+    summary="List jobs: filter, search, sort and page (newest first by default)",
+)
 async def list_jobs(
     state: StateDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    filter_: Annotated[JobFilterBody, Depends(job_filter_params)],
+    limit: Annotated[
+        int | None, Query(ge=1, le=100, description="Page size (or page_size).")
+    ] = None,
+    offset: Annotated[int | None, Query(ge=0, le=10_000_000, description="Rows to skip.")] = None,
+    page: Annotated[
+        int | None, Query(ge=1, le=1_000_000, description="1-based page number (not with offset).")
+    ] = None,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=100, description="Rows per page: the page offers 25, 50, 100.")
+    ] = None,
+    sort: Annotated[
+        SortParam, Query(description="created (date), label, status, duration or images.")
+    ] = "created",
+    order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "desc",
 ) -> JobPage:
+    """Filters combine (AND): ``status`` (several), ``from``/``to`` (created), ``configuration``
+    (several) and ``q`` (full-text over label and prompt, or a job-id prefix). Ties sort by
+    creation time, then id. A page past the end is empty, with the right ``total``."""
+    selection = filter_.to_filter("query")
+    size, start = _paging(limit, offset, page, page_size)
+    request = PageRequest(
+        sort=SortKey(_SORT_ALIASES.get(sort, sort)),
+        descending=order == "desc",
+        limit=size,
+        offset=start,
+    )
     async with state.db.read() as conn:
-        items, total = await job_store.list_jobs(conn, limit=limit, offset=offset)
+        found = await job_list.list_jobs(conn, selection, request)
     now = time.time()
+    highlights = None
+    if selection.search is not None:
+        highlights = {
+            j.id: marks
+            for j in found.jobs
+            if (marks := search.highlights(j, selection.search).as_dict())
+        }
     return JobPage(
-        items=[JobPublic.build(j, now=now) for j in items], total=total, limit=limit, offset=offset
+        items=[JobPublic.build(j, now=now) for j in found.jobs],
+        total=found.total,
+        limit=size,
+        offset=start,
+        page=start // size + 1,
+        page_size=size,
+        pages=-(-found.total // size),
+        highlights=highlights,
+    )
+
+
+SortParam = Literal["created", "date", "label", "status", "duration", "images", "image_count"]
+_SORT_ALIASES = {"date": "created", "image_count": "images"}
+
+
+def _paging(
+    limit: int | None, offset: int | None, page: int | None, page_size: int | None
+) -> tuple[int, int]:
+    """(page size, offset) from either style: limit/offset or page/page_size."""
+    if page is not None and offset is not None:
+        raise _query_error("page", "Give either page or offset, not both.", page)
+    if limit is not None and page_size is not None and limit != page_size:
+        raise _query_error("page_size", "limit and page_size disagree; give one.", page_size)
+    size = page_size or limit or 25
+    start = (page - 1) * size if page is not None else offset or 0
+    if start > 10_000_000:
+        raise _query_error(
+            "page", "That page is too far: at most 10,000,000 rows are skipped.", page
+        )
+    return size, start
+
+
+def _query_error(field: str, message: str, value: object) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", field), "msg": message, "type": "value_error", "input": value}]
     )
 
 
@@ -83,6 +159,19 @@ async def list_jobs(
 async def get_job(job_id: str, state: StateDep) -> JobPublic:
     async with state.db.read() as conn:
         job = await job_store.get_job(conn, job_id)
+    return await job_public(state, job)
+
+
+@router.patch(
+    "/{job_id}",
+    response_model=JobPublic,
+    responses={**NOT_FOUND, **VALIDATION},
+    summary="Rename a job (label: 1–200 characters after trimming)",
+)
+async def update_job(job_id: str, body: JobUpdate, state: StateDep) -> JobPublic:
+    """Changes the label only; the status is untouched. A ``log`` event ("Label changed to
+    …") tells live views."""
+    job = await JobManager(state.service).rename(job_id, body.label)
     return await job_public(state, job)
 
 
@@ -119,12 +208,22 @@ async def rerun_job(job_id: str, state: StateDep) -> JobPublic:
 
 @router.get(
     "/{job_id}/images",
-    response_model=list[ImagePublic],
-    responses=NOT_FOUND,
-    summary="The job's stored images",
+    response_model=list[ImageDetail],
+    responses={**NOT_FOUND, **VALIDATION},
+    summary="The job's stored images (optionally by QC status; sorted)",
 )
-async def list_images(job_id: str, state: StateDep) -> list[ImagePublic]:
+async def list_images(
+    job_id: str,
+    state: StateDep,
+    qc_status: Annotated[
+        Literal["passed", "failed", "pending"] | None, Query(description="Only these.")
+    ] = None,
+    sort: Annotated[
+        Literal["index", "created", "quality"],
+        Query(description="quality: passed first, then pending, then failed."),
+    ] = "index",
+) -> list[ImageDetail]:
     async with state.db.read() as conn:
         await job_store.get_job(conn, job_id)
-        images = await image_store.job_images(conn, job_id)
-    return [ImagePublic.build(i) for i in images]
+        images = await job_edits.job_images(conn, job_id, qc_status=qc_status, sort=sort)
+    return [image_detail(i) for i in images]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from genfactory.api.filters import JobFilterBody
 from genfactory.domain.events import EventEnvelope, iso_time
 from genfactory.store.images import ImageRecord
 from genfactory.store.jobs import JobRecord
@@ -212,6 +213,17 @@ class JobPage(BaseModel):
     total: int
     limit: int
     offset: int
+    page: int | None = Field(
+        default=None, description="1-based page number (= offset / limit + 1)."
+    )
+    page_size: int | None = Field(default=None, description="Same as limit.")
+    pages: int | None = Field(default=None, description="Pages in all (0 when nothing matches).")
+    highlights: dict[str, dict[str, list[list[int]]]] | None = Field(
+        default=None,
+        description="With a search: per job id, where the words occur — "
+        '{"label": [[start, end], …], "prompt": […], "id": […]}, end exclusive, in UTF-16 '
+        "code units (JavaScript string indices). Only fields with a match are present.",
+    )
 
 
 class ImagePublic(BaseModel):
@@ -322,6 +334,9 @@ def _config_name(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("Name must not be empty.")
+    if "/" in value or value in (".", ".."):
+        # The name is a path segment of the by-name routes.
+        raise ValueError("Name must not contain '/' or be '.' or '..'.")
     return _no_control_characters(value, "Name")
 
 
@@ -355,3 +370,196 @@ class ConfigurationPublic(BaseModel):
     settings: dict[str, Any]
     created_at: str
     jobs: int | None = Field(default=None, description="Jobs that used any version (lists).")
+
+
+# -- job management (issue 4) ---------------------------------------------------------------
+
+
+class JobUpdate(BaseModel):
+    """A change to a job's editable fields (only the label, for now)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(description="1–200 characters after trimming; no control characters.")
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Label must not be empty (1–200 characters after trimming).")
+        if len(value) > 200:
+            raise ValueError(f"Label must be at most 200 characters (got {len(value)}).")
+        return _no_control_characters(value, "Label")
+
+
+class TrendPublic(BaseModel):
+    """Jobs created in the current period against the previous period of equal length."""
+
+    basis: str = Field(description="range (the filter's date range) or last_7_days")
+    current: int
+    previous: int
+    change: int
+    change_percent: float | None = Field(description="None when the previous period had none.")
+    current_from: str
+    current_to: str
+    previous_from: str
+    previous_to: str
+
+
+class StatCard(BaseModel):
+    count: int
+    rate: float | None = Field(
+        default=None,
+        description="Share of the finished jobs (completed + failed + cancelled), 0–1; "
+        "None when none finished.",
+    )
+    statuses: list[str] = Field(description="Filter the list by these statuses for this card.")
+
+
+class PendingCard(StatCard):
+    runnable: int = Field(description="Queued and runnable now.")
+    waiting: int = Field(description="Queued but waiting for a retry back-off.")
+    next_run_at: str | None = Field(description="When the first waiting job becomes runnable.")
+
+
+class TotalCard(StatCard):
+    trend: TrendPublic
+
+
+class JobStats(BaseModel):
+    """The five cards of the statistics bar, for the jobs the filter matches."""
+
+    total: TotalCard
+    completed: StatCard
+    failed: StatCard
+    running: StatCard = Field(description="running + uploading")
+    pending: PendingCard = Field(description="queued")
+    cancelled: StatCard
+    by_status: dict[str, int]
+    generated_at: str
+
+
+class Selection(BaseModel):
+    """Which jobs a bulk operation acts on: a list of ids, or every job a filter matches
+    ("select all N matching")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=10_000, description="Up to 10,000 job ids."
+    )
+    filter: JobFilterBody | None = None
+    expected_count: int | None = Field(
+        default=None,
+        ge=0,
+        description="With a filter, for delete and rerun: how many jobs the person saw "
+        "matching. If the filter now matches a different number, nothing is done (409).",
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Selection:
+        if (self.ids is None) == (self.filter is None):
+            raise ValueError("Give either 'ids' or 'filter' (one of them).")
+        return self
+
+
+class SkippedJob(BaseModel):
+    id: str
+    status: str | None
+    reason: str
+
+
+class BulkDeleteResult(BaseModel):
+    deleted: int
+    deleted_ids: list[str]
+    skipped: list[SkippedJob] = Field(
+        description="Jobs not deleted: unknown ids, and jobs a worker holds (running, "
+        "uploading) — cancel those first."
+    )
+    files_removed: int = Field(description="Image files no remaining image refers to.")
+
+
+class OperationPublic(BaseModel):
+    """A long bulk operation (export, rerun) and its progress."""
+
+    id: str
+    kind: str = Field(description="export or rerun")
+    status: str = Field(description="queued, running, completed, failed or cancelled")
+    total: int
+    done: int
+    percent: float
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    links: dict[str, str]
+
+
+class RerunQueued(BaseModel):
+    source_id: str
+    job_id: str
+    queue_position: int | None = Field(description="1 = next to run, when it was queued.")
+
+
+class BulkRerunResult(BaseModel):
+    """Reruns are queued in the order of the selection (created in that order, so claimed in
+    that order). Up to 100 jobs are created before the response (``jobs`` lists them);
+    more run as a tracked operation: follow ``operation``."""
+
+    operation: OperationPublic
+    jobs: list[RerunQueued] | None
+    skipped: list[SkippedJob]
+
+
+class ExportCreate(Selection):
+    """An Excel export of the selected jobs (optionally a ZIP with their images too)."""
+
+    include_images: bool = Field(
+        default=False, description="A ZIP holding the .xlsx and every image file."
+    )
+
+
+class ImageQCUpdate(BaseModel):
+    """A person's verdict on an image."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["passed", "failed"]
+    reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _no_control_characters(value.strip(), "Reason") or None
+
+
+class ImageDetail(ImagePublic):
+    qc_at: str | None = Field(default=None, description="When the current verdict was given.")
+    qc_source: str | None = Field(
+        default=None, description="manual (a person) or auto (the checks); None while pending."
+    )
+
+
+class PresetCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    filter: JobFilterBody
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _config_name(value)
+
+
+class PresetPublic(BaseModel):
+    id: str
+    name: str
+    filter: dict[str, Any]
+    created_at: str
+    updated_at: str

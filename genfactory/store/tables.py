@@ -17,6 +17,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -146,4 +148,97 @@ workers = Table(
     Column("slots", Integer, nullable=False),
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
+)
+
+# -- job management (issue 4; migration 0003) ----------------------------------------------
+#
+# Sort keys that are expressions. The list queries must use these very objects: an
+# expression index is only used for an ORDER BY that repeats its expression exactly, and
+# the constants are inlined (``literal_column``) because a bound parameter would not match.
+
+#: Labels sort case-insensitively, unlabelled jobs as the empty string (both databases agree
+#: on where they go, unlike NULLs).
+LABEL_SORT_KEY = func.lower(func.coalesce(jobs.c.label, literal_column("''")))
+#: Seconds from the first start to the end of the run; -1 for jobs that have not finished
+#: (or never started), so they sort as the shortest on both databases.
+DURATION_SORT_KEY = func.coalesce(jobs.c.finished_at - jobs.c.started_at, literal_column("-1"))
+
+Index("ix_jobs_status_created", jobs.c.status, jobs.c.created_at, jobs.c.id)
+Index("ix_jobs_config_created", jobs.c.configuration_name, jobs.c.created_at, jobs.c.id)
+Index("ix_jobs_image_count_sort", jobs.c.image_count, jobs.c.created_at, jobs.c.id)
+Index("ix_jobs_label_sort", LABEL_SORT_KEY, jobs.c.created_at, jobs.c.id)
+Index("ix_jobs_duration_sort", DURATION_SORT_KEY, jobs.c.created_at, jobs.c.id)
+# Deleting jobs removes an image file only when no remaining row refers to it (either name).
+Index("ix_images_thumb_sha256", images.c.thumb_sha256)
+
+# Jobs per UTC day, status and configuration name ('' for none), kept in step with ``jobs``
+# by triggers (migration 0003), so totals and statistics over any filter without a search
+# read a few hundred rows instead of counting a million.
+job_counts = Table(
+    "job_counts",
+    metadata,
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(16), primary_key=True),
+    Column("configuration_name", String(100), primary_key=True),
+    Column("jobs", Integer, nullable=False),
+)
+
+# Jobs per status and configuration over all time (migration 0004): counts without a date
+# range — the most common ones — read a few dozen rows.
+job_totals = Table(
+    "job_totals",
+    metadata,
+    Column("status", String(16), primary_key=True),
+    Column("configuration_name", String(100), primary_key=True),
+    Column("jobs", Integer, nullable=False),
+)
+
+# Long bulk operations (export, rerun of many jobs): progress, outcome and result.
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    # What was asked: the ids or the filter, and the options.
+    Column("params", Json, nullable=False),
+    Column("result", Json, nullable=True),
+    Column("error", Text, nullable=True),
+    # The API process running it; it renews ``updated_at`` while it runs.
+    Column("owner", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Index("ix_operations_created", "created_at"),
+    Index("ix_operations_status", "status"),
+)
+
+# Named filters of the job list, shared by everyone using this server.
+filter_presets = Table(
+    "filter_presets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("filter", Json, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("name", name="uq_filter_presets_name"),
+)
+
+# Manual approve / reject of an image: the image row holds the current verdict, this table
+# the history (so a manual verdict is told apart from an automatic one).
+image_reviews = Table(
+    "image_reviews",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_image_reviews_image", "image_id", "created_at"),
+    Index("ix_image_reviews_job", "job_id"),
 )

@@ -29,6 +29,7 @@ from genfactory.api.schemas import PROMPT_MAX, ImagePublic, JobPublic
 from genfactory.domain.errors import NotFound
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
+from genfactory.web.qc_form import qc_form_fields
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,55 @@ async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLRespon
     )
 
 
+async def jobs_page(request: Request) -> HTMLResponse:
+    """Job Management: statistics, filters, the job table with batch operations, and the
+    Single Job View (the module loads everything from the API and follows the global stream)."""
+    meta = PageMeta(
+        title="Job Management",
+        description=(
+            "Every job at a glance: statistics, filters and search, bulk rerun, export and "
+            "delete, and a detailed view of each job with its images, quality checks and "
+            "timeline."
+        ),
+        url=str(request.url_for("jobs_page")),
+        og_title=f"Job Management · {APP_NAME}",
+        **_default_image(request),
+    )
+    return render(request, "jobs.html", meta, page="jobs")
+
+
+# -- configurations and settings ---------------------------------------------------------
+
+
+async def configurations_page(request: Request) -> HTMLResponse:
+    """Configurations: named, versioned job settings (the module loads them from the API)."""
+    meta = PageMeta(
+        title="Configurations",
+        description=(
+            "Named, versioned generation settings: create, edit, duplicate and delete them, "
+            "and start jobs from them."
+        ),
+        url=str(request.url_for("configurations_page")),
+        og_title=f"Configurations · {APP_NAME}",
+        **_default_image(request),
+    )
+    return render(
+        request, "configurations.html", meta, page="configurations", qc_checks=qc_form_fields()
+    )
+
+
+async def settings_page(request: Request) -> HTMLResponse:
+    """Settings: provider keys (keyring or environment), connection tests, data folder."""
+    meta = PageMeta(
+        title="Settings",
+        description=("Provider keys and connection tests, and where this server keeps its data."),
+        url=str(request.url_for("settings_page")),
+        og_title=f"Settings · {APP_NAME}",
+        **_default_image(request),
+    )
+    return render(request, "settings.html", meta, page="settings")
+
+
 #: Swagger UI sets inline styles on its elements; everything it loads is still our own.
 DOCS_HEADERS = {
     **PAGE_HEADERS,
@@ -293,7 +343,12 @@ def install(app: FastAPI) -> None:
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC), name="static")
     router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
     router.add_api_route("/", home, methods=["GET"], name="home")
+    router.add_api_route("/jobs", jobs_page, methods=["GET"], name="jobs_page")
     router.add_api_route("/jobs/{job_id}", job_page, methods=["GET"], name="job_page")
+    router.add_api_route(
+        "/configurations", configurations_page, methods=["GET"], name="configurations_page"
+    )
+    router.add_api_route("/settings", settings_page, methods=["GET"], name="settings_page")
     router.add_api_route("/docs", api_docs, methods=["GET"], name="api_docs")
     router.add_api_route("/login", login_form, methods=["GET"], name="login")
     router.add_api_route("/login", login, methods=["POST"], name="login_submit")

@@ -101,3 +101,10 @@ def test_rerun_keeps_the_configuration_reference(http: httpx.Client) -> None:
     rerun = http.post(f"/api/jobs/{job['id']}/rerun").json()
     assert rerun["configuration"] == job["configuration"]
     assert rerun["rerun_of"] == job["id"]
+
+
+@pytest.mark.parametrize("name", ["a/b", ".", ".."])
+def test_names_that_cannot_be_addressed_are_refused(http: httpx.Client, name: str) -> None:
+    response = http.post("/api/configurations", json={"name": name, "settings": {}})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "name"

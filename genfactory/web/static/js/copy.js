@@ -230,3 +230,187 @@ export const SEL = Object.freeze({
   debugInfo: '#debug-info',
   debugSummary: '#debug-summary',
 });
+
+// ==== Configurations, Settings, and the Start page's configuration (appended) ==========
+
+const quoted = (name) => `“${name}”`;
+/** "Access token" → "access token", but "API key" stays. */
+const lowerFirst = (text) => (/^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text);
+
+export const CONFIG_COPY = Object.freeze({
+  // list
+  count: (n) => plural(n, 'configuration'),
+  listEmpty: 'No configurations yet.',
+  listEmptyHelp:
+    'A configuration saves a provider, size, steps, style, count, output format and quality checks under a name, so that jobs can reuse them.',
+  createFirst: 'Create a configuration',
+  listError: 'Configurations could not be loaded.',
+  version: (v) => `v${v}`,
+  versionLong: (v) => `Version ${v}`,
+  defaultValue: 'default',
+  edit: 'Edit',
+  duplicate: 'Duplicate',
+  delete: 'Delete',
+  startJob: 'Start a job',
+  /** visually hidden after a row's action, so each button has its own name */
+  forName: (name) => ` ${name}`,
+  startJobFor: (name) => ` with configuration ${name}`,
+
+  // editor
+  editorNew: 'New configuration',
+  editorEdit: (name) => `Edit ${quoted(name)}`,
+  editorDuplicate: (name, v) => `Duplicate ${quoted(name)} (version ${v})`,
+  leadNew: 'It is saved as version 1. Jobs started from it take these settings; an option set on the job itself wins.',
+  leadEdit: (next) =>
+    `Saving creates version ${next}. Earlier versions stay as they were, and every job keeps the version it ran with.`,
+  leadLoaded: (v, next) => `The form shows version ${v}. Saving creates version ${next}.`,
+  leadDuplicate: 'The copy is saved under a new name as version 1; the original does not change.',
+  saveNew: 'Create configuration',
+  saveVersion: (v) => `Save as version ${v}`,
+  saveDuplicate: 'Create copy',
+  saving: 'Saving…',
+  created: (name) => `Created ${quoted(name)} (version 1).`,
+  saved: (name, v) => `Saved ${quoted(name)} as version ${v}.`,
+  nameHintNew: 'Up to 100 characters. Jobs and the Start page refer to it by this name.',
+  nameHintEdit: 'A name cannot be changed. To use another name, duplicate it.',
+  nameEmpty: 'Enter a name.',
+  nameTooLong: 'Use at most 100 characters.',
+  nameTaken: (name) => `A configuration named ${quoted(name)} exists. Edit it to save a new version, or choose another name.`,
+  nameUnusable: 'A name cannot contain “/” or be “.” or “..”: the server could not find it again to edit or delete it.',
+  copyName: (name, n) => (n > 1 ? `${name} copy ${n}` : `${name} copy`),
+  providerOption: (title, available) => (available ? title : `${title} (unavailable)`),
+  providersError: 'The providers could not be loaded, so size, steps and style cannot be chosen yet.',
+  providerDefault: 'Provider’s default',
+  stepsHint: (min, max, def) => `${min}–${max}. Empty: the provider’s default (${def}).`,
+  countRange: 'Count must be a whole number from 1 to 16.',
+  thresholdRange: (label, { min, max, above, integer }) => {
+    const kind = integer ? 'a whole number' : 'a number';
+    if (above !== null && max !== null) return `${label} must be ${kind} more than ${above} and at most ${max}.`;
+    if (min !== null && max !== null) return `${label} must be ${kind} from ${min} to ${max}.`;
+    if (min !== null) return `${label} must be ${kind} of at least ${min}.`;
+    return `${label} must be ${kind}.`;
+  },
+  qcOff: 'No check is ticked: images of jobs using this configuration are not checked.',
+  fixFields: (n) => (n === 1 ? 'One field needs attention.' : `${n} fields need attention.`),
+  conflictTitle: 'Not saved.',
+
+  // history
+  historyTitle: 'Version history',
+  historyNew: 'Versions appear here once the configuration is saved. Each save adds one; none is ever changed.',
+  historyError: 'The version history could not be loaded.',
+  newest: 'newest',
+  inForm: 'in the form',
+  loadVersion: 'Load into form',
+  versionHidden: (v) => ` version ${v}`,
+
+  // delete
+  deleteTitle: (name) => `Delete ${quoted(name)}?`,
+  deleteUsed: (n) => `The list says ${plural(n, 'job')} used it, so the server will probably refuse.`,
+  deleted: (name) => `Deleted ${quoted(name)}.`,
+  deleteRefused: (name) => `${quoted(name)} was not deleted.`,
+
+  // summaries
+  summarySteps: (n) => `${n} steps`,
+  summaryCount: (n) => plural(n, 'image'),
+  qcSummary: (checks) => (checks === null ? 'default checks' : checks.length ? checks.join(', ') : 'off'),
+
+  // the Start page
+  usingTitle: (name, v) => `Using configuration ${quoted(name)}, version ${v}.`,
+  usingBody: 'Its settings fill the options below; an option you change here applies to this job only.',
+  usingLoading: (name) => `Loading configuration ${quoted(name)}…`,
+  usingMissing: (name) => `Configuration ${quoted(name)} was not found. It may have been deleted; the job will use the options below.`,
+  usingError: (name) => `Configuration ${quoted(name)} could not be loaded; the job will still use it.`,
+
+});
+
+export const SETTINGS_COPY = Object.freeze({
+  loadError: 'Settings could not be loaded.',
+  available: 'Available',
+  unavailable: 'Unavailable',
+  noSecrets: 'Needs no key or token.',
+  secretLabels: Object.freeze({ api_key: 'API key', token: 'Access token' }),
+  sourceKeyring: 'Stored in the OS keyring.',
+  sourceEnv: 'Set by the environment variable',
+  sourceUnset: 'Not set.',
+  readsFrom: 'Read from the OS keyring, else from',
+  or: 'or',
+  storeLabel: (label) => `New ${lowerFirst(label)}`,
+  store: 'Store in keyring',
+  storing: 'Storing…',
+  remove: 'Remove from keyring',
+  storeEmpty: (label) => `Enter the ${lowerFirst(label)} to store.`,
+  stored: (label) => `${label} stored in the OS keyring.`,
+  removed: (label) => `${label} removed from the OS keyring.`,
+  notStoredTitle: 'The key was NOT stored.',
+  notStoredBody: 'Nothing was saved, and the field was emptied.',
+  keyringNoneBody:
+    'Keys typed on this page cannot be stored here. Set each provider’s environment variable (named below) for the server, then restart it.',
+  secretHintNoKeyring: (vars) =>
+    `This machine has no OS keyring, so a key typed here will not be stored: set ${vars.join(' or ')} in the server’s environment instead.`,
+  secretHintKeyring: 'Stored in the OS keyring of the server’s machine, never in the database, logs or exports.',
+  testConnection: 'Test connection',
+  testing: 'Testing…',
+  testOk: 'Connection OK.',
+  testFailed: 'Connection failed.',
+  testError: (message) => `The test could not run: ${message}`,
+  dbNames: Object.freeze({ sqlite: 'SQLite', postgresql: 'PostgreSQL' }),
+  keyringUsable: (backend) => `Available (${backend})`,
+  keyringNone: 'None on this machine',
+  copyPath: 'Copy the data folder’s path',
+  unknown: 'Unknown',
+});
+
+/** DOM hooks of the Configurations and Settings pages and of the Start page's notice. */
+export const ADMIN_SEL = Object.freeze({
+  // configurations: page and list
+  configNew: '#config-new',
+  configServerError: '#config-server-error',
+  configServerRetry: '#config-server-retry',
+  configListStatus: '#config-list-status',
+  configListError: '#config-list-error',
+  configListErrorText: '#config-list-error-text',
+  configList: '#config-list',
+  configCount: '#config-count',
+  // editor
+  configWorkspace: '#config-workspace',
+  configEditorTitle: '#config-editor-title',
+  configEditorLead: '#config-editor-lead',
+  configForm: '#config-form',
+  configField: (name) => `#cfg-${name}`,
+  configFieldError: (name) => `#cfg-${name}-error`,
+  configFieldHint: (name) => `#cfg-${name}-hint`,
+  configQcCheck: '[data-qc-check]',
+  configQcThreshold: '[data-qc-threshold]',
+  configQcStatus: '#cfg-qc-status',
+  configProvidersNote: '#cfg-providers-note',
+  configFormError: '#cfg-form-error',
+  configFormErrorTitle: '#cfg-form-error-title',
+  configFormErrorText: '#cfg-form-error-text',
+  configSave: '#cfg-save',
+  configCancel: '#cfg-cancel',
+  configStartLink: '#cfg-start',
+  // version history
+  configVersions: '#config-versions',
+  // delete dialog
+  deleteDialog: '#config-delete-dialog',
+  deleteTitle: '#config-delete-title',
+  deleteUsed: '#config-delete-used',
+  deleteConfirm: '#config-delete-confirm',
+  deleteKeep: '#config-delete-keep',
+
+  // settings
+  settingsServerError: '#settings-server-error',
+  settingsServerRetry: '#settings-server-retry',
+  keyringCallout: '#keyring-callout',
+  keyringReason: '#keyring-reason',
+  providerList: '#provider-list',
+  serverFacts: '#server-facts',
+
+  // the Start page's configuration notice
+  configNotice: '#configuration-notice',
+  configNoticeTitle: '#configuration-notice-title',
+  configNoticeText: '#configuration-notice-text',
+  configNoticeSummary: '#configuration-notice-summary',
+  configNoticeClear: '#configuration-clear',
+  configNoticeEdit: '#configuration-edit',
+});

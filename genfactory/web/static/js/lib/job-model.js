@@ -37,6 +37,7 @@ export function modelFromSnapshot(job) {
     label: job.label ?? null,
     provider: job.provider,
     params: job.params ?? {},
+    configuration: job.configuration?.name ?? null,
     attempt: job.attempt,
     maxAttempts: job.max_attempts,
     /** @type {{code: string, message: string, retryable: boolean, retry_after?: number | null} | null} */
@@ -196,6 +197,7 @@ export function editUrl(model) {
   if (steps) q.set('steps', String(steps));
   if (style) q.set('style', String(style));
   if (model.provider) q.set('provider', model.provider);
+  if (model.configuration) q.set('configuration', model.configuration);
   return `/?${q.toString()}`;
 }
 

@@ -2,13 +2,17 @@
  * Start Generation (`/`): the prompt form, its options (from GET /api/providers), the
  * recent jobs (GET /api/jobs?limit=5), and the submit → redirect to `/jobs/{id}`.
  * Query parameters `prompt`, `size`, `steps`, `style` (and `provider`) prefill the form:
- * that is how "Edit prompt & restart" comes back here.
+ * that is how "Edit prompt & restart" comes back here. `configuration=<name>` starts the
+ * job from that configuration (its newest version): its settings fill the options, the
+ * POST body names it, and only the options changed here are sent to override it.
  *
  * @module pages/home
  */
 
-import { COPY, PROMPT_MAX, SEL, STATUS_LABELS } from '../copy.js';
+import { ADMIN_SEL, CONFIG_COPY, COPY, PROMPT_MAX, SEL, STATUS_LABELS } from '../copy.js';
 import { api } from '../lib/api.js';
+import { summarize, summarizeQc } from '../lib/config-summary.js';
+import { configurationsApi } from '../lib/configurations-api.js';
 import { $, $$, h, replaceChildren, setText } from '../lib/dom.js';
 import { longTime, promptLength, timeAgo } from '../lib/format.js';
 import { initThemeToggle } from '../lib/theme.js';
@@ -35,6 +39,12 @@ function elements() {
     generate: /** @type {HTMLButtonElement} */ ($(SEL.generate)),
     clear: $(SEL.clear),
     recent: $(SEL.recent),
+    configNotice: $(ADMIN_SEL.configNotice),
+    configTitle: $(ADMIN_SEL.configNoticeTitle),
+    configSummary: $(ADMIN_SEL.configNoticeSummary),
+    configText: $(ADMIN_SEL.configNoticeText),
+    configClear: $(ADMIN_SEL.configNoticeClear),
+    configEdit: /** @type {HTMLAnchorElement} */ ($(ADMIN_SEL.configNoticeEdit)),
   };
 }
 
@@ -47,6 +57,12 @@ function main() {
   /** @type {any[]} */
   let providers = [];
   let busy = false;
+  /** The configuration the job starts from: `version` is null until it has loaded. */
+  /** @type {{name: string, version: number | null, settings: any} | null} */
+  let configuration = params.get('configuration') ? { name: params.get('configuration') ?? '', version: null, settings: {} } : null;
+  /** The options as the configuration filled them (only changes to these are sent). */
+  /** @type {Record<string, string> | null} */
+  let prefill = null;
 
   // ---- prompt: count and validation -------------------------------------------------
 
@@ -111,6 +127,86 @@ function main() {
     els.steps.disabled = false;
   }
 
+  // ---- the configuration (?configuration=<name>) -----------------------------------------
+
+  /** Its newest version, or null when there is none; never throws. */
+  async function loadConfiguration() {
+    if (!configuration) return null;
+    const { name } = configuration;
+    showConfiguration('loading');
+    try {
+      const [newest] = await configurationsApi.versions(name);
+      if (!newest) throw Object.assign(new Error('not found'), { kind: 'not_found' });
+      configuration = { name, version: newest.version, settings: newest.settings ?? {} };
+      showConfiguration('ready');
+    } catch (error) {
+      if (error?.kind === 'not_found') {
+        configuration = null; // nothing to start from: do not send it
+        showConfiguration('missing', name);
+      } else {
+        showConfiguration('error'); // the server resolves the name when the job is created
+      }
+    }
+    return configuration;
+  }
+
+  /**
+   * @param {'loading' | 'ready' | 'missing' | 'error' | 'none'} state
+   * @param {string} [missingName]
+   */
+  function showConfiguration(state, missingName = '') {
+    const notice = els.configNotice;
+    notice.hidden = state === 'none';
+    if (state === 'none') return;
+    const name = configuration?.name ?? missingName;
+    notice.className = `callout ${state === 'missing' ? 'tone-warning' : 'tone-info'}`;
+    els.configEdit.hidden = state === 'missing';
+    els.configEdit.href = `/configurations?${new URLSearchParams({ edit: name }).toString()}`;
+    els.configSummary.hidden = state !== 'ready';
+    if (state === 'ready' && configuration) {
+      setText(els.configTitle, CONFIG_COPY.usingTitle(name, configuration.version));
+      setText(els.configSummary, `${summarize(configuration.settings, providers).join(' · ')} · ${summarizeQc(configuration.settings)}`);
+      setText(els.configText, CONFIG_COPY.usingBody);
+    } else if (state === 'loading') {
+      setText(els.configTitle, CONFIG_COPY.usingLoading(name));
+      setText(els.configText, '');
+    } else if (state === 'missing') {
+      setText(els.configTitle, CONFIG_COPY.usingMissing(name));
+      setText(els.configText, '');
+    } else {
+      setText(els.configTitle, CONFIG_COPY.usingError(name));
+      setText(els.configText, '');
+    }
+  }
+
+  /** The options a configuration (then the query) asks for. */
+  function wantedOptions() {
+    const s = configuration?.settings ?? {};
+    return {
+      provider: params.get('provider') ?? s.provider ?? null,
+      size: params.get('size') ?? s.size ?? null,
+      steps: params.get('steps') ?? (s.steps !== undefined ? String(s.steps) : null),
+      style: params.get('style') ?? s.style ?? null,
+    };
+  }
+
+  const currentOptions = () => ({
+    provider: els.provider.value, size: els.size.value, steps: els.steps.value, style: els.style.value,
+  });
+
+  els.configClear.addEventListener('click', () => {
+    configuration = null;
+    prefill = null;
+    showConfiguration('none');
+    params.delete('configuration');
+    const query = params.toString();
+    window.history.replaceState(null, '', query ? `?${query}` : window.location.pathname);
+    // The options stay as they are: they are now this job's own choices.
+    (els.size.disabled ? els.prompt : els.size).focus();
+  });
+
+  const configurationLoaded = loadConfiguration();
+
   async function loadOptions() {
     els.serverError.hidden = true;
     setText(els.optionsStatus, 'Loading the server\'s options…');
@@ -127,15 +223,19 @@ function main() {
       setText(els.optionsStatus, p ? COPY.providerUnavailable(p.title, p.unavailable_reason) : 'No provider is configured.');
       return;
     }
+    await configurationLoaded;
+    const wanted = wantedOptions();
     replaceChildren(els.provider, ...providers.map((p) => h('option', {
-      value: p.name, disabled: !p.available, selected: p.name === (params.get('provider') ?? usable[0].name),
+      value: p.name, disabled: !p.available, selected: p.name === (wanted.provider ?? usable[0].name),
     }, p.available ? p.title : `${p.title} (unavailable)`)));
     els.providerField.hidden = providers.length < 2;
     const info = selectedProvider();
-    fillProviderOptions(info, {
-      size: params.get('size'), steps: params.get('steps'), style: params.get('style'),
-    });
+    fillProviderOptions(info, wanted);
     setText(els.optionsStatus, info.description ? `${info.title}. ${info.description}` : info.title);
+    if (configuration?.version) {
+      prefill = currentOptions();
+      showConfiguration('ready'); // now with the providers' titles
+    }
   }
 
   els.provider.addEventListener('change', () => {
@@ -167,6 +267,16 @@ function main() {
       const steps = Number(els.steps.value);
       if (els.steps.value !== '') body.steps = steps;
       if (els.style.value) body.style = els.style.value;
+    }
+    if (configuration) {
+      body.configuration = configuration.name;
+      // Send only what was changed here: the rest comes from the configuration.
+      const filled = prefill ?? {};
+      for (const key of FIELDS) {
+        if (key in filled && String(body[key] ?? '') === filled[key]) delete body[key];
+      }
+      // "No style" chosen over the configuration's style: say so, or its style would apply.
+      if (filled.style && !els.style.value) body.style = 'none';
     }
     return body;
   }
@@ -233,10 +343,17 @@ function main() {
   els.clear.addEventListener('click', () => {
     els.prompt.value = '';
     clearErrors();
-    const info = selectedProvider();
-    if (info) fillProviderOptions(info);
+    if (configuration && prefill) {
+      // Back to the configuration's options; the page keeps using it.
+      els.provider.value = prefill.provider;
+      fillProviderOptions(selectedProvider(), prefill);
+    } else {
+      const info = selectedProvider();
+      if (info) fillProviderOptions(info);
+    }
     updateCount();
-    if (window.location.search) window.history.replaceState(null, '', window.location.pathname);
+    const keep = configuration ? `?${new URLSearchParams({ configuration: configuration.name }).toString()}` : '';
+    if (window.location.search !== keep) window.history.replaceState(null, '', keep || window.location.pathname);
     els.prompt.focus();
   });
 
@@ -284,7 +401,8 @@ function main() {
 
   if (params.has('prompt')) els.prompt.value = params.get('prompt') ?? '';
   updateCount();
-  loadOptions();
+  // data-ready: the form's options (and configuration) are in place (tests, bench/ui.py).
+  loadOptions().finally(() => { document.body.dataset.ready = 'true'; });
   loadRecent();
 }
 

@@ -1,0 +1,155 @@
+"""``genfactory jobs export``: export jobs to an Excel file (or a ZIP with the images)
+through the API, following the export's progress, and save it to a path.
+
+Mounted on the ``jobs`` group of :mod:`genfactory.cli` with::
+
+    jobs_app.command("export")(export_jobs)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+console = Console()
+err = Console(stderr=True)
+
+_FINAL = {"completed", "failed", "cancelled"}
+
+
+def export_jobs(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the file (default: the server's file name, here).",
+        ),
+    ] = None,
+    job_id: Annotated[
+        list[str] | None, typer.Option("--id", help="A job id (repeat for several).")
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="Status (repeat): queued/pending, running, completed, failed, …"),
+    ] = None,
+    created_from: Annotated[
+        str | None, typer.Option("--from", help="Created at or after (ISO 8601 date/time).")
+    ] = None,
+    created_to: Annotated[
+        str | None, typer.Option("--to", help="Created before (a date alone: that whole day).")
+    ] = None,
+    configuration: Annotated[
+        list[str] | None, typer.Option(help="Configuration name (repeat for several).")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-q", help="Words in the label or prompt.")
+    ] = None,
+    images: Annotated[
+        bool, typer.Option("--images/--no-images", help="A ZIP with the image files too.")
+    ] = False,
+    server: Annotated[
+        str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
+    ] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
+    ] = None,
+) -> None:
+    """Export jobs (by id, or every job a filter matches) to Excel; --images adds a ZIP."""
+    import httpx
+
+    body: dict[str, Any] = {"include_images": images}
+    if job_id:
+        body["ids"] = job_id
+    else:
+        selection: dict[str, Any] = {
+            "status": status or [],
+            "configuration": configuration or [],
+        }
+        if created_from:
+            selection["from"] = created_from
+        if created_to:
+            selection["to"] = created_to
+        if search:
+            selection["q"] = search
+        body["filter"] = selection
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=60) as http:
+            operation = _check(http.post("/api/exports", json=body))
+            operation = _follow(http, operation)
+            if operation["status"] != "completed":
+                err.print(f"[red]Export {operation['status']}[/]: {operation.get('error') or ''}")
+                raise typer.Exit(1)
+            result = operation["result"]
+            target = output or Path(result["filename"])
+            if target.is_dir():
+                target = target / result["filename"]
+            _download(http, result["download_url"], target)
+    except httpx.HTTPError as exc:
+        err.print(f"[red]Cannot reach the server: {exc}[/]")
+        raise typer.Exit(3) from None
+    console.print(
+        f"[green]{result['jobs']} job{'s' if result['jobs'] != 1 else ''}[/], "
+        f"{result['images']} image rows → [bold]{target}[/] ({result['bytes']:,} bytes)"
+    )
+
+
+def _check(response: Any) -> dict[str, Any]:
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail")
+        except ValueError:
+            detail = response.text
+        if isinstance(detail, list):
+            message = "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+            )
+        elif isinstance(detail, dict):
+            message = str(detail.get("message", detail))
+        else:
+            message = str(detail)
+        err.print(f"[red]HTTP {response.status_code}: {message}[/]")
+        raise typer.Exit(1)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _follow(http: Any, operation: dict[str, Any]) -> dict[str, Any]:
+    with Progress(
+        TextColumn("[bold]{task.fields[status]:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} jobs"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("export", total=max(operation["total"], 1), status="queued")
+        while operation["status"] not in _FINAL:
+            time.sleep(0.25)
+            operation = _check(http.get(f"/api/operations/{operation['id']}"))
+            progress.update(
+                task,
+                completed=operation["done"],
+                total=max(operation["total"], 1),
+                status=operation["status"],
+            )
+    return operation
+
+
+def _download(http: Any, url: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with http.stream("GET", url) as response:
+        if response.status_code >= 400:
+            response.read()
+            _check(response)
+        with partial.open("wb") as fh:
+            for chunk in response.iter_bytes(1 << 16):
+                fh.write(chunk)
+    partial.replace(target)

@@ -1,0 +1,182 @@
+"""Exports of jobs to Excel (and optionally a ZIP with their images).
+
+:func:`export_jobs` reads the selected jobs in keyset-paginated chunks (``created_at, id``
+order, a short read transaction each), hands every chunk to the workbook writer in a worker
+thread (the event loop stays free), and reports progress after each chunk. Memory stays flat:
+one chunk of rows at a time, and XlsxWriter's ``constant_memory`` mode on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from genfactory.exports.xlsx import ExportWorkbook
+from genfactory.store.blobs import BlobStore
+from genfactory.store.engine import Database
+from genfactory.store.images import ImageRecord
+from genfactory.store.jobs import JobRecord
+from genfactory.store.search import (
+    JobFilter,
+    Steering,
+    estimated_job_count,
+    filter_conditions,
+    walk_sort_index,
+)
+from genfactory.store.stats import count_jobs
+from genfactory.store.tables import configurations, images, jobs
+
+CHUNK = 1000
+#: Called after each chunk with (rows done, rows in all); False means stop (cancelled).
+Progress = Callable[[int, int], Awaitable[bool]]
+
+
+class ExportCancelled(Exception):
+    """The operation was cancelled while the export ran."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    jobs: int
+    images: int
+    image_files: int
+    missing_files: int
+    bytes: int
+    seconds: float
+
+
+async def export_jobs(
+    db: Database,
+    blobs: BlobStore,
+    selection: JobFilter,
+    target: Path,
+    *,
+    filters: Sequence[tuple[str, Any]],
+    include_images: bool = False,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the jobs ``selection`` matches to ``target`` (``.xlsx``, or ``.zip`` holding
+    ``jobs.xlsx`` and ``images/<job>/<n>.<ext>``). Partial files are removed on failure."""
+    started = time.perf_counter()
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    xlsx_path = (
+        target.with_suffix(".xlsx") if not include_images else target.with_suffix(".part.xlsx")
+    )
+    async with db.read() as conn:
+        total = await count_jobs(conn, selection)
+        steering = await _steering(conn, selection, total)
+    book = await asyncio.to_thread(
+        ExportWorkbook,
+        xlsx_path,
+        blobs=blobs,
+        filters=[*filters, ("jobs", total), ("exported at (UTC)", _now())],
+        zip_path=target if include_images else None,
+    )
+    done = 0
+    image_rows = 0
+    configs: dict[str, dict[str, Any]] = {}
+    after: tuple[float, str] | None = None
+    writing: asyncio.Future[None] | None = None
+    try:
+        while True:
+            # Read the next chunk while the previous one is being written.
+            async with db.read() as conn:
+                chunk = await _next_chunk(conn, selection, steering, after)
+                chunk_images = await _images_of(conn, [j.id for j in chunk]) if chunk else {}
+                await _load_configurations(conn, chunk, configs)
+            if writing is not None:
+                await writing
+                if progress is not None and not await progress(done, max(total, done)):
+                    raise ExportCancelled
+            if not chunk:
+                break
+            used = {
+                j.configuration_id: configs[j.configuration_id]
+                for j in chunk
+                if j.configuration_id in configs
+            }
+            writing = asyncio.ensure_future(asyncio.to_thread(book.add, chunk, chunk_images, used))
+            done += len(chunk)
+            image_rows += sum(len(v) for v in chunk_images.values())
+            after = (chunk[-1].created_at, chunk[-1].id)
+        await asyncio.to_thread(book.close)
+    except BaseException:
+        if writing is not None and not writing.done():
+            await asyncio.gather(writing, return_exceptions=True)
+        await asyncio.to_thread(_discard, book, xlsx_path, target)
+        raise
+    if include_images:
+        await asyncio.to_thread(xlsx_path.unlink, missing_ok=True)
+    size = (await asyncio.to_thread(target.stat)).st_size
+    return ExportResult(
+        path=target,
+        jobs=done,
+        images=image_rows,
+        image_files=book.image_files,
+        missing_files=book.missing_files,
+        bytes=size,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _discard(book: ExportWorkbook, *paths: Path) -> None:
+    book.abort()
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+
+async def _steering(conn: AsyncConnection, f: JobFilter, total: int) -> Steering | None:
+    """Walk ``created_at``'s index when many jobs match, else let the filter's indexes
+    find them (SQLite; PostgreSQL plans for itself)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    walk = f.is_empty or walk_sort_index(total, await estimated_job_count(conn), CHUNK)
+    return Steering(walk=walk, by_search=True)
+
+
+async def _next_chunk(
+    conn: AsyncConnection, f: JobFilter, steering: Steering | None, after: tuple[float, str] | None
+) -> list[JobRecord]:
+    query = select(jobs).where(*filter_conditions(conn, f, steering=steering))
+    if after is not None:
+        query = query.where(tuple_(jobs.c.created_at, jobs.c.id) > tuple_(*after))
+    rows = await conn.execute(query.order_by(jobs.c.created_at, jobs.c.id).limit(CHUNK))
+    return [JobRecord.from_row(r) for r in rows]
+
+
+async def _images_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[ImageRecord]]:
+    rows = await conn.execute(
+        select(images).where(images.c.job_id.in_(job_ids)).order_by(images.c.job_id, images.c.index)
+    )
+    found: dict[str, list[ImageRecord]] = {}
+    for row in rows:
+        record = ImageRecord.from_row(row)
+        found.setdefault(record.job_id, []).append(record)
+    return found
+
+
+async def _load_configurations(
+    conn: AsyncConnection, chunk: list[JobRecord], known: dict[str, dict[str, Any]]
+) -> None:
+    wanted = {j.configuration_id for j in chunk if j.configuration_id} - known.keys()
+    if not wanted:
+        return
+    rows = await conn.execute(
+        select(configurations.c.id, configurations.c.settings).where(
+            configurations.c.id.in_(sorted(wanted))
+        )
+    )
+    for row in rows:
+        known[row.id] = dict(row.settings or {})

@@ -1,0 +1,426 @@
+"""Finding jobs: the filter, full-text search, sorting and the page query.
+
+Everything here is answered by indexes (migration 0003), never by reading all jobs:
+
+* **Search** matches words by prefix over the label and the prompt — SQLite through the
+  FTS5 table ``jobs_fts``, PostgreSQL through the GIN index ``ix_jobs_search`` on the
+  generated ``tsvector`` column ``jobs.search_vector`` — and a job id by prefix through the
+  primary key. What the user
+  typed is reduced to its words (letters and digits) before it reaches either query
+  language, so quotes, ``*``, ``-``, ``NEAR``, parentheses, ``%`` or ``_`` are never syntax.
+* **Sorting** walks one index per sort key (``created_at``, status, label, duration, image
+  count; each with ``created_at, id`` as tie-breakers), in either direction.
+* **The page** is chosen by ids first (an index-only walk where possible), then the rows are
+  read by primary key — a deep page does not drag whole rows through the offset.
+
+How the page query walks depends on how many jobs match: a filter that keeps many jobs is
+answered by walking the sort index and skipping the few that do not match; one that keeps
+few is answered by finding those first and sorting them. PostgreSQL's planner makes that
+choice from its statistics; SQLite, which has none unless ``ANALYZE`` ran, is steered
+(:class:`Steering`, :func:`walk_sort_index`; the decisions are in ``job_list``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+
+from genfactory.domain.statuses import JobStatus
+from genfactory.store.jobs import JobRecord
+from genfactory.store.tables import DURATION_SORT_KEY, LABEL_SORT_KEY, jobs
+
+#: PostgreSQL: the searchable text of a job, stored in the generated column
+#: ``jobs.search_vector`` (migration 0003 copies this; ``tests/unit/store/test_search.py``
+#: checks that the two agree).
+SEARCH_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, regexp_replace("
+    "coalesce(label, '') || ' ' || prompt, '[^[:alnum:]]+', ' ', 'g'))"
+)
+
+#: Objects migration 0003 creates outside ``tables.py`` (one database only); schema
+#: comparisons leave them out.
+DIALECT_ONLY_TABLES = frozenset(
+    {"jobs_fts", "jobs_fts_data", "jobs_fts_idx", "jobs_fts_docsize", "jobs_fts_config"}
+)
+DIALECT_ONLY_INDEXES = frozenset({"ix_jobs_search"})
+DIALECT_ONLY_COLUMNS = frozenset({("jobs", "search_vector")})
+#: PostgreSQL only: the generated column holding :data:`SEARCH_DOCUMENT`.
+SEARCH_VECTOR: ColumnElement[Any] = literal_column("jobs.search_vector")
+
+MAX_SEARCH_WORDS = 16
+MAX_WORD_LENGTH = 64
+#: A word of only hexadecimal digits this long or longer also matches job ids by prefix
+#: (``short_id`` is 8); shorter ones would match ids by chance ("cafe", "bead").
+MIN_ID_PREFIX = 6
+
+_WORD = re.compile(r"[^\W_]+")
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a search box string means: words that must all appear, or a job-id prefix.
+
+    As in search-as-you-type boxes, the words typed before the last are whole words and the
+    last one is the beginning of a word ("red fo" finds "red fox"), unless it is a single
+    character. Whole words are also what both indexes answer fastest.
+    """
+
+    words: tuple[str, ...]
+    id_prefix: str | None = None
+
+    def is_prefix(self, position: int) -> bool:
+        return position == len(self.words) - 1 and len(self.words[position]) > 1
+
+    @property
+    def fts5(self) -> str:
+        """An FTS5 MATCH expression: every word a quoted string, so never an operator."""
+        return " ".join(
+            f'"{w}"*' if self.is_prefix(n) else f'"{w}"' for n, w in enumerate(self.words)
+        )
+
+    @property
+    def tsquery(self) -> str:
+        """A ``to_tsquery`` expression: every word a quoted lexeme, joined by AND."""
+        return " & ".join(
+            f"'{w}':*" if self.is_prefix(n) else f"'{w}'" for n, w in enumerate(self.words)
+        )
+
+    def id_range(self) -> tuple[str, str] | None:
+        """``[low, high)`` of the ids that start with ``id_prefix``."""
+        if self.id_prefix is None:
+            return None
+        prefix = self.id_prefix
+        return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def parse_search(raw: str | None) -> SearchQuery | None:
+    """The words of ``raw`` (None when it is blank). Words are runs of letters and digits,
+    lower-cased; everything else separates them. A string with no word at all gives a
+    query that matches nothing."""
+    if raw is None or not raw.strip():
+        return None
+    normalised = unicodedata.normalize("NFC", raw).lower()
+    words: list[str] = []
+    for word in _WORD.findall(normalised):
+        word = word[:MAX_WORD_LENGTH]
+        if word not in words:
+            words.append(word)
+        if len(words) == MAX_SEARCH_WORDS:
+            break
+    id_prefix = None
+    if len(words) == 1 and len(words[0]) >= MIN_ID_PREFIX and _HEX.fullmatch(words[0]):
+        id_prefix = words[0][:32]
+    return SearchQuery(tuple(words), id_prefix)
+
+
+class SortKey(StrEnum):
+    """What the job list can be sorted by. The values are the wire names."""
+
+    CREATED = "created"
+    LABEL = "label"
+    STATUS = "status"
+    DURATION = "duration"
+    IMAGES = "images"
+
+
+#: The index each sort key walks (every one ends in ``created_at, id``).
+SORT_INDEXES: dict[SortKey, str] = {
+    SortKey.CREATED: "ix_jobs_created",
+    SortKey.LABEL: "ix_jobs_label_sort",
+    SortKey.STATUS: "ix_jobs_status_created",
+    SortKey.DURATION: "ix_jobs_duration_sort",
+    SortKey.IMAGES: "ix_jobs_image_count_sort",
+}
+
+_SORT_COLUMNS: dict[SortKey, ColumnElement[Any] | None] = {
+    SortKey.CREATED: None,
+    SortKey.LABEL: LABEL_SORT_KEY,
+    SortKey.STATUS: jobs.c.status,
+    SortKey.DURATION: DURATION_SORT_KEY,
+    SortKey.IMAGES: jobs.c.image_count,
+}
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs: every given part must hold. Times are UNIX seconds,
+    ``created_from <= created_at < created_to``."""
+
+    statuses: tuple[JobStatus, ...] = ()
+    created_from: float | None = None
+    created_to: float | None = None
+    configurations: tuple[str, ...] = ()
+    search: SearchQuery | None = None
+    ids: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return self == JobFilter()
+
+    @property
+    def search_only(self) -> bool:
+        return self.search is not None and self.without_search().is_empty
+
+    def without_search(self) -> JobFilter:
+        return replace(self, search=None)
+
+    def with_range(self, start: float | None, end: float | None) -> JobFilter:
+        return replace(self, created_from=start, created_to=end)
+
+    def with_statuses(self, statuses: Sequence[JobStatus]) -> JobFilter:
+        return replace(self, statuses=tuple(statuses))
+
+
+@dataclass(frozen=True)
+class Steering:
+    """How SQLite should answer a query (PostgreSQL ignores it: its planner has statistics).
+
+    ``walk`` walks the sort index and skips jobs that do not match (many match);
+    otherwise the matches are collected and sorted, found through the full-text index
+    first when ``by_search`` (the search keeps fewer jobs than the other filters), else
+    through the other filters' indexes.
+    """
+
+    walk: bool = False
+    by_search: bool = True
+
+
+def _unindexed(expression: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQLite's unary ``+``: the same value, but no index may be used for it — the documented
+    way to steer SQLite's planner away from an index."""
+    return UnaryExpression(expression, operator=custom_op("+"), type_=expression.type)
+
+
+def search_condition(
+    conn: AsyncConnection, query: SearchQuery, *, hide_index: bool = False
+) -> ColumnElement[bool]:
+    """Jobs whose label/prompt contain every word (or whose id starts with the prefix)."""
+    id_range = query.id_range()
+    if not query.words:
+        return literal_column("1") == literal_column("0")
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :fts"
+        params: dict[str, Any] = {"fts": query.fts5}
+        if id_range is not None:
+            sql += " UNION SELECT rowid FROM jobs WHERE id >= :id_lo AND id < :id_hi"
+            params.update(id_lo=id_range[0], id_hi=id_range[1])
+        matches = text(sql).bindparams(**params).columns(column("rowid"))
+        rowid: ColumnElement[Any] = literal_column("jobs.rowid")
+        return (_unindexed(rowid) if hide_index else rowid).in_(matches)
+    words = SEARCH_VECTOR.op("@@")(
+        func.to_tsquery(
+            literal_column("'simple'::regconfig"),
+            bindparam("tsquery", query.tsquery, unique=True),
+        )
+    )
+    if id_range is None:
+        return words
+    return or_(words, and_(jobs.c.id >= id_range[0], jobs.c.id < id_range[1]))
+
+
+def filter_conditions(
+    conn: AsyncConnection,
+    f: JobFilter,
+    *,
+    steering: Steering | None = None,
+    sort: SortKey = SortKey.CREATED,
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of ``f``. On SQLite, ``steering`` hides from the planner the terms
+    whose indexes it must not use (see :class:`Steering`); a date range stays usable when
+    the walked index is ``created_at``'s own."""
+    sqlite = steering is not None and conn.dialect.name == "sqlite"
+    hide_filters = sqlite and steering is not None and (steering.walk or steering.by_search)
+    hide_search = sqlite and steering is not None and (steering.walk or not steering.by_search)
+    if sqlite and steering is not None and not steering.walk and f.search is None:
+        hide_filters = False
+
+    def col(expression: ColumnElement[Any], *, keep: bool = False) -> ColumnElement[Any]:
+        return _unindexed(expression) if hide_filters and not keep else expression
+
+    conditions: list[ColumnElement[bool]] = []
+    if f.ids:
+        conditions.append(col(jobs.c.id).in_(f.ids))
+    if f.statuses:
+        values = sorted({s.value for s in f.statuses})
+        status = col(jobs.c.status)
+        conditions.append(status == values[0] if len(values) == 1 else status.in_(values))
+    walking_created = sqlite and steering is not None and steering.walk and sort is SortKey.CREATED
+    created = col(jobs.c.created_at, keep=walking_created)
+    if f.created_from is not None:
+        conditions.append(created >= f.created_from)
+    if f.created_to is not None:
+        conditions.append(created < f.created_to)
+    if f.configurations:
+        names = sorted(set(f.configurations))
+        name = col(jobs.c.configuration_name)
+        conditions.append(name == names[0] if len(names) == 1 else name.in_(names))
+    if f.search is not None:
+        conditions.append(search_condition(conn, f.search, hide_index=hide_search))
+    return conditions
+
+
+def order_by(
+    sort: SortKey, descending: bool, *, hide_index: bool = False
+) -> list[ColumnElement[Any]]:
+    key = _SORT_COLUMNS[sort]
+    columns = [c for c in (key, jobs.c.created_at, jobs.c.id) if c is not None]
+    if hide_index:
+        columns[0] = _unindexed(columns[0])
+    return [c.desc() if descending else c.asc() for c in columns]
+
+
+def walk_sort_index(matched: int, all_jobs: int, wanted: int) -> bool:
+    """Whether walking the sort index and skipping the jobs that do not match is cheaper
+    than collecting the matching jobs and sorting them: the walk reads about
+    ``wanted * all_jobs / matched`` index entries, the sort about ``matched`` rows."""
+    if matched <= 0:
+        return False
+    return wanted * all_jobs <= matched * matched
+
+
+async def estimated_job_count(conn: AsyncConnection) -> int:
+    """About how many jobs exist (cheap; for choosing a plan, never shown)."""
+    if conn.dialect.name == "sqlite":
+        value = (await conn.execute(text("SELECT max(rowid) FROM jobs"))).scalar()
+    else:
+        value = (
+            await conn.execute(
+                text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'jobs'::regclass")
+            )
+        ).scalar()
+    return max(int(value or 0), 0)
+
+
+@dataclass
+class PageRequest:
+    """Which slice of the sorted matches."""
+
+    sort: SortKey = SortKey.CREATED
+    descending: bool = True
+    limit: int = 25
+    offset: int = 0
+
+
+def page_query(
+    conn: AsyncConnection, f: JobFilter, page: PageRequest, steering: Steering | None = None
+) -> Select[Any]:
+    """The ids of one page, in order (see :class:`Steering` for ``steering``)."""
+    hide_sort_index = steering is not None and not steering.walk and conn.dialect.name == "sqlite"
+    return (
+        select(jobs.c.id)
+        .where(*filter_conditions(conn, f, steering=steering, sort=page.sort))
+        .order_by(*order_by(page.sort, page.descending, hide_index=hide_sort_index))
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+
+
+async def jobs_by_id(conn: AsyncConnection, ids: Sequence[str]) -> list[JobRecord]:
+    """The jobs with these ids, in the order given (unknown ids are left out)."""
+    if not ids:
+        return []
+    rows = await conn.execute(select(jobs).where(jobs.c.id.in_(list(ids))))
+    by_id = {r.id: JobRecord.from_row(r) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def count_search_only(conn: AsyncConnection, query: SearchQuery) -> int:
+    """How many jobs a search with no other filter matches. SQLite counts inside the
+    full-text index alone (its doclists), never touching ``jobs``."""
+    if not query.words:
+        return 0
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :fts"
+        params: dict[str, Any] = {"fts": query.fts5}
+        id_range = query.id_range()
+        if id_range is None:
+            sql = "SELECT count(*) FROM jobs_fts WHERE jobs_fts MATCH :fts"
+        else:
+            sql = (
+                f"SELECT count(*) FROM ({sql} UNION "
+                "SELECT rowid FROM jobs WHERE id >= :id_lo AND id < :id_hi)"
+            )
+            params.update(id_lo=id_range[0], id_hi=id_range[1])
+        return int((await conn.execute(text(sql), params)).scalar_one())
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).select_from(jobs).where(search_condition(conn, query))
+            )
+        ).scalar_one()
+    )
+
+
+# -- highlights ---------------------------------------------------------------------------
+
+
+@dataclass
+class Highlights:
+    """Where the search words occur in a job's fields: ``[start, end)`` pairs in UTF-16 code
+    units (JavaScript string indices), sorted and merged."""
+
+    label: list[list[int]] = field(default_factory=list)
+    prompt: list[list[int]] = field(default_factory=list)
+    id: list[list[int]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[list[int]]]:
+        return {
+            k: v for k, v in (("label", self.label), ("prompt", self.prompt), ("id", self.id)) if v
+        }
+
+
+def _utf16_offsets(value: str) -> list[int]:
+    offsets = [0]
+    for ch in value:
+        offsets.append(offsets[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return offsets
+
+
+def _spans(value: str | None, query: SearchQuery) -> list[list[int]]:
+    if not value or not query.words:
+        return []
+    spans: list[tuple[int, int]] = []
+    for position, word in enumerate(query.words):
+        tail = r"" if query.is_prefix(position) else r"(?![^\W_])"
+        pattern = re.compile(r"(?<![^\W_])" + re.escape(word) + tail, re.IGNORECASE)
+        spans.extend(m.span() for m in pattern.finditer(value))
+    if not spans:
+        return []
+    spans.sort()
+    merged = [list(spans[0])]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    offsets = _utf16_offsets(value)
+    return [[offsets[s], offsets[e]] for s, e in merged]
+
+
+def highlights(job: JobRecord, query: SearchQuery) -> Highlights:
+    """Highlights for one job (computed for the returned page only)."""
+    found = Highlights(label=_spans(job.label, query), prompt=_spans(job.prompt, query))
+    if query.id_prefix and job.id.startswith(query.id_prefix):
+        found.id = [[0, len(query.id_prefix)]]
+    return found

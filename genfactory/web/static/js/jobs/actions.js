@@ -1,0 +1,231 @@
+/**
+ * What the page does to jobs, one at a time or in bulk: rerun (tracking the reruns' queue —
+ * "2 queued · 1 running · 3 completed" — from the live stream), export to Excel (following
+ * the tracked operation, then downloading the file), delete (after a confirmation dialog that
+ * names the count). Bulk actions send the selection's ids, or its filter with the count seen.
+ *
+ * @module jobs/actions
+ */
+
+import { JOBS_COPY as T, JOBS_SEL as S } from '../copy-jobs.js';
+import { COPY } from '../copy.js';
+import { $, announce, setText } from '../lib/dom.js';
+import { confirmDialog } from '../components/dialog.js';
+import { jobsApi } from './api.js';
+import { createRerunQueue } from './batch-toolbar.js';
+import { downloadExport, followOperation } from './operations.js';
+
+const QUEUE_LINGER_MS = 15000;
+
+/** A failure in words (the server's message, or "Server unavailable."). */
+export const message = (error) => (error?.unavailable ? COPY.serverUnavailable : error?.message ?? String(error));
+
+/**
+ * @param {{
+ *   toolbar: ReturnType<typeof import('./batch-toolbar.js').createBatchToolbar>,
+ *   selection: ReturnType<typeof import('./selection.js').createSelection>,
+ *   jobFor: (id: string) => any,
+ *   notify: (text: string, tone?: any) => void,
+ *   onChanged: (what: 'deleted' | 'rerun') => (void | Promise<void>),
+ *   onServerDown: (error: any) => void,
+ * }} options
+ */
+export function createJobActions({ toolbar, selection, jobFor, notify, onChanged, onServerDown }) {
+  const reruns = createRerunQueue();
+  /** @type {{stop: () => void, id: string} | null} the operation being followed */
+  let followed = null;
+  let queueTimer = 0;
+
+  /** @param {(text: string) => void} report */
+  async function rerunOne(id, report) {
+    try {
+      const job = await jobsApi.rerun(id);
+      reruns.add([{ job_id: job.id, status: job.status }]);
+      renderQueue();
+      onChanged('rerun');
+      report(T.rerunStarted(job.short_id));
+      announce(T.rerunStarted(job.short_id));
+    } catch (error) {
+      notify(T.actionFailed(message(error)), 'error');
+    }
+  }
+
+  // ---- batch operations ---------------------------------------------------------------
+
+  function renderQueue() {
+    if (!reruns.size) {
+      toolbar.queue(null);
+      return;
+    }
+    toolbar.queue(T.rerunQueue(reruns.counts()));
+    window.clearTimeout(queueTimer);
+    if (reruns.settled) {
+      queueTimer = window.setTimeout(() => {
+        if (!reruns.settled) return;
+        reruns.clear();
+        toolbar.queue(null);
+      }, QUEUE_LINGER_MS);
+    }
+  }
+
+  async function rerunSelected() {
+    if (!selection.size) return;
+    toolbar.setBusy('rerun', true);
+    try {
+      const result = await jobsApi.bulkRerun(selection.body());
+      if (result.jobs) {
+        reruns.add(result.jobs.map((j) => ({ job_id: j.job_id, status: 'queued' })));
+        announce(T.rerunQueued(result.jobs.length));
+        notify(T.rerunQueued(result.jobs.length), 'success');
+      } else {
+        const op = await track(result.operation, (o) => ({ text: T.rerunOperation(o.done, o.total), percent: o.percent, cancellable: true }));
+        const jobs = op.result?.jobs ?? [];
+        reruns.add(jobs.map((j) => ({ job_id: j.job_id, status: 'queued' })));
+        if (op.status === 'completed') notify(T.rerunQueued(jobs.length), 'success');
+        toolbar.progress(null);
+      }
+      if (result.skipped?.length) notify(T.rerunSkipped(result.skipped.length), 'warning');
+      renderQueue();
+      onChanged('rerun');
+    } catch (error) {
+      batchFailed(error);
+    } finally {
+      toolbar.setBusy('rerun', false);
+    }
+  }
+
+  /**
+   * Follow an operation, showing its progress in the toolbar; resolves with its final state.
+   * @param {any} operation
+   * @param {(op: any) => {text: string, percent: number | null, cancellable?: boolean}} view
+   */
+  async function track(operation, view) {
+    followed?.stop();
+    const follower = followOperation(operation, (op) => toolbar.progress(view(op)));
+    followed = { stop: follower.stop, id: operation.id };
+    const final = await follower.done;
+    if (followed?.id === operation.id) followed = null;
+    return final;
+  }
+
+  async function exportSelected() {
+    if (!selection.size) return;
+    toolbar.setBusy('export', true);
+    try {
+      toolbar.progress({ text: T.exportStarting, percent: null });
+      const op = await jobsApi.exportMany(selection.body());
+      await finishExport(op, (view) => toolbar.progress(view));
+    } catch (error) {
+      toolbar.progress(null);
+      batchFailed(error);
+    } finally {
+      toolbar.setBusy('export', false);
+    }
+  }
+
+  /**
+   * A one-job export (row menu, Single Job View).
+   * @param {string} id
+   * @param {(text: string) => void} report
+   */
+  async function exportJob(id, report) {
+    try {
+      report(T.exportStarting);
+      const op = await jobsApi.exportJob(id);
+      await finishExport(op, (view) => report(view ? view.text : ''));
+    } catch (error) {
+      report('');
+      notify(T.exportFailed(message(error)), 'error');
+    }
+  }
+
+  /**
+   * @param {any} op
+   * @param {(view: {text: string, percent: number | null, cancellable?: boolean, tone?: string} | null) => void} show
+   */
+  async function finishExport(op, show) {
+    followed?.stop();
+    const follower = followOperation(op, (o) => {
+      if (o.status === 'queued' || o.status === 'running') {
+        show({ text: T.exportProgress(o.done, o.total, Math.round(o.percent)), percent: o.percent, cancellable: true });
+      }
+    });
+    followed = { stop: follower.stop, id: op.id };
+    const final = await follower.done;
+    if (followed?.id === op.id) followed = null;
+    if (final.status === 'completed') {
+      downloadExport(final);
+      const text = T.exportReady(final.result?.filename ?? '');
+      show({ text, percent: 100, tone: 'success' });
+      announce(text);
+    } else if (final.status === 'cancelled') {
+      show({ text: T.exportCancelled, percent: null, tone: 'warning' });
+    } else {
+      const text = T.exportFailed(final.error ?? final.status);
+      show({ text, percent: null, tone: 'error' });
+      notify(text, 'error');
+    }
+  }
+
+  function deleteSelected() {
+    if (!selection.size) return;
+    const single = selection.mode === 'ids' && selection.size === 1 ? jobFor(selection.ids()[0]) : null;
+    deleteJobs(selection.body(), selection.size, single);
+  }
+
+  /**
+   * Ask, then delete. Resolves true when something was deleted.
+   * @param {any} body {ids} | {filter, expected_count}
+   * @param {number} count
+   * @param {any} [one]  the job, when deleting one
+   */
+  async function deleteJobs(body, count, one = null) {
+    setText($(S.confirmTitle), one ? T.deleteOneTitle(one.label || one.short_id) : T.deleteTitle(count));
+    setText($(S.confirmBody), T.deleteBody);
+    setText($(S.confirmOk), T.deleteConfirm(count));
+    setText($(S.confirmKeep), T.deleteKeep);
+    const yes = await confirmDialog(/** @type {HTMLDialogElement} */ ($(S.confirmDialog)), { confirm: $(S.confirmOk), keep: $(S.confirmKeep) });
+    if (!yes) return false;
+    toolbar.setBusy('delete', true);
+    let result;
+    try {
+      result = await jobsApi.bulkDelete(body);
+    } catch (error) {
+      toolbar.setBusy('delete', false);
+      if (error?.status === 409) {
+        notify(T.countChanged(error.message), 'warning');
+        selection.clear();
+      } else batchFailed(error);
+      await onChanged('deleted');
+      return false;
+    }
+    toolbar.setBusy('delete', false);
+    if (body.filter) selection.clear();
+    else selection.forget(result.deleted_ids);
+    if (result.deleted) notify(T.deleted(result.deleted), 'success');
+    if (result.skipped?.length) notify(T.deleteSkipped(result.skipped.length, result.skipped[0].reason), 'warning');
+    announce(T.deleted(result.deleted));
+    await onChanged('deleted');
+    return result.deleted > 0;
+  }
+
+  function batchFailed(error) {
+    onServerDown(error);
+    notify(T.actionFailed(message(error)), 'error');
+  }
+
+  return {
+    rerunOne,
+    rerunSelected,
+    exportSelected,
+    exportJob,
+    deleteSelected,
+    deleteJobs,
+    /** Cancel the operation the toolbar shows. */
+    cancel() { if (followed) jobsApi.cancelOperation(followed.id).catch(() => {}); },
+    /** A status event of the live stream: one of our reruns may have moved. */
+    status(jobId, status) {
+      if (reruns.update(jobId, status)) renderQueue();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The configurations API (genfactory/api/configurations.py): named presets whose versions
+ * are never edited; each save is a new version.
+ *
+ * @module lib/configurations-api
+ */
+
+import { request } from './request.js';
+
+const byName = (name) => `/api/configurations/by-name/${encodeURIComponent(name)}`;
+
+export const configurationsApi = Object.freeze({
+  /** @returns {Promise<any[]>} ConfigurationPublic[]: the newest version of each, with `jobs` */
+  list: () => request('/api/configurations'),
+  /** @returns {Promise<any[]>} every version of one name, newest first */
+  versions: (name) => request(`${byName(name)}/versions`),
+  /** @returns {Promise<any>} version 1 of a new name (409 `conflict` when the name exists) */
+  create: (body) => request('/api/configurations', { method: 'POST', json: body }),
+  /** @returns {Promise<any>} the new version */
+  saveVersion: (name, body) => request(`${byName(name)}/versions`, { method: 'POST', json: body }),
+  /** Every version; 409 `conflict` while a job uses it. */
+  remove: (name) => request(byName(name), { method: 'DELETE' }),
+});
+
+/** The Start Generation address that uses a configuration (its newest version). */
+export const startJobUrl = (name) => `/?${new URLSearchParams({ configuration: name }).toString()}`;

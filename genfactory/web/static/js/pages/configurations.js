@@ -1,0 +1,393 @@
+/**
+ * Configurations (`/configurations`): the list (GET /api/configurations), the editor
+ * (create = version 1, edit = a new version, duplicate = a new name from any version),
+ * the version history of a name, delete (only while unused: the server's 409 is shown),
+ * and links that start a job with a configuration (`/?configuration=<name>`).
+ *
+ * `?edit=<name>` opens that configuration's editor (the Start page links here with it).
+ * `body[data-ready="true"]` once the first list is rendered (for tests and bench/ui.py).
+ *
+ * @module pages/configurations
+ */
+
+import { ADMIN_SEL as S, CONFIG_COPY, COPY } from '../copy.js';
+import { api } from '../lib/api.js';
+import { configurationsApi, startJobUrl } from '../lib/configurations-api.js';
+import { $, announce, setText } from '../lib/dom.js';
+import { initThemeToggle } from '../lib/theme.js';
+import { createConfigForm } from '../components/config-form.js';
+import { renderHistory } from '../components/config-history.js';
+import { renderList, renderListError } from '../components/config-list.js';
+import { confirmDialog } from '../components/dialog.js';
+import { toast } from '../components/toast.js';
+
+/**
+ * @typedef {{kind: 'new'} | {kind: 'edit', name: string, inForm: number | null}
+ *   | {kind: 'duplicate', name: string, version: number}} EditorMode
+ */
+
+function main() {
+  initThemeToggle();
+  const params = new URLSearchParams(window.location.search);
+  const els = {
+    newButton: /** @type {HTMLButtonElement} */ ($(S.configNew)),
+    serverError: $(S.configServerError),
+    serverRetry: $(S.configServerRetry),
+    list: $(S.configList),
+    count: $(S.configCount),
+    listError: $(S.configListError),
+    listStatus: $(S.configListStatus),
+    listErrorText: $(S.configListErrorText),
+    workspace: $(S.configWorkspace),
+    title: $(S.configEditorTitle),
+    lead: $(S.configEditorLead),
+    form: /** @type {HTMLFormElement} */ ($(S.configForm)),
+    cancel: $(S.configCancel),
+    start: /** @type {HTMLAnchorElement} */ ($(S.configStartLink)),
+    history: $(S.configVersions),
+    dialog: /** @type {HTMLDialogElement} */ ($(S.deleteDialog)),
+    deleteTitle: $(S.deleteTitle),
+    deleteUsed: $(S.deleteUsed),
+  };
+  const form = createConfigForm(els.form);
+
+  /** @type {any[]} */
+  let providers = [];
+  /** @type {any[]} newest version of each name */
+  let items = [];
+  /** @type {any[]} versions of the name in the editor, newest first */
+  let versions = [];
+  /** @type {EditorMode | null} */
+  let editor = null;
+  /** @type {HTMLElement | null} where the keyboard goes when the editor closes */
+  let opener = null;
+  let saving = false;
+  let historyRequest = 0;
+
+  const byName = (name) => items.find((i) => i.name === name) ?? null;
+  const serverDown = (error) => {
+    if (error?.unavailable) els.serverError.hidden = false;
+  };
+
+  // ---- list ------------------------------------------------------------------------------
+
+  /** @returns {Promise<any>} null when the list was read, else the error */
+  async function fetchList() {
+    try {
+      items = await configurationsApi.list();
+      return null;
+    } catch (error) {
+      serverDown(error);
+      return error ?? new Error('failed');
+    }
+  }
+
+  /** @param {any} error from fetchList @param {{highlight?: string | null}} [options] */
+  function showList(error, { highlight = null } = {}) {
+    if (error) {
+      renderListError(els.list, { retry: !error.unavailable });
+      setText(els.count, '');
+      return;
+    }
+    renderList(els.list, items, providers, { highlight });
+    setText(els.count, items.length ? CONFIG_COPY.count(items.length) : '');
+  }
+
+  async function loadList(options = {}) {
+    showList(await fetchList(), options);
+  }
+
+  async function loadProviders() {
+    try {
+      providers = await api.providers();
+      form.setProviders(providers);
+    } catch (error) {
+      serverDown(error);
+      form.setProviders(null);
+    }
+  }
+
+  function hideListError() {
+    els.listError.hidden = true;
+  }
+
+  // ---- editor ----------------------------------------------------------------------------
+
+  /** Names a new configuration may not take. */
+  const takenNames = () => items.map((i) => i.name);
+
+  function uniqueCopyName(name) {
+    const taken = new Set(takenNames());
+    for (let n = 1; n < 1000; n += 1) {
+      const candidate = CONFIG_COPY.copyName(name, n).slice(0, 100);
+      if (!taken.has(candidate)) return candidate;
+    }
+    return '';
+  }
+
+  function setEditorText() {
+    if (!editor) return;
+    const newest = versions[0]?.version ?? byName(editor.kind === 'new' ? '' : editor.name)?.version ?? 0;
+    let label = CONFIG_COPY.saveNew;
+    if (editor.kind === 'new') {
+      setText(els.title, CONFIG_COPY.editorNew);
+      setText(els.lead, CONFIG_COPY.leadNew);
+    } else if (editor.kind === 'edit') {
+      setText(els.title, CONFIG_COPY.editorEdit(editor.name));
+      const loaded = editor.inForm;
+      setText(els.lead, loaded !== null && loaded !== newest
+        ? CONFIG_COPY.leadLoaded(loaded, newest + 1)
+        : CONFIG_COPY.leadEdit(newest + 1));
+      label = CONFIG_COPY.saveVersion(newest + 1);
+    } else {
+      setText(els.title, CONFIG_COPY.editorDuplicate(editor.name, editor.version));
+      setText(els.lead, CONFIG_COPY.leadDuplicate);
+      label = CONFIG_COPY.saveDuplicate;
+    }
+    form.setBusy(saving, saving ? CONFIG_COPY.saving : label);
+    els.start.hidden = editor.kind !== 'edit';
+    if (editor.kind === 'edit') els.start.href = startJobUrl(editor.name);
+  }
+
+  function renderVersions(state = 'ready') {
+    if (!editor || editor.kind === 'new') {
+      renderHistory(els.history, { state: 'new' });
+      return;
+    }
+    renderHistory(els.history, {
+      state, versions, providers, inForm: editor.kind === 'edit' ? editor.inForm : editor.version,
+    });
+  }
+
+  async function loadVersions(name) {
+    const ticket = ++historyRequest;
+    renderVersions('loading');
+    try {
+      const list = await configurationsApi.versions(name);
+      if (ticket !== historyRequest) return;
+      versions = list;
+      renderVersions('ready');
+    } catch (error) {
+      if (ticket !== historyRequest) return;
+      serverDown(error);
+      renderVersions('error');
+    }
+    setEditorText();
+  }
+
+  /**
+   * @param {EditorMode} mode
+   * @param {{settings?: any, description?: string}} [source]
+   */
+  function openEditor(mode, source = {}) {
+    const sameName = editor && editor.kind !== 'new' && mode.kind !== 'new' && editor.name === mode.name;
+    opener = /** @type {HTMLElement | null} */ (document.activeElement);
+    editor = mode;
+    if (!sameName) versions = [];
+    hideListError();
+    form.fill({
+      mode: mode.kind,
+      name: mode.kind === 'edit' ? mode.name : mode.kind === 'duplicate' ? uniqueCopyName(mode.name) : '',
+      description: source.description ?? '',
+      settings: source.settings,
+      taken: takenNames(),
+    });
+    els.workspace.hidden = false;
+    setEditorText();
+    if (mode.kind === 'new') renderVersions();
+    else if (sameName && versions.length) renderVersions('ready');
+    else loadVersions(mode.name);
+    if (mode.kind === 'edit') els.title.focus();
+    else form.focusName();
+    els.workspace.scrollIntoView({ block: 'start', behavior: 'instant' });
+  }
+
+  function closeEditor() {
+    editor = null;
+    versions = [];
+    els.workspace.hidden = true;
+    form.clearErrors();
+    const back = opener && document.contains(opener) && !els.workspace.contains(opener) ? opener : els.newButton;
+    back.focus();
+  }
+
+  function editByName(name) {
+    const item = byName(name);
+    if (!item) return;
+    openEditor({ kind: 'edit', name, inForm: item.version }, item);
+  }
+
+  // ---- save ------------------------------------------------------------------------------
+
+  els.form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!editor || saving) return;
+    form.clearErrors();
+    const problems = form.validate();
+    if (Object.keys(problems).length) {
+      form.showErrors(problems);
+      return;
+    }
+    const body = form.read();
+    const mode = editor;
+    saving = true;
+    setEditorText();
+    let saved;
+    try {
+      saved = mode.kind === 'edit'
+        ? await configurationsApi.saveVersion(mode.name, { description: body.description, settings: body.settings })
+        : await configurationsApi.create(body);
+    } catch (error) {
+      saving = false;
+      setEditorText();
+      handleSaveError(error);
+      return;
+    }
+    saving = false;
+    const message = mode.kind === 'edit' ? CONFIG_COPY.saved(saved.name, saved.version) : CONFIG_COPY.created(saved.name);
+    toast(message, { tone: 'success' }); // the toasts region announces it
+    await loadList({ highlight: saved.name });
+    // Keep editing what was saved: the history now shows the new version.
+    editor = { kind: 'edit', name: saved.name, inForm: saved.version };
+    form.fill({ mode: 'edit', name: saved.name, description: saved.description, settings: saved.settings, taken: takenNames() });
+    setEditorText();
+    loadVersions(saved.name);
+  });
+
+  function handleSaveError(error) {
+    if (error?.unavailable) {
+      serverDown(error);
+      form.showFormError(COPY.serverUnavailable, COPY.serverUnavailableHelp);
+      return;
+    }
+    if (error?.kind === 'validation') {
+      form.showErrors(error.fields);
+      return;
+    }
+    if (error?.kind === 'conflict') {
+      form.showErrors({ name: error.message });
+      return;
+    }
+    if (error?.kind === 'not_found' && editor?.kind === 'edit') {
+      form.showFormError(CONFIG_COPY.conflictTitle, error.message);
+      loadList();
+      return;
+    }
+    form.showErrors({ request: error?.message ?? String(error) });
+  }
+
+  els.cancel.addEventListener('click', closeEditor);
+
+  // ---- history actions ---------------------------------------------------------------------
+
+  els.history.addEventListener('click', (event) => {
+    const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action]');
+    if (!button || !editor || editor.kind === 'new') return;
+    const name = editor.name;
+    const version = versions.find((v) => String(v.version) === button.dataset.version);
+    switch (button.dataset.action) {
+      case 'load':
+        if (!version) return;
+        editor = { kind: 'edit', name, inForm: version.version };
+        form.fill({ mode: 'edit', name, description: version.description, settings: version.settings, taken: takenNames() });
+        setEditorText();
+        renderVersions('ready');
+        announce(CONFIG_COPY.leadLoaded(version.version, (versions[0]?.version ?? 0) + 1));
+        els.title.focus();
+        break;
+      case 'duplicate-version':
+        if (version) openEditor({ kind: 'duplicate', name, version: version.version }, version);
+        break;
+      case 'reload-history':
+        loadVersions(name);
+        break;
+      default:
+        break;
+    }
+  });
+
+  // ---- list actions ------------------------------------------------------------------------
+
+  els.list.addEventListener('click', async (event) => {
+    const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action]');
+    if (!button) return;
+    const name = button.dataset.name ?? '';
+    switch (button.dataset.action) {
+      case 'new':
+        openEditor({ kind: 'new' });
+        break;
+      case 'edit':
+        editByName(name);
+        break;
+      case 'duplicate': {
+        const item = byName(name);
+        if (item) openEditor({ kind: 'duplicate', name, version: item.version }, item);
+        break;
+      }
+      case 'delete':
+        await deleteConfiguration(name, button);
+        break;
+      case 'reload':
+        els.serverError.hidden = true;
+        loadList();
+        break;
+      default:
+        break;
+    }
+  });
+
+  async function deleteConfiguration(name, button) {
+    const item = byName(name);
+    setText(els.deleteTitle, CONFIG_COPY.deleteTitle(name));
+    els.deleteUsed.hidden = !item?.jobs;
+    setText(els.deleteUsed, item?.jobs ? CONFIG_COPY.deleteUsed(item.jobs) : '');
+    const yes = await confirmDialog(els.dialog, { confirm: $(S.deleteConfirm), keep: $(S.deleteKeep) });
+    if (!yes) return;
+    hideListError();
+    try {
+      await configurationsApi.remove(name);
+    } catch (error) {
+      serverDown(error);
+      setText(els.listStatus, CONFIG_COPY.deleteRefused(name));
+      setText(els.listErrorText, error?.unavailable ? COPY.serverUnavailableHelp : error?.message ?? String(error));
+      els.listError.hidden = false;
+      await loadList();
+      els.listError.focus();
+      return;
+    }
+    const row = button.closest('tr');
+    const next = /** @type {HTMLElement | null} */ (row?.nextElementSibling ?? row?.previousElementSibling ?? null);
+    const nextName = next?.dataset.name ?? null;
+    if (editor && editor.kind !== 'new' && editor.name === name) {
+      editor = null;
+      els.workspace.hidden = true;
+    }
+    toast(CONFIG_COPY.deleted(name), { tone: 'success' });
+    await loadList();
+    const focusTarget = nextName
+      ? els.list.querySelector(`button[data-action="edit"][data-name="${CSS.escape(nextName)}"]`)
+      : null;
+    /** @type {HTMLElement} */ (focusTarget ?? els.list.querySelector('button') ?? els.newButton).focus();
+  }
+
+  // ---- start -----------------------------------------------------------------------------
+
+  els.newButton.addEventListener('click', () => openEditor({ kind: 'new' }));
+  els.serverRetry.addEventListener('click', async () => {
+    els.serverError.hidden = true;
+    const [listed] = await Promise.all([fetchList(), loadProviders()]);
+    showList(listed);
+  });
+
+  async function start() {
+    const [listed] = await Promise.all([fetchList(), loadProviders()]);
+    showList(listed);
+    document.body.dataset.ready = 'true';
+    const wanted = params.get('edit');
+    if (wanted && byName(wanted)) editByName(wanted);
+  }
+
+  start();
+}
+
+main();

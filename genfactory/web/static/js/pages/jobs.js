@@ -1,0 +1,545 @@
+/**
+ * Job Management (`/jobs`): statistics, filters and presets, the job table with selection
+ * and batch operations, pagination (or one scrolling, windowed list), the Single Job View,
+ * keyboard shortcuts, and live updates from the global event stream.
+ *
+ * The view state (filters, page, size, sort) lives in the address (`?status=failed&q=fox`),
+ * so a reload or a shared link shows the same jobs. `body[data-ready="true"]` once the first
+ * list is shown (for tests).
+ *
+ * @module pages/jobs
+ */
+
+import { JOBS_COPY as T, JOBS_SEL as S } from '../copy-jobs.js';
+import { COPY } from '../copy.js';
+import { $, announce, setText } from '../lib/dom.js';
+import { initThemeToggle } from '../lib/theme.js';
+import { toast } from '../components/toast.js';
+import { jobsApi } from '../jobs/api.js';
+import { createJobActions, message } from '../jobs/actions.js';
+import { createBatchToolbar } from '../jobs/batch-toolbar.js';
+import {
+  activeCount, apiParams, applyFilter, clearFilter, datesInverted, filterBody, filterKey, nextSort, parseQuery,
+  presetFilter, SCROLL_SIZE, toQuery,
+} from '../jobs/filter-state.js';
+import { createFilters } from '../jobs/filters.js';
+import { applyEvent, createLiveUpdates, isNewJob } from '../jobs/live.js';
+import { createJobModal } from '../jobs/modal.js';
+import { createPagination } from '../jobs/pagination.js';
+import { pageSpan } from '../jobs/paging.js';
+import { createPresets } from '../jobs/presets.js';
+import { createRowMenu } from '../jobs/row-menu.js';
+import { createHelp, installShortcuts } from '../jobs/shortcuts.js';
+import { createSelection } from '../jobs/selection.js';
+import { createStats } from '../jobs/stats.js';
+import { createSystemStatus } from '../jobs/system-status.js';
+import { createTable } from '../jobs/table.js';
+import { createVirtualList } from '../jobs/virtual-list.js';
+
+const STATS_DEBOUNCE_MS = 600;
+const RELOAD_DEBOUNCE_MS = 500;
+const SNAPSHOT_DEBOUNCE_MS = 250;
+
+/** A page of jobs as the table's row source. */
+function pageSource(page) {
+  const items = page.items ?? [];
+  const at = new Map(items.map((job, i) => [job.id, i]));
+  return {
+    virtual: false,
+    count: items.length,
+    get: (i) => items[i] ?? null,
+    indexOf: (id) => at.get(id) ?? -1,
+    highlights: (id) => page.highlights?.[id] ?? null,
+  };
+}
+
+
+function main() {
+  initThemeToggle();
+  const main = $(S.main);
+  let state = parseQuery(window.location.search);
+  /** The last list answer (paged view) or the scrolling view's rows. */
+  let source = pageSource({ items: [] });
+  /** @type {ReturnType<typeof createVirtualList> | null} */
+  let virtualList = null;
+  let total = 0;
+  let listTicket = 0;
+  let statsTimer = 0;
+  let reloadTimer = 0;
+  let newJobs = 0;
+  /** @type {Set<string>} jobs whose snapshot must be fetched again */
+  const stale = new Set();
+  let staleTimer = 0;
+
+  const notify = (text, tone = 'info') => toast(text, { tone });
+  const serverError = $(S.serverError);
+  const tableError = $(S.tableError);
+  const empty = $(S.empty);
+
+  // ---- components ---------------------------------------------------------------------
+
+  const selection = createSelection({ onChange: () => renderSelection() });
+  const stats = createStats({
+    onFilter: (statuses) => update({ status: statuses, page: 1 }),
+    onRetry: () => loadStats(),
+  });
+  const filters = createFilters({
+    onChange: (patch) => update({ ...patch, page: 1 }),
+    onClear: (key) => {
+      update(clearFilter(state, key));
+      if (key === 'all') announce(T.cleared);
+    },
+  });
+  createPresets({
+    currentFilter: () => presetFilter(state),
+    onApply: (filter, name) => {
+      update(applyFilter(state, filter));
+      notify(T.presetApplied(name), 'success');
+    },
+    notify,
+  });
+  const table = createTable({
+    table: /** @type {HTMLTableElement} */ ($(S.table)),
+    body: $(S.body),
+    scroller: $(S.scroller),
+    selectPage: /** @type {HTMLInputElement} */ ($(S.selectPage)),
+    selection,
+    onOpen: (id) => openJob(id),
+    onRename: (id, label) => rename(id, label),
+    onMenu: (id, at, back) => rowMenu.open(id, at, back),
+    onToggle: (id, on, range) => toggle(id, on, range),
+    onSelectShown: (on) => selectShown(on),
+    onSort: (key) => update({ ...nextSort(state, key), page: 1 }),
+  });
+  const rowMenu = createRowMenu($(S.rowMenu), { onAction: (action, id) => rowAction(action, id) });
+  const toolbar = createBatchToolbar({
+    onRerun: () => actions.rerunSelected(),
+    onExport: () => actions.exportSelected(),
+    onDelete: () => actions.deleteSelected(),
+    onClear: () => clearSelection(),
+    onCancel: () => actions.cancel(),
+  });
+  const actions = createJobActions({
+    toolbar,
+    selection,
+    jobFor: (id) => jobFor(id),
+    notify,
+    onChanged: async (what) => {
+      if (what === 'deleted') {
+        await loadList({ quiet: true });
+        table.focusActive();
+      }
+      scheduleStats();
+    },
+    onServerDown: (error) => showServerDown(error),
+  });
+  const pagination = createPagination({
+    onPage: (page) => update({ page }, { focusTable: true }),
+    onSize: (size) => update({ size, page: 1 }),
+  });
+  const modal = createJobModal({
+    onExport: (id) => actions.exportJob(id, (text) => modal.operation(text)),
+    onRerun: (id) => actions.rerunOne(id, (text) => modal.operation(text)),
+    onDelete: (id) => actions.deleteJobs({ ids: [id] }, 1, jobFor(id)),
+    onJob: (job) => mergeJob(job),
+    notify,
+  });
+  let health = 'checking';
+  const system = createSystemStatus({
+    onChange: (next) => {
+      // The server came back: load what failed while it was away.
+      if (health === 'down' && next === 'ok' && !serverError.hidden) refreshAll();
+      health = next;
+    },
+  });
+
+  // ---- state --------------------------------------------------------------------------
+
+  /**
+   * Change the view state: the address, the controls, then load what changed.
+   * @param {Partial<import('../jobs/filter-state.js').ViewState>} patch
+   * @param {{focusTable?: boolean}} [opts]
+   */
+  function update(patch, { focusTable = false } = {}) {
+    const before = state;
+    state = { ...state, ...patch };
+    const filtersChanged = filterKey(before) !== filterKey(state);
+    // The cards count every status: only the other filters change them.
+    const statsChanged = filterKey({ ...before, status: [] }) !== filterKey({ ...state, status: [] });
+    if (filtersChanged && selection.mode === 'matching') {
+      selection.clear();
+      notify(T.filterModeEnded, 'info');
+    }
+    syncControls();
+    if (statsChanged) loadStats();
+    if (filtersChanged) {
+      newJobs = 0;
+      $(S.newJobs).hidden = true;
+    }
+    loadList({ focusTable, announceCount: filtersChanged });
+  }
+
+  function syncControls() {
+    const query = toQuery(state);
+    if (query !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${query}`);
+    filters.show(state);
+    stats.setActive(state.status, activeCount({ ...state, status: [] }) > 0);
+    table.setSort(state.sort, state.order);
+  }
+
+  window.addEventListener('popstate', () => {
+    state = parseQuery(window.location.search);
+    syncControls();
+    loadList({});
+    loadStats();
+  });
+
+  // ---- loading ------------------------------------------------------------------------
+
+  function showServerDown(error) {
+    if (error?.unavailable) serverError.hidden = false;
+  }
+
+  /**
+   * @param {{focusTable?: boolean, announceCount?: boolean, quiet?: boolean}} opts
+   *   quiet: a live reload (no skeletons, scroll and focus kept)
+   */
+  async function loadList({ focusTable = false, announceCount = false, quiet = false }) {
+    const mine = ++listTicket;
+    if (datesInverted(state)) return;
+    if (!quiet) {
+      main.dataset.view = 'loading';
+      table.setBusy(true);
+    }
+    virtualList?.close();
+    virtualList = null;
+    if (state.size === SCROLL_SIZE) {
+      const list = createVirtualList(state, {
+        onLoaded: () => {
+          if (mine !== listTicket) return;
+          total = list.count;
+          if (source !== list) {
+            source = list;
+            table.setSource(list, { keepScroll: quiet });
+            shown({ focusTable, announceCount });
+          } else table.refresh();
+          renderCounts();
+        },
+        onError: (error) => { if (mine === listTicket) listFailed(error); },
+      });
+      virtualList = list;
+      list.start();
+      return;
+    }
+    let page;
+    try {
+      page = await jobsApi.list(apiParams(state, { page: state.page, size: Number(state.size) }));
+    } catch (error) {
+      if (mine === listTicket) listFailed(error);
+      return;
+    }
+    if (mine !== listTicket) return;
+    // Past the last page (deletions, a stale link): go to the last one.
+    if (page.items.length === 0 && page.total > 0 && state.page > 1) {
+      state = { ...state, page: Math.max(1, page.pages) };
+      syncControls();
+      loadList({ focusTable, announceCount, quiet });
+      return;
+    }
+    total = page.total;
+    source = pageSource(page);
+    table.setSource(source, { keepScroll: quiet });
+    renderCounts();
+    shown({ focusTable, announceCount });
+  }
+
+  function shown({ focusTable, announceCount }) {
+    serverError.hidden = true;
+    tableError.hidden = true;
+    main.dataset.view = 'ready';
+    table.setBusy(false);
+    const none = total === 0;
+    empty.hidden = !none;
+    $(S.scroller).hidden = none;
+    if (none) {
+      const filtered = activeCount(state) > 0;
+      setText($(S.emptyTitle), filtered ? T.noMatchTitle : T.emptyTitle);
+      setText($(S.emptyBody), filtered ? T.noMatchBody : T.emptyBody);
+      $(S.emptyClear).hidden = !filtered;
+      $(S.emptyStart).hidden = filtered;
+    }
+    renderSelection();
+    document.body.dataset.ready = 'true';
+    if (announceCount) announce(T.total(total));
+    if (focusTable && !none) table.focusActive();
+  }
+
+  function renderCounts() {
+    pagination.render({ page: state.page, size: state.size, total });
+    if (state.size === SCROLL_SIZE) setText($(S.tableCount), T.scrollShowing(total));
+    else {
+      const span = pageSpan(state.page, Number(state.size), total);
+      setText($(S.tableCount), T.showing(span.from, span.to, total));
+    }
+  }
+
+  function listFailed(error) {
+    main.dataset.view = 'error';
+    table.setBusy(false);
+    showServerDown(error);
+    tableError.hidden = false;
+    setText($(S.tableErrorText), error?.unavailable ? COPY.serverUnavailableHelp : message(error));
+    if (source.count === 0) {
+      $(S.scroller).hidden = true; // nothing to show under the error
+      empty.hidden = true;
+    }
+    document.body.dataset.ready = 'true';
+  }
+
+  async function loadStats() {
+    window.clearTimeout(statsTimer);
+    statsTimer = 0;
+    if (datesInverted(state)) return;
+    const key = filterKey(state);
+    try {
+      const value = await jobsApi.stats(apiParams(state, null));
+      if (key === filterKey(state)) stats.render(value);
+    } catch (error) {
+      showServerDown(error);
+      stats.showError();
+    }
+  }
+
+  function scheduleStats() {
+    if (!statsTimer) statsTimer = window.setTimeout(loadStats, STATS_DEBOUNCE_MS);
+  }
+
+  async function loadConfigurations() {
+    filters.setConfigurations('loading', state.configuration);
+    try {
+      const list = await jobsApi.configurations();
+      filters.setConfigurations(list.map((c) => c.name).sort((a, b) => a.localeCompare(b)), state.configuration);
+    } catch {
+      filters.setConfigurations('error', state.configuration);
+    }
+  }
+
+  function refreshAll() {
+    filters.flush();
+    serverError.hidden = true;
+    loadList({});
+    loadStats();
+    loadConfigurations();
+    system.check();
+  }
+
+  // ---- jobs in the table ------------------------------------------------------------
+
+  function jobFor(id) {
+    const i = source.indexOf(id);
+    return i >= 0 ? source.get(i) : selection.info(id) ?? null;
+  }
+
+  /** A fresh snapshot of a job (from the modal or a refetch) replaces the row's copy. */
+  function mergeJob(job) {
+    const current = jobFor(job.id);
+    if (current && current !== job) Object.assign(current, job);
+    selection.update(job.id, current ?? job);
+    table.updateJob(current ?? job);
+  }
+
+  async function refetchStale() {
+    staleTimer = 0;
+    const ids = [...stale];
+    stale.clear();
+    await Promise.all(ids.slice(0, 25).map(async (id) => {
+      try {
+        mergeJob(await jobsApi.get(id));
+      } catch {
+        // deleted meanwhile, or the server is away: the row keeps what it had
+      }
+    }));
+  }
+
+  // ---- live updates ---------------------------------------------------------------------
+
+  function onLiveBatch(events) {
+    let statsDirty = false;
+    let created = 0;
+    for (const event of events) {
+      if (event.type === 'status') actions.status(event.job_id, event.data?.status);
+      if (isNewJob(event)) created += 1;
+      const job = jobFor(event.job_id);
+      if (!job || source.indexOf(event.job_id) < 0) {
+        if (event.type === 'status') statsDirty = true;
+        continue;
+      }
+      const changed = applyEvent(job, event);
+      if (changed.row) table.updateJob(job);
+      if (changed.snapshot) stale.add(job.id);
+      statsDirty ||= changed.stats;
+    }
+    if (stale.size && !staleTimer) staleTimer = window.setTimeout(refetchStale, SNAPSHOT_DEBOUNCE_MS);
+    if (statsDirty) scheduleStats();
+    if (created) newJobsArrived(created);
+  }
+
+  /** New jobs: on the first page of the newest jobs they appear by themselves. */
+  function newJobsArrived(n) {
+    const atTop = state.sort === 'created' && state.order === 'desc'
+      && (state.size === SCROLL_SIZE ? $(S.scroller).scrollTop < 56 : state.page === 1);
+    if (atTop && !table.editing && !rowMenu.isOpen) {
+      window.clearTimeout(reloadTimer);
+      reloadTimer = window.setTimeout(() => {
+        if (table.editing || rowMenu.isOpen) return newJobsArrived(0);
+        loadList({ quiet: true });
+      }, RELOAD_DEBOUNCE_MS);
+      return;
+    }
+    newJobs += n;
+    setText($(S.newJobsText), T.newJobs(newJobs));
+    $(S.newJobs).hidden = newJobs === 0;
+  }
+
+  $(S.newJobsShow).addEventListener('click', () => {
+    newJobs = 0;
+    $(S.newJobs).hidden = true;
+    update({ page: 1 }, { focusTable: true });
+  });
+
+  createLiveUpdates({
+    onBatch: onLiveBatch,
+    onState: (s) => system.live(s),
+    onReset: () => refreshAll(),
+  });
+  window.setInterval(() => table.tick(), 1000);
+
+  // ---- selection --------------------------------------------------------------------
+
+  function toggle(id, on, range) {
+    if (selection.mode === 'matching') {
+      if (on) return;
+      const keep = table.shownEntries().filter(([key]) => key !== id);
+      selection.narrow(keep);
+      notify(T.filterModeNarrowed(keep.length), 'info');
+      return;
+    }
+    if (range) selection.selectRange(table.shownEntries(), id, on);
+    else selection.toggle(id, jobFor(id), on);
+  }
+
+  function selectShown(on) {
+    if (selection.mode === 'matching' && !on) {
+      selection.clear();
+      return;
+    }
+    selection.setMany(table.shownEntries(), on);
+  }
+
+  function clearSelection() {
+    if (selection.clear()) announce(T.selectionCleared);
+  }
+
+  function renderSelection() {
+    table.syncSelection();
+    const shownIds = table.shownIds();
+    const shownSet = new Set(shownIds);
+    toolbar.render(selection, selection.mode === 'ids' ? selection.ids().filter((id) => !shownSet.has(id)).length : 0);
+    const notice = $(S.selectNotice);
+    const action = $(S.selectNoticeAction);
+    const allShown = shownIds.length > 0 && shownIds.every((id) => selection.has(id));
+    if (selection.mode === 'matching') {
+      notice.hidden = false;
+      setText($(S.selectNoticeText), T.allMatchingSelected(selection.size));
+      setText(action, T.clearSelection);
+      action.dataset.action = 'clear';
+    } else if (allShown && total > shownIds.length) {
+      notice.hidden = false;
+      setText($(S.selectNoticeText), T.pageSelected(shownIds.length));
+      setText(action, T.selectAllMatching(total));
+      action.dataset.action = 'matching';
+    } else notice.hidden = true;
+  }
+
+  $(S.selectNoticeAction).addEventListener('click', (event) => {
+    const action = /** @type {HTMLElement} */ (event.currentTarget).dataset.action;
+    if (action === 'matching') {
+      selection.selectMatching({ filter: filterBody(state), count: total, key: filterKey(state) });
+      announce(T.allMatchingSelected(total));
+      $(S.selectNoticeAction).focus();
+    } else {
+      clearSelection();
+      /** @type {HTMLElement} */ ($(S.selectPage)).focus();
+    }
+  });
+
+  // ---- rename -------------------------------------------------------------------------
+
+  async function rename(id, label) {
+    const job = jobFor(id);
+    if (!job) return;
+    const before = job.label;
+    job.label = label; // optimistic
+    table.updateJob(job);
+    try {
+      mergeJob(await jobsApi.rename(id, label));
+      announce(T.renamed(label));
+    } catch (error) {
+      job.label = before; // rollback
+      table.updateJob(job);
+      const text = T.renameFailed(error?.kind === 'validation' ? `${error.message}` : `${message(error)}`);
+      table.showRowError(id, text);
+      notify(text, 'error');
+    }
+  }
+
+  // ---- row actions ------------------------------------------------------------------
+
+  function openJob(id) {
+    rowMenu.close(false);
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
+    const opener = active && $(S.body).contains(active) ? active : table.rowOf(id);
+    modal.open(id, { job: jobFor(id), opener });
+  }
+
+  function rowAction(action, id) {
+    switch (action) {
+      case 'view': openJob(id); break;
+      case 'export': actions.exportJob(id, (text) => toolbar.progress(text ? { text, percent: null } : null)); break;
+      case 'rerun': actions.rerunOne(id, (text) => notify(text, 'success')); break;
+      case 'delete': actions.deleteJobs({ ids: [id] }, 1, jobFor(id)); break;
+      default: break;
+    }
+  }
+
+  // ---- header, help, shortcuts ----------------------------------------------------------
+
+  const refresh = () => {
+    refreshAll();
+    announce(T.refreshed);
+  };
+  const help = createHelp();
+  $(S.refresh).addEventListener('click', refresh);
+  $(S.serverRetry).addEventListener('click', refreshAll);
+  $(S.tableRetry).addEventListener('click', () => loadList({ focusTable: true }));
+  $(S.emptyClear).addEventListener('click', () => update(clearFilter(state, 'all')));
+  installShortcuts({
+    blocked: () => rowMenu.isOpen,
+    focusSearch: () => filters.focusSearch(),
+    refresh,
+    help: () => help.open(),
+    hasSelection: () => selection.size > 0,
+    deleteSelected: () => actions.deleteSelected(),
+    clearSelection,
+  });
+
+  // ---- start ----------------------------------------------------------------------------
+
+  syncControls();
+  loadList({});
+  loadStats();
+  loadConfigurations();
+  system.start();
+}
+
+main();

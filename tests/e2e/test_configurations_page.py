@@ -1,0 +1,490 @@
+"""Configurations (`/configurations`): list, create, edit (a new version each save) with
+the version history, duplicate, delete (refused while a job uses it), errors at the fields,
+the empty / loading / error states, and starting a job from a configuration on `/`."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from genfactory.qc.config import QCCheck, QCConfig
+from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def create_config(server: LiveServer, name: str, **settings: Any) -> Any:
+    body = {"name": name, "settings": {"provider": "procedural", **settings}}
+    response = server.api.post("/api/configurations", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def versions(server: LiveServer, name: str) -> list[Any]:
+    response = server.api.get(f"/api/configurations/by-name/{name}/versions")
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+def open_configurations(
+    new_page: PageFactory, server: LiveServer, query: str = "", **kw: str
+) -> Page:
+    page = new_page(**kw)
+    page.goto(f"{server.url}/configurations{query}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    return page
+
+
+def row(page: Page, name: str) -> Any:
+    return page.locator(f'#config-list tr[data-name="{name}"]')
+
+
+def test_shell_has_meta_tags_nav_and_a_strict_csp(live_server: LiveServer) -> None:
+    response = live_server.api.get("/configurations")
+    assert response.status_code == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    html = response.text
+    assert "<title>Configurations</title>" in html
+    assert 'property="og:title" content="Configurations · Gen Image Factory"' in html
+    assert f'property="og:image" content="{live_server.url}/static/img/og-default.png"' in html
+    assert "<script>" not in html and " style=" not in html
+    assert re.search(r'href="/configurations"\s+aria-current="page"', html)
+    assert 'href="/settings" aria-current' not in html
+
+
+def module_graph(server: LiveServer, entry: str) -> set[str]:
+    """Every module a page's entry module imports, directly or not (relative imports)."""
+    graph: set[str] = set()
+    todo = [entry]
+    while todo:
+        module = todo.pop()
+        if module not in graph:
+            graph.add(module)
+            source = server.api.get(module).text
+            for name in re.findall(r"from '(\.{1,2}/[^']+)'", source):
+                todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(module), name)))
+    return graph
+
+
+@pytest.mark.parametrize("path", ["/", "/configurations", "/settings"])
+def test_every_module_of_the_page_is_preloaded(live_server: LiveServer, path: str) -> None:
+    """No second round of module requests: the shell names the page module's whole graph."""
+    html = live_server.api.get(path).text
+    (entry,) = re.findall(r'<script type="module" src="([^"]+)"', html)
+    preloaded = set(re.findall(r'rel="modulepreload" href="([^"]+)"', html))
+    missing = module_graph(live_server, entry) - {entry} - preloaded
+    assert not missing, sorted(missing)
+
+
+def test_nav_marks_the_current_page(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_configurations(new_page, live_server)
+    nav = page.get_by_role("navigation", name="Main")
+    for name, href in [
+        ("Generate", "/"),
+        ("Jobs", "/jobs"),
+        ("Configurations", "/configurations"),
+        ("Settings", "/settings"),
+        ("Docs", "/docs"),
+    ]:
+        expect(nav.get_by_role("link", name=name, exact=True)).to_have_attribute("href", href)
+    expect(nav.locator("[aria-current]")).to_have_count(1)
+    expect(nav.get_by_role("link", name="Configurations")).to_have_attribute("aria-current", "page")
+
+
+def test_quality_check_fields_come_from_the_model(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_configurations(new_page, live_server)
+    page.get_by_role("button", name="New configuration").click()
+    for check in QCCheck:
+        box = page.locator(f"#cfg-check-{check.value}")
+        expect(box).to_be_checked()  # QCConfig's default: every check
+    for name, spec in QCConfig.model_json_schema()["properties"].items():
+        if name == "checks":
+            continue
+        field = page.locator(f"#cfg-{name}")
+        expect(field).to_have_value(f"{spec['default']:g}")
+        if "maximum" in spec:
+            expect(field).to_have_attribute("max", str(spec["maximum"]))
+        # The description (without its "Blank check:" prefix) is the help text.
+        words = spec["description"].split(": ", 1)[-1].split()[-6:]
+        expect(page.locator(f"#cfg-{name}-help")).to_contain_text(" ".join(words))
+        assert f"cfg-{name}-help" in (field.get_attribute("aria-describedby") or "")
+
+
+def test_empty_loading_and_error_states(new_page: PageFactory, live_server: LiveServer) -> None:
+    # Loading: the list request is held, skeleton rows show.
+    page = new_page()
+    held: list[Route] = []
+    page.route("**/api/configurations", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/configurations")
+    expect(page.locator("#config-list")).to_have_attribute("aria-busy", "true")
+    expect(page.locator("#config-list .skeleton").first).to_be_visible()
+    screenshot(page, "configurations-loading-dark")
+    page.wait_for_timeout(200)
+    assert held
+    held[0].fulfill(status=200, content_type="application/json", body="[]")
+
+    # Empty.
+    expect(page.get_by_text("No configurations yet.")).to_be_visible()
+    expect(page.locator("#config-list")).to_have_attribute("aria-busy", "false")
+    screenshot(page, "configurations-empty-dark")
+    page.get_by_role("button", name="Create a configuration").click()
+    expect(page.get_by_role("heading", name="New configuration")).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+
+    # Server unavailable, then back.
+    page2 = new_page(scheme="light")
+    page2.route("**/api/configurations", lambda route: route.abort("connectionrefused"))
+    page2.goto(f"{live_server.url}/configurations")
+    expect(page2.locator("#config-server-error")).to_be_visible()
+    expect(page2.get_by_text("Configurations could not be loaded.")).to_be_visible()
+    screenshot(page2, "configurations-server-unavailable-light")
+    page2.unroute("**/api/configurations")
+    page2.locator("#config-server-retry").click()
+    expect(page2.locator("#config-list")).not_to_contain_text("could not be loaded")
+
+
+def test_create_shows_it_in_the_list(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_configurations(new_page, live_server)
+    page.get_by_role("button", name="New configuration").click()
+    page.get_by_label("Name", exact=True).fill("Portraits")
+    page.get_by_label("Description").fill("Tall, moody portraits")
+    page.get_by_label("Size", exact=True).select_option("512x768")
+    page.get_by_label("Steps", exact=True).fill("30")
+    page.get_by_label("Style", exact=True).select_option("noir")
+    page.get_by_label("Count", exact=True).fill("2")
+    page.get_by_label("Output format").select_option("webp")
+    page.get_by_label("Near-duplicate").uncheck()
+    expect(page.locator("#cfg-max_hash_distance")).to_be_disabled()
+    page.get_by_label("Minimum detail").fill("5")
+    screenshot(page, "configurations-editor-dark", full_page=True)
+    page.get_by_role("button", name="Create configuration").click()
+
+    expect(page.locator("#toasts")).to_contain_text("Created “Portraits” (version 1).")
+    listed = row(page, "Portraits")
+    expect(listed).to_be_visible()
+    expect(listed).to_contain_text("v1")
+    expect(listed).to_contain_text("512 × 768")
+    expect(listed).to_contain_text("30")
+    expect(listed).to_contain_text("Noir")
+    expect(listed).to_contain_text("Tall, moody portraits")
+    (saved,) = versions(live_server, "Portraits")
+    assert saved["settings"] == {
+        "provider": "procedural",
+        "size": "512x768",
+        "steps": 30,
+        "style": "noir",
+        "count": 2,
+        "output_format": "webp",
+        "qc": {"checks": ["blank", "blur", "dimensions"], "min_detail": 5},
+    }
+    # The editor stays on what was saved: its next save would be version 2.
+    expect(page.get_by_role("heading", name="Edit “Portraits”")).to_be_visible()
+    expect(page.get_by_role("button", name="Save as version 2")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#config-workspace")).to_be_hidden()
+    expect(page.get_by_role("button", name="New configuration")).to_be_focused()
+    screenshot(page, "configurations-list-dark")
+
+
+def test_edit_saves_version_2_and_shows_the_history(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Landscapes", size="768x512", steps=12)
+    page = open_configurations(new_page, live_server, scheme="light")
+    row(page, "Landscapes").get_by_role("button", name="Edit").click()
+    expect(page.get_by_role("heading", name="Edit “Landscapes”")).to_be_focused()
+    expect(page.get_by_label("Name", exact=True)).to_have_attribute("readonly", "")
+    expect(page.get_by_label("Steps", exact=True)).to_have_value("12")
+    page.get_by_label("Steps", exact=True).fill("40")
+    page.get_by_role("button", name="Save as version 2").click()
+
+    expect(page.locator("#toasts")).to_contain_text("Saved “Landscapes” as version 2.")
+    history = page.locator("#config-versions li")
+    expect(history).to_have_count(2)
+    expect(history.nth(0)).to_contain_text("Version 2")
+    expect(history.nth(0)).to_contain_text("newest")
+    expect(history.nth(0)).to_contain_text("40 steps")
+    expect(history.nth(1)).to_contain_text("Version 1")
+    expect(history.nth(1)).to_contain_text("12 steps")
+    expect(row(page, "Landscapes")).to_contain_text("v2")
+    assert [v["version"] for v in versions(live_server, "Landscapes")] == [2, 1]
+    assert versions(live_server, "Landscapes")[0]["settings"]["steps"] == 40
+
+    # An older version loads into the form; saving it would make version 3.
+    history.nth(1).get_by_role("button", name="Load into form").click()
+    expect(page.get_by_label("Steps", exact=True)).to_have_value("12")
+    expect(page.locator("#config-editor-lead")).to_have_text(
+        "The form shows version 1. Saving creates version 3."
+    )
+    expect(history.nth(1)).to_have_attribute("aria-current", "true")
+    screenshot(page, "configurations-history-light")
+
+
+def test_duplicate_makes_a_new_name_from_a_version(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    base = create_config(live_server, "Base", size="256x256", steps=7, style="pastel", count=3)
+    page = open_configurations(new_page, live_server)
+    row(page, "Base").get_by_role("button", name="Duplicate").click()
+    expect(page.get_by_role("heading", name="Duplicate “Base” (version 1)")).to_be_visible()
+    name = page.get_by_label("Name", exact=True)
+    expect(name).to_be_focused()
+    expect(name).to_have_value("Base copy")
+    page.get_by_role("button", name="Create copy").click()
+    expect(row(page, "Base copy")).to_be_visible()
+    expect(row(page, "Base")).to_be_visible()
+    (copy,) = versions(live_server, "Base copy")
+    assert copy["settings"] == base["settings"]
+
+
+def test_delete_an_unused_configuration(new_page: PageFactory, live_server: LiveServer) -> None:
+    create_config(live_server, "Scratch")
+    page = open_configurations(new_page, live_server)
+    delete = row(page, "Scratch").get_by_role("button", name="Delete")
+    # Escape keeps it, and the keyboard returns to the button.
+    delete.click()
+    dialog = page.get_by_role("dialog", name="Delete “Scratch”?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Keep it")).to_be_focused()
+    screenshot(page, "configurations-delete-dialog-dark")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(delete).to_be_focused()
+    expect(row(page, "Scratch")).to_be_visible()
+
+    delete.click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(row(page, "Scratch")).to_have_count(0)
+    expect(page.locator("#toasts")).to_contain_text("Deleted “Scratch”.")
+    assert live_server.api.get("/api/configurations/by-name/Scratch/versions").status_code == 404
+
+
+def test_delete_a_used_configuration_shows_the_servers_refusal(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "InUse", size="256x256", steps=2)
+    live_server.create_job("a pebble", configuration="InUse")
+    refusal = live_server.api.delete("/api/configurations/by-name/InUse")
+    assert refusal.status_code == 409
+    message = refusal.json()["detail"]["message"]
+
+    page = open_configurations(new_page, live_server, scheme="light")
+    expect(row(page, "InUse").locator("td").nth(6)).to_have_text("1")  # jobs column
+    row(page, "InUse").get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("1 job used it")
+    dialog.get_by_role("button", name="Delete").click()
+    error = page.locator("#config-list-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_attribute("role", "alert")
+    expect(error).to_contain_text("“InUse” was not deleted.")
+    expect(error).to_contain_text(message)
+    expect(error).to_be_focused()
+    expect(row(page, "InUse")).to_be_visible()
+    screenshot(page, "configurations-delete-refused-light")
+
+
+def test_errors_show_at_their_fields_and_keep_what_was_typed(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_configurations(new_page, live_server, scheme="light")
+    page.get_by_role("button", name="New configuration").click()
+    page.get_by_label("Name", exact=True).fill("Too many steps")
+    page.get_by_label("Description").fill("typed by hand")
+    page.get_by_label("Steps", exact=True).fill("999")
+    page.get_by_label("Minimum colour spread").fill("500")
+    page.get_by_role("button", name="Create configuration").click()
+    steps = page.get_by_label("Steps", exact=True)
+    expect(page.locator("#cfg-steps-error")).to_have_text(
+        "Steps must be a whole number from 1 to 150."
+    )
+    expect(steps).to_have_attribute("aria-invalid", "true")
+    expect(steps).to_be_focused()
+    expect(page.locator("#cfg-min_colour_spread-error")).to_have_text(
+        "Minimum colour spread must be a number from 0 to 128."
+    )
+    expect(page.locator("#cfg-form-error")).to_contain_text("2 fields need attention.")
+    screenshot(page, "configurations-validation-light", full_page=True)
+    assert live_server.api.get("/api/configurations/by-name/Too many steps/versions").is_error
+
+    # The server's own 422 (detail[].loc/msg) lands at the field too: the request is
+    # changed on its way out so that the browser's checks cannot catch it first.
+    page.get_by_label("Minimum colour spread").fill("4")
+    steps.fill("20")
+
+    def too_many(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        body["settings"]["steps"] = 999
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/api/configurations", too_many)
+    page.get_by_role("button", name="Create configuration").click()
+    expect(page.locator("#cfg-steps-error")).to_have_text(
+        "Input should be less than or equal to 150"
+    )
+    page.unroute("**/api/configurations")
+
+    def bad_threshold(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        body["settings"]["qc"] = {"min_detail": -1}
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/api/configurations", bad_threshold)
+    page.get_by_role("button", name="Create configuration").click()
+    expect(page.locator("#cfg-min_detail-error")).to_have_text(
+        "Input should be greater than or equal to 0"
+    )
+    expect(page.get_by_label("Minimum detail")).to_be_focused()
+    page.unroute("**/api/configurations")
+    # Nothing typed was lost.
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Too many steps")
+    expect(page.get_by_label("Description")).to_have_value("typed by hand")
+    expect(steps).to_have_value("20")
+
+    # A name taken meanwhile: the server's 409 at the name field.
+    create_config(live_server, "Too many steps")
+    page.get_by_role("button", name="Create configuration").click()
+    expect(page.locator("#cfg-name-error")).to_contain_text("exists")
+    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+
+
+def test_unavailable_providers_are_disabled_with_their_reason(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    providers = {p["name"]: p for p in live_server.api.get("/api/providers").json()}
+    page = open_configurations(new_page, live_server)
+    page.get_by_role("button", name="New configuration").click()
+    select = page.get_by_label("Provider")
+    expect(select).to_have_value("procedural")
+    for name, info in providers.items():
+        option = select.locator(f'option[value="{name}"]')
+        if info["available"]:
+            expect(option).to_be_enabled()
+        else:
+            expect(option).to_be_disabled()
+            expect(option).to_contain_text("(unavailable)")
+            expect(page.locator("#cfg-providers-note")).to_contain_text(info["unavailable_reason"])
+    # Sizes and steps follow the chosen provider.
+    sizes = page.locator("#cfg-size option").evaluate_all("os => os.map(o => o.value)")
+    assert sizes == ["", *providers["procedural"]["sizes"]]
+    expect(page.get_by_label("Steps", exact=True)).to_have_attribute(
+        "max", str(providers["procedural"]["max_steps"])
+    )
+
+
+def test_start_a_job_from_a_configuration(new_page: PageFactory, live_server: LiveServer) -> None:
+    settings = {
+        "size": "256x256",
+        "steps": 5,
+        "style": "noir",
+        "count": 2,
+        "output_format": "webp",
+        "qc": {"checks": ["blank"], "max_hash_distance": 3},
+    }
+    create_config(live_server, "Night", **settings)
+    page = open_configurations(new_page, live_server)
+    page.get_by_role("link", name="Start a job with configuration Night").click()
+    page.wait_for_url(re.compile(r"/\?configuration=Night$"))
+    notice = page.locator("#configuration-notice")
+    expect(notice).to_contain_text("Using configuration “Night”, version 1.")
+    expect(notice).to_contain_text("2 images")
+    expect(page.locator("#size")).to_have_value("256x256")
+    expect(page.locator("#steps")).to_have_value("5")
+    expect(page.locator("#style")).to_have_value("noir")
+    page.get_by_label("Prompt").fill("a harbour at night")
+    screenshot(page, "configurations-start-page-dark")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    job = live_server.job(page.url.rsplit("/", 1)[1])
+    assert job["configuration"]["name"] == "Night"
+    assert job["configuration"]["version"] == 1
+    for key, value in settings.items():
+        assert job["params"][key] == value, key
+    assert job["provider"] == "procedural"
+
+    # An option changed on the Start page wins for that job only.
+    page.goto(f"{live_server.url}/?configuration=Night")
+    expect(page.locator("#steps")).to_have_value("5")
+    page.get_by_label("Prompt").fill("a harbour at dawn")
+    page.locator("#steps").fill("9")
+    page.locator("#style").select_option("")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    job = live_server.job(page.url.rsplit("/", 1)[1])
+    assert job["params"]["steps"] == 9
+    assert job["params"]["style"] in (None, "none")
+    assert job["params"]["count"] == 2 and job["configuration"]["name"] == "Night"
+
+    # "Don't use a configuration" drops it (and the query parameter).
+    page.goto(f"{live_server.url}/?configuration=Night")
+    expect(notice).to_be_visible()
+    page.get_by_role("button", name="Don’t use a configuration").click()
+    expect(notice).to_be_hidden()
+    assert "configuration" not in page.url
+    page.get_by_label("Prompt").fill("a harbour at noon")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    job = live_server.job(page.url.rsplit("/", 1)[1])
+    assert job["configuration"] is None
+    assert job["params"]["count"] == 1
+
+    # A configuration that does not exist is said so, and not sent.
+    page.goto(f"{live_server.url}/?configuration=Nope")
+    expect(notice).to_contain_text("Configuration “Nope” was not found.")
+    expect(page.locator("#size")).to_be_enabled()
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_no_serious_accessibility_violations(
+    new_page: PageFactory, live_server: LiveServer, scheme: str
+) -> None:
+    create_config(live_server, f"Axe {scheme}", size="512x512", steps=10)
+    page = open_configurations(new_page, live_server, query=f"?edit=Axe%20{scheme}", scheme=scheme)
+    expect(page.locator("#config-versions li")).to_have_count(1)
+    assert run_axe(page) == []
+    screenshot(page, f"configurations-{scheme}", full_page=True)
+    row(page, f"Axe {scheme}").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert run_axe(page) == []
+    page.keyboard.press("Escape")
+    page.goto(f"{live_server.url}/?configuration=Axe%20{scheme}")
+    expect(page.locator("#configuration-notice")).to_contain_text("version 1")
+    assert run_axe(page) == []
+
+
+def test_keyboard_only(new_page: PageFactory, live_server: LiveServer) -> None:
+    page = open_configurations(new_page, live_server)
+    # Tab reaches "New configuration" from the top of the page.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.id") == "config-new":
+            break
+    expect(page.locator("#config-new")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+    page.keyboard.type("Typed only")
+    page.keyboard.press("Enter")  # submits the form
+    expect(row(page, "Typed only")).to_be_visible()
+    expect(page.get_by_role("heading", name="Edit “Typed only”")).to_be_visible()
+
+    # Its row's Delete: Enter opens the dialog, Tab reaches "Delete", Enter confirms.
+    delete = row(page, "Typed only").get_by_role("button", name="Delete")
+    delete.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Keep it")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#config-delete-confirm")).to_be_focused()
+    page.keyboard.press("Tab")  # focus stays in the dialog
+    expect(page.get_by_role("button", name="Keep it")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(row(page, "Typed only")).to_have_count(0)
+    focused = page.evaluate("() => document.activeElement?.tagName")
+    assert focused in ("BUTTON", "A")

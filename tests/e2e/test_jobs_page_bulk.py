@@ -1,0 +1,182 @@
+"""Job Management: selection kept across pages and filters, "Select all N matching", and
+the batch operations — rerun (with the queue indicator), export (an .xlsx downloaded and
+opened as a workbook), delete (a confirmation dialog naming the count)."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import LiveServer, PageFactory, screenshot
+from tests.e2e.test_jobs_page import (
+    api_list,
+    open_jobs,
+    row,
+    rows,
+    seed_jobs,
+    shown_ids,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def seeded(live_server: LiveServer) -> Iterator[list[Any]]:
+    """30 lighthouse jobs and 6 meadow jobs (so the lighthouses fill more than one page)."""
+    specs = [
+        (f"Lighthouse {i:02d}", f"a lighthouse in a storm, wave {i}", False) for i in range(30)
+    ]
+    specs += [(f"Meadow {i:02d}", f"a meadow with poppies, bee {i}", False) for i in range(6)]
+    yield seed_jobs(live_server, specs)
+
+
+def select(page: Page, job_id: str) -> None:
+    row(page, job_id).locator(".jobs-check").check()
+
+
+def test_selection_survives_pages_and_filters_then_bulk_rerun(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    page = open_jobs(new_page, live_server, "?q=lighthouse")
+    toolbar = page.get_by_role("toolbar", name="Batch operations")
+    for name in ["Rerun Selected", "Export Selected", "Delete Selected", "Clear Selection"]:
+        expect(toolbar.get_by_role("button", name=name)).to_be_disabled()
+    first_page = shown_ids(page)
+    select(page, first_page[0])
+    select(page, first_page[1])
+    expect(page.locator("#batch-count")).to_have_text("2 jobs selected")
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(page.locator("#page-of")).to_have_text("Page 2 of 2")
+    second = shown_ids(page)
+    select(page, second[0])
+    expect(page.locator("#batch-count")).to_have_text("3 jobs selected")
+    # Back on page 1 the ticks are still there; another filter keeps them too.
+    page.get_by_role("button", name="Previous", exact=True).click()
+    expect(row(page, first_page[0])).to_have_attribute("aria-selected", "true")
+    page.get_by_label("Search", exact=True).fill("meadow")
+    expect(page.locator("#page-total")).to_have_text("Total: 6 jobs")
+    expect(page.locator("#batch-count")).to_have_text("3 jobs selected")
+    screenshot(page, "jobs-selection-dark")
+
+    before = api_list(live_server)["total"]
+    toolbar.get_by_role("button", name="Rerun Selected").click()
+    expect(page.locator("#toasts")).to_contain_text("3 reruns queued, to run one after another.")
+    queue = page.locator("#rerun-queue")
+    expect(queue).to_be_visible()
+    expect(queue).to_contain_text(re.compile(r"Reruns: \d+ queued · \d+ running · \d+ completed"))
+    expect(queue).to_contain_text("Reruns: 0 queued · 0 running · 3 completed", timeout=30_000)
+    newest = api_list(live_server, limit=3)["items"]
+    assert api_list(live_server)["total"] == before + 3
+    assert {j["rerun_of"] for j in newest} == {first_page[0], first_page[1], second[0]}
+
+
+def test_export_selected_downloads_a_workbook(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    page = open_jobs(new_page, live_server, "?q=meadow", scheme="light")
+    ids = shown_ids(page)[:2]
+    for job_id in ids:
+        select(page, job_id)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export Selected").click()
+    download = info.value
+    assert re.fullmatch(r"genfactory-jobs-.*\.xlsx", download.suggested_filename)
+    expect(page.locator("#batch-progress-text")).to_contain_text("Export ready")
+    expect(page.locator("#batch-progress-bar")).to_have_attribute("value", "100")
+    path = download.path()
+    assert path is not None
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as book:
+        names = book.namelist()
+        assert "xl/workbook.xml" in names
+        sheets = [n for n in names if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) >= 2  # jobs, images (and the filters used)
+        text = "".join(book.read(n).decode() for n in [*sheets, *names] if n.endswith(".xml"))
+    for job_id in ids:
+        assert job_id in text
+    screenshot(page, "jobs-export-light")
+
+
+def test_delete_selected_asks_naming_the_count(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    page = open_jobs(new_page, live_server, "?q=meadow&sort=label&order=asc")
+    ids = shown_ids(page)
+    for job_id in ids[:3]:
+        select(page, job_id)
+    # Keep them: nothing is deleted.
+    page.get_by_role("button", name="Delete Selected").click()
+    dialog = page.get_by_role("dialog", name="Delete 3 jobs?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Delete 3 jobs")).to_be_visible()
+    screenshot(page, "jobs-delete-dialog-dark")
+    dialog.get_by_role("button", name="Keep them").click()
+    expect(dialog).to_be_hidden()
+    assert all(live_server.api.get(f"/api/jobs/{i}").status_code == 200 for i in ids[:3])
+
+    # The Delete key asks the same; confirming deletes exactly those three.
+    rows(page).first.focus()
+    page.keyboard.press("Delete")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Delete 3 jobs").click()
+    expect(page.locator("#toasts")).to_contain_text("3 jobs deleted.")
+    expect(page.locator("#batch-count")).to_have_text("No jobs selected")
+    for job_id in ids[:3]:
+        expect(row(page, job_id)).to_have_count(0)
+        assert live_server.api.get(f"/api/jobs/{job_id}").status_code == 404
+    for job_id in ids[3:]:
+        assert live_server.api.get(f"/api/jobs/{job_id}").status_code == 200
+
+
+def test_select_all_matching_acts_on_the_filter(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    total = api_list(live_server, q="lighthouse")["total"]
+    assert total > 25
+    page = open_jobs(new_page, live_server, "?q=lighthouse")
+    page.get_by_label("Select all jobs shown").check()
+    expect(page.locator("#batch-count")).to_have_text("25 jobs selected")
+    notice = page.locator("#select-notice")
+    expect(notice).to_contain_text("All 25 jobs shown here are selected.")
+    notice.get_by_role("button", name=f"Select all {total} matching jobs").click()
+    expect(page.locator("#batch-count")).to_have_text(f"All {total} matching jobs selected")
+    expect(notice).to_contain_text(f"All {total} jobs matching the filters are selected.")
+    # Rows of page 2 show as selected too.
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(rows(page).first).to_have_attribute("aria-selected", "true")
+    screenshot(page, "jobs-select-all-dark")
+
+    # Delete asks about every matching job and sends the filter with the count seen.
+    sent: list[Any] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.post_data_json) if r.url.endswith("/api/jobs/bulk/delete") else None
+        ),
+    )
+    page.get_by_role("button", name="Delete Selected").click()
+    dialog = page.get_by_role("dialog", name=f"Delete {total} jobs?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=f"Delete {total} jobs").click()
+    expect(page.locator("#toasts")).to_contain_text(f"{total} jobs deleted.")
+    assert sent == [{"filter": {"q": "lighthouse"}, "expected_count": total}]
+    wait_until(lambda: api_list(live_server, q="lighthouse")["total"] == 0)
+    expect(page.locator("#table-empty-title")).to_have_text("No jobs match these filters.")
+
+    # Unticking one row in "all matching" mode narrows to the rows shown.
+    page.get_by_role("button", name="Clear filters").click()
+    expect(rows(page).first).to_be_visible()
+    page.get_by_label("Select all jobs shown").check()
+    shown = rows(page).count()
+    if api_list(live_server)["total"] > shown:
+        page.locator("#select-notice-action").click()
+        rows(page).first.locator(".jobs-check").uncheck()
+        expect(page.locator("#batch-count")).to_have_text(f"{shown - 1} jobs selected")
+    page.get_by_role("button", name="Clear Selection").click()
+    expect(page.locator("#batch-count")).to_have_text("No jobs selected")

@@ -1,0 +1,58 @@
+"""``genfactory jobs export`` against a real server (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import httpx
+import typer
+from typer.testing import CliRunner
+
+from genfactory.cli_export import export_jobs
+from tests.integration.management_support import submit, tag, wait_status
+from tests.support.server import ServerProcess
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    app.command("export")(export_jobs)  # as genfactory/cli.py mounts it on `jobs`
+    return app
+
+
+def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: Path) -> None:
+    word = tag()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        job = submit(http, f"{word} for the command line", count=2)
+        wait_status(http, job["id"], {"completed"})
+    runner = CliRunner()
+    target = tmp_path / "out" / "jobs.xlsx"
+    result = runner.invoke(
+        cli(),
+        ["export", "--server", server.url, "-q", word, "--status", "completed", "-o", str(target)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 job" in result.output
+    with zipfile.ZipFile(target) as book:
+        assert "xl/workbook.xml" in book.namelist()
+
+    archive = tmp_path / "one.zip"
+    result = runner.invoke(
+        cli(), ["export", "--server", server.url, "--id", job["id"], "--images", "-o", str(archive)]
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(archive) as z:
+        assert f"images/{job['id']}/2.png" in z.namelist() and "jobs.xlsx" in z.namelist()
+
+
+def test_export_explains_bad_input_and_unreachable_servers(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(cli(), ["export", "--server", server.url, "--status", "exploded"])
+    assert bad.exit_code == 1 and "Unknown status" in bad.output
+    down = runner.invoke(
+        cli(), ["export", "--server", "http://127.0.0.1:9", "-o", str(tmp_path / "x.xlsx")]
+    )
+    assert down.exit_code == 3 and "Cannot reach" in down.output
