@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from genfactory import __version__
+from genfactory.cli_export import export_jobs
 from genfactory.settings import Mode, Settings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 jobs_app = typer.Typer(help="Inspect and act on jobs (through the API).", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+jobs_app.command("export")(export_jobs)
 app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)

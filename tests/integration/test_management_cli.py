@@ -9,16 +9,15 @@ import httpx
 import typer
 from typer.testing import CliRunner
 
-from genfactory.cli_export import export_jobs
 from tests.integration.management_support import submit, tag, wait_status
 from tests.support.server import ServerProcess
 
 
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    app.callback()(lambda: None)
-    app.command("export")(export_jobs)  # as genfactory/cli.py mounts it on `jobs`
-    return app
+    """The real `genfactory jobs` group."""
+    from genfactory.cli import jobs_app
+
+    return jobs_app
 
 
 def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: Path) -> None:
