@@ -48,10 +48,14 @@ export function validationFields(detail) {
 }
 
 /**
+ * One JSON request to this server, failures mapped to {@link ApiError}: network / 5xx →
+ * `network`, 422 → `validation` with `fields`, else the server's `detail.code` and `message`.
+ *
  * @param {string} path
  * @param {RequestInit & {json?: any}} [init]
+ * @returns {Promise<any>} the JSON body (null for 204)
  */
-async function request(path, init = {}) {
+export async function request(path, init = {}) {
   const { json, ...rest } = init;
   const options = {
     credentials: 'same-origin',
