@@ -71,9 +71,12 @@ def module_graph(server: LiveServer, entry: str) -> set[str]:
     return graph
 
 
-@pytest.mark.parametrize("path", ["/", "/configurations", "/settings"])
+@pytest.mark.parametrize("path", ["/", "/configurations", "/settings", "/jobs", "job"])
 def test_every_module_of_the_page_is_preloaded(live_server: LiveServer, path: str) -> None:
     """No second round of module requests: the shell names the page module's whole graph."""
+    if path == "job":
+        job = live_server.api.post("/api/jobs", json={"prompt": "preload", "steps": 1}).json()
+        path = f"/jobs/{job['id']}"
     html = live_server.api.get(path).text
     (entry,) = re.findall(r'<script type="module" src="([^"]+)"', html)
     preloaded = set(re.findall(r'rel="modulepreload" href="([^"]+)"', html))
