@@ -108,6 +108,7 @@ async def list_jobs(
     )
     async with state.db.read() as conn:
         found = await job_list.list_jobs(conn, selection, request)
+        qc = await image_store.qc_counts_for(conn, [j.id for j in found.jobs if j.image_count])
     now = time.time()
     highlights = None
     if selection.search is not None:
@@ -117,7 +118,7 @@ async def list_jobs(
             if (marks := search.highlights(j, selection.search).as_dict())
         }
     return JobPage(
-        items=[JobPublic.build(j, now=now) for j in found.jobs],
+        items=[JobPublic.build(j, qc=qc.get(j.id), now=now) for j in found.jobs],
         total=found.total,
         limit=size,
         offset=start,

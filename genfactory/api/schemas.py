@@ -122,10 +122,10 @@ class JobPublic(BaseModel):
     error: ErrorPublic | None
     image_count: int
     images_passed: int | None = Field(
-        default=None, description="Images that passed the quality checks (single-job reads)."
+        default=None, description="Images that passed the quality checks."
     )
     images_failed: int | None = Field(
-        default=None, description="Images that failed the quality checks (single-job reads)."
+        default=None, description="Images that failed the quality checks."
     )
     queue_position: int | None = Field(description="1 = next to run; only while queued.")
     eta_seconds: float | None = Field(description="Estimated time left; only while running.")

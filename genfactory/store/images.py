@@ -60,6 +60,23 @@ async def qc_counts(conn: AsyncConnection, job_id: str) -> dict[str, int]:
     return counts
 
 
+async def qc_counts_for(conn: AsyncConnection, job_ids: list[str]) -> dict[str, dict[str, int]]:
+    """:func:`qc_counts` for a page of jobs, in one grouped query."""
+    if not job_ids:
+        return {}
+    rows = await conn.execute(
+        select(images.c.job_id, images.c.qc_status, func.count())
+        .where(images.c.job_id.in_(job_ids))
+        .group_by(images.c.job_id, images.c.qc_status)
+    )
+    counts: dict[str, dict[str, int]] = {
+        job_id: {"passed": 0, "failed": 0, "pending": 0} for job_id in job_ids
+    }
+    for job_id, status, n in rows:
+        counts[job_id][status] = int(n)
+    return counts
+
+
 async def get_image(conn: AsyncConnection, image_id: str) -> ImageRecord:
     row = (await conn.execute(select(images).where(images.c.id == image_id))).first()
     if row is None:

@@ -27,6 +27,8 @@ def test_images_pass_the_default_checks(client: Client) -> None:
     assert {i["qc_status"] for i in images} == {"passed"}
     image_events = [e for e in all_events(client, job["id"]) if e["type"] == "image"]
     assert [e["data"]["qc_status"] for e in image_events] == ["passed", "passed"]
+    listed = next(j for j in client.list_jobs(limit=25)["items"] if j["id"] == job["id"])
+    assert (listed["images_passed"], listed["images_failed"]) == (2, 0)
     log = [e["data"]["message"] for e in all_events(client, job["id"]) if e["type"] == "log"]
     assert any("Quality checks: 2 passed, 0 failed" in m for m in log)
 
