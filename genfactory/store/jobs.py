@@ -311,13 +311,18 @@ async def record_progress(
 
 
 async def assert_owner(conn: AsyncConnection, job_id: str, owner: str) -> None:
+    """Raise :class:`LeaseLost` unless ``owner`` holds the job. The row stays locked to the
+    end of the transaction, so a cancel cannot slip in between this check and the events
+    the caller appends (PostgreSQL; SQLite write transactions are exclusive anyway)."""
     row = (
         await conn.execute(
-            select(jobs.c.id).where(
+            select(jobs.c.id)
+            .where(
                 jobs.c.id == job_id,
                 jobs.c.lease_owner == owner,
                 jobs.c.status.in_(_ACTIVE_VALUES),
             )
+            .with_for_update()
         )
     ).first()
     if row is None:
