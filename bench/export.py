@@ -154,13 +154,13 @@ def worker(args: argparse.Namespace) -> None:
         else:
             import genfactory.exports  # noqa: F401
         with RssSampler() as sampler:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             if args.variant == "ours":
                 result = export_ours(db_path, args.cutoff, out)
             else:
                 result = export_pandas(db_path, args.cutoff, out, args.variant.split("-", 1)[1])
-            seconds = time.perf_counter() - started
-        print(json.dumps({**result, "seconds": seconds, "extra_mb": sampler.extra_mb}))
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(json.dumps({**result, "seconds": seconds, "cpu": cpu, "extra_mb": sampler.extra_mb}))
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -192,6 +192,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 50_000, 100_000])
     parser.add_argument("--pandas-sizes", type=int, nargs="*", default=[25_000, 100_000])
     parser.add_argument("--no-pandas", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs of each export; the fastest is reported"
+    )
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
@@ -218,12 +221,19 @@ def main() -> None:
         if not args.no_pandas:
             for engine in ("openpyxl", "xlsxwriter"):
                 plan += [(f"pandas-{engine}", n) for n in args.pandas_sizes]
-        results: list[tuple[str, int, dict[str, Any]]] = []
-        for variant, size in plan:
-            print(f"{variant} × {size:,} …", file=sys.stderr, flush=True)
-            result = run_variant(variant, db, cutoff(size))
-            if result is not None:
-                results.append((variant, size, result))
+        runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for attempt in range(max(args.repeat, 1)):
+            # Rounds, not back-to-back repeats: a busy minute on the machine then hits every
+            # variant instead of one.
+            for variant, size in plan:
+                print(f"{variant} × {size:,} (run {attempt + 1}) …", file=sys.stderr, flush=True)
+                result = run_variant(variant, db, cutoff(size))
+                if result is not None:
+                    runs.setdefault((variant, size), []).append(result)
+        results = [
+            (variant, size, min(found, key=lambda r: r["seconds"]))
+            for (variant, size), found in runs.items()
+        ]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     text = report(results, args, load, seed_seconds, largest)
@@ -254,6 +264,7 @@ def report(
                 fmt(r["jobs"]),
                 fmt(r["images"]),
                 fmt(r["seconds"], 1),
+                fmt(r["cpu"], 1),
                 fmt(r["jobs"] / r["seconds"], 0),
                 fmt(r["extra_mb"], 0),
                 fmt(r["bytes"] / 2**20, 1),
@@ -263,12 +274,16 @@ def report(
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}; load average at the start "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (other work shared the machine).",
         f"`python -m bench.export --sizes {' '.join(map(str, args.sizes))} --pandas-sizes "
-        f"{' '.join(map(str, args.pandas_sizes))}`: one SQLite database seeded with "
+        f"{' '.join(map(str, args.pandas_sizes))} --repeat {args.repeat}`: "
+        "one SQLite database seeded with "
         f"{largest:,} jobs ({seed_seconds:.0f} s), each export in a fresh process; "
-        "“extra MB” is the peak RSS above the RSS just before the export.",
+        f"the fastest of {args.repeat} runs (in rounds) is shown; “CPU s” is the process's "
+        "CPU time (all threads), less sensitive to other load than the wall clock; “extra MB” "
+        "is the peak RSS above the RSS just before the export.",
         "",
         markdown_table(
-            ["export", "jobs", "image rows", "seconds", "jobs/s", "extra MB", "file MB"], rows
+            ["export", "jobs", "image rows", "seconds", "CPU s", "jobs/s", "extra MB", "file MB"],
+            rows,
         ),
         "",
     ]
@@ -280,9 +295,11 @@ def report(
         speed = (ours[size]["jobs"] / ours[size]["seconds"]) / (
             base[size]["jobs"] / base[size]["seconds"]
         )
+        by_cpu = base[size]["cpu"] / ours[size]["cpu"]
         lines.append(
             f"- At {size:,} jobs ours exports {speed:.1f}× as many jobs per second as pandas "
-            f"with its default engine — goal ≥ 3×: {verdict(speed >= 3)}."
+            f"with its default engine (wall clock; {by_cpu:.1f}× by CPU time) — goal ≥ 3×: "
+            f"{verdict(speed >= 3)}."
         )
     if len(ours) >= 2:
         small, big = min(ours), max(ours)

@@ -5,13 +5,14 @@ or a JSON object in bulk operations and presets — turned into the store's
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from genfactory.domain.statuses import JobStatus
 from genfactory.store.search import JobFilter, parse_search
@@ -173,6 +174,23 @@ class JobFilterBody(BaseModel):
         description="Words to find in the label and prompt (prefixes), or a job-id prefix.",
     )
 
+    @field_validator("q")
+    @classmethod
+    def _search_text(cls, value: str | None) -> str | None:
+        # Control characters separate words like any punctuation; dropping them keeps them
+        # out of stored presets (PostgreSQL's JSON cannot hold NUL).
+        if value is None:
+            return None
+        return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
+
+    @field_validator("configuration", "status")
+    @classmethod
+    def _printable(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if any(unicodedata.category(ch) == "Cc" for ch in value):
+                raise ValueError("Names must not contain control characters.")
+        return values
+
     def to_filter(self, *location: str) -> JobFilter:
         try:
             return build_filter(
@@ -236,10 +254,20 @@ def job_filter_params(
     q: SearchQueryParam = None,
 ) -> JobFilterBody:
     """Dependency: the filter from the query string (validated when used)."""
-    return JobFilterBody(
-        status=status or [],
-        created_from=created_from,
-        created_to=created_to,
-        configuration=configuration or [],
-        q=q,
-    )
+    try:
+        return JobFilterBody(
+            status=status or [],
+            created_from=created_from,
+            created_to=created_to,
+            configuration=configuration or [],
+            q=q,
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+#: A path parameter naming a stored object (job, image, operation, preset): ids are
+#: letters, digits, ``-`` and ``_`` — anything else is a 422, never a database error.
+IdPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{1,64}$", max_length=64)]

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
-from genfactory.api.filters import JobFilterBody, job_filter_params
+from genfactory.api.filters import IdPath, JobFilterBody, job_filter_params
 from genfactory.api.management import image_detail
 from genfactory.api.schemas import ImageDetail, JobCreate, JobPage, JobPublic, JobUpdate
 from genfactory.core.management import JobManager
@@ -169,7 +169,7 @@ async def get_job(job_id: str, state: StateDep) -> JobPublic:
     responses={**NOT_FOUND, **VALIDATION},
     summary="Rename a job (label: 1–200 characters after trimming)",
 )
-async def update_job(job_id: str, body: JobUpdate, state: StateDep) -> JobPublic:
+async def update_job(job_id: IdPath, body: JobUpdate, state: StateDep) -> JobPublic:
     """Changes the label only; the status is untouched. A ``log`` event ("Label changed to
     …") tells live views."""
     job = await JobManager(state.service).rename(job_id, body.label)
@@ -214,7 +214,7 @@ async def rerun_job(job_id: str, state: StateDep) -> JobPublic:
     summary="The job's stored images (optionally by QC status; sorted)",
 )
 async def list_images(
-    job_id: str,
+    job_id: IdPath,
     state: StateDep,
     qc_status: Annotated[
         Literal["passed", "failed", "pending"] | None, Query(description="Only these.")

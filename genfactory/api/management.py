@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
-from genfactory.api.filters import JobFilterBody, job_filter_params
+from genfactory.api.filters import IdPath, JobFilterBody, job_filter_params
 from genfactory.api.operations import RunnerDep, operation_public
 from genfactory.api.schemas import (
     BulkDeleteResult,
@@ -222,7 +222,7 @@ def image_detail(reviewed: ReviewedImage) -> ImageDetail:
     responses={**NOT_FOUND, **VALIDATION},
     summary="Approve (passed) or reject (failed) an image by hand",
 )
-async def review_image(image_id: str, body: ImageQCUpdate, state: StateDep) -> ImageDetail:
+async def review_image(image_id: IdPath, body: ImageQCUpdate, state: StateDep) -> ImageDetail:
     """Records the verdict with its time (``qc_at``) and ``qc_source`` = manual, keeps it in
     the review history and logs it on the job (a ``log`` event)."""
     reviewed = await JobManager(state.service).review_image(image_id, body.status, body.reason)
@@ -268,7 +268,7 @@ async def create_preset(body: PresetCreate, state: StateDep) -> PresetPublic:
     responses=NOT_FOUND,
     summary="Delete a saved filter",
 )
-async def delete_preset(preset_id: str, state: StateDep) -> Response:
+async def delete_preset(preset_id: IdPath, state: StateDep) -> Response:
     async with state.db.write() as tx:
         await preset_store.delete_preset(tx, preset_id)
     return Response(status_code=204)

@@ -17,6 +17,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import NOT_FOUND, problem
+from genfactory.api.filters import IdPath
 from genfactory.api.schemas import ExportCreate, OperationPublic, Problem
 from genfactory.core.management import JobManager
 from genfactory.core.operations import OperationRunner
@@ -107,7 +108,7 @@ async def list_operations(
     responses=NOT_FOUND,
     summary="An operation's progress and outcome (poll it, or follow its event stream)",
 )
-async def get_operation(operation_id: str, runner: RunnerDep) -> OperationPublic:
+async def get_operation(operation_id: IdPath, runner: RunnerDep) -> OperationPublic:
     return operation_public(await runner.get(operation_id))
 
 
@@ -117,12 +118,12 @@ async def get_operation(operation_id: str, runner: RunnerDep) -> OperationPublic
     responses=NOT_FOUND,
     summary="Cancel an operation (a finished one is returned unchanged)",
 )
-async def cancel_operation(operation_id: str, runner: RunnerDep) -> OperationPublic:
+async def cancel_operation(operation_id: IdPath, runner: RunnerDep) -> OperationPublic:
     await runner.get(operation_id)  # 404 first
     return operation_public(await runner.cancel(operation_id))
 
 
-async def _existing(operation_id: str, runner: RunnerDep) -> OperationRecord:
+async def _existing(operation_id: IdPath, runner: RunnerDep) -> OperationRecord:
     return await runner.get(operation_id)  # 404 before the stream starts
 
 
@@ -200,7 +201,7 @@ async def create_export(body: ExportCreate, state: StateDep, runner: RunnerDep) 
     summary="Export one job to Excel (the spec's single-job export)",
 )
 async def export_one_job(
-    job_id: str,
+    job_id: IdPath,
     state: StateDep,
     runner: RunnerDep,
     include_images: Annotated[bool, Query(description="A ZIP with the images too.")] = False,
@@ -237,7 +238,7 @@ async def export_one_job(
     },
     summary="Download a completed export",
 )
-async def download_export(operation_id: str, runner: RunnerDep) -> Any:
+async def download_export(operation_id: IdPath, runner: RunnerDep) -> Any:
     record = await runner.get(operation_id)
     if record.kind != "export":
         return problem(404, "not_found", f"Operation {operation_id} is not an export.")

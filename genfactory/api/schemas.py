@@ -446,7 +446,7 @@ class Selection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+    ids: list[Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")]] | None = Field(
         default=None, max_length=10_000, description="Up to 10,000 job ids."
     )
     filter: JobFilterBody | None = None

@@ -26,7 +26,7 @@ def submit(http: httpx.Client, prompt: str, **fields: Any) -> dict[str, Any]:
 
 
 def wait_status(
-    http: httpx.Client, job_id: str, statuses: set[str], timeout: float = 60.0
+    http: httpx.Client, job_id: str, statuses: set[str], timeout: float = 180.0
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -38,7 +38,7 @@ def wait_status(
         time.sleep(0.05)
 
 
-def wait_backed_off(http: httpx.Client, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
+def wait_backed_off(http: httpx.Client, job_id: str, timeout: float = 180.0) -> dict[str, Any]:
     """Wait until a job was re-queued with a back-off (queued, ``run_after`` in the future)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -55,7 +55,7 @@ def wait_all(http: httpx.Client, jobs: list[dict[str, Any]], statuses: set[str])
         wait_status(http, job["id"], statuses)
 
 
-def wait_operation(http: httpx.Client, operation_id: str, timeout: float = 60.0) -> dict[str, Any]:
+def wait_operation(http: httpx.Client, operation_id: str, timeout: float = 180.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         operation: dict[str, Any] = http.get(f"/api/operations/{operation_id}").json()

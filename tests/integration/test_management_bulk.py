@@ -74,10 +74,10 @@ def test_delete_keeps_files_a_rerun_still_uses(http: httpx.Client, server: Serve
 
 def test_delete_skips_running_and_unknown_jobs(http: httpx.Client) -> None:
     word = tag()
-    running = submit(http, f"{word} long", steps=80, faults={"step_delay": 0.3})
     finished = submit(http, f"{word} short")
-    wait_status(http, running["id"], {"running"})
     wait_status(http, finished["id"], {"completed"})
+    running = submit(http, f"{word} long", steps=150, faults={"step_delay": 1.0})
+    wait_status(http, running["id"], {"running"})
     result = http.post(
         "/api/jobs/bulk/delete", json={"ids": [running["id"], finished["id"], "no-such-job"]}
     ).json()
