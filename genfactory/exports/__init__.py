@@ -21,8 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from genfactory.exports.xlsx import ExportWorkbook
 from genfactory.store.blobs import BlobStore
 from genfactory.store.engine import Database
-from genfactory.store.images import ImageRecord
-from genfactory.store.jobs import JobRecord
 from genfactory.store.search import (
     JobFilter,
     Steering,
@@ -148,27 +146,26 @@ async def _steering(conn: AsyncConnection, f: JobFilter, total: int) -> Steering
 
 async def _next_chunk(
     conn: AsyncConnection, f: JobFilter, steering: Steering | None, after: tuple[float, str] | None
-) -> list[JobRecord]:
+) -> list[Any]:
     query = select(jobs).where(*filter_conditions(conn, f, steering=steering))
     if after is not None:
         query = query.where(tuple_(jobs.c.created_at, jobs.c.id) > tuple_(*after))
     rows = await conn.execute(query.order_by(jobs.c.created_at, jobs.c.id).limit(CHUNK))
-    return [JobRecord.from_row(r) for r in rows]
+    return list(rows)
 
 
-async def _images_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[ImageRecord]]:
+async def _images_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[Any]]:
     rows = await conn.execute(
         select(images).where(images.c.job_id.in_(job_ids)).order_by(images.c.job_id, images.c.index)
     )
-    found: dict[str, list[ImageRecord]] = {}
+    found: dict[str, list[Any]] = {}
     for row in rows:
-        record = ImageRecord.from_row(row)
-        found.setdefault(record.job_id, []).append(record)
+        found.setdefault(row.job_id, []).append(row)
     return found
 
 
 async def _load_configurations(
-    conn: AsyncConnection, chunk: list[JobRecord], known: dict[str, dict[str, Any]]
+    conn: AsyncConnection, chunk: list[Any], known: dict[str, dict[str, Any]]
 ) -> None:
     wanted = {j.configuration_id for j in chunk if j.configuration_id} - known.keys()
     if not wanted:
