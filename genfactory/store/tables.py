@@ -242,3 +242,13 @@ image_reviews = Table(
     Index("ix_image_reviews_image", "image_id", "created_at"),
     Index("ix_image_reviews_job", "job_id"),
 )
+
+# Server-side preferences (migration 0005): one JSON object per group, e.g. "defaults",
+# "exports". Never secrets.
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Json, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
