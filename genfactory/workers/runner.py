@@ -14,7 +14,8 @@ from genfactory.domain.errors import ErrorCode, JobCancelled, LeaseLost, Provide
 from genfactory.domain.events import EventType
 from genfactory.domain.statuses import JobStatus
 from genfactory.providers.base import CancelToken, GeneratedImage, GenerationRequest, Provider
-from genfactory.qc import ImageQC, QCConfig, QCStatus, check_job_images
+from genfactory.qc import QCStatus
+from genfactory.qc.pipeline import quality_check
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
 from genfactory.store.blobs import make_thumbnail
@@ -129,7 +130,7 @@ async def _upload(
                 },
             )
     token.raise_if_cancelled()
-    verdicts = await asyncio.to_thread(_quality_check, job, generated)
+    verdicts = await quality_check(job.params, [(image.index, image.data) for image in generated])
     checked_at = time.time()
     records = [
         replace(
@@ -182,16 +183,6 @@ async def _upload(
             reason=f"{len(records)} image{'s' if len(records) != 1 else ''} ready",
             values={"image_count": len(records)},
         )
-
-
-def _quality_check(job: JobRecord, images: list[GeneratedImage]) -> list[ImageQC]:
-    """The automatic checks of the job's configuration (all built-in checks by default)."""
-    config = QCConfig.model_validate(job.params.get("qc") or {})
-    return check_job_images(
-        [(image.index, image.data) for image in images],
-        expected_size=(int(job.params["width"]), int(job.params["height"])),
-        config=config,
-    )
 
 
 def _store_files(service: JobService, image: GeneratedImage) -> tuple[str, str]:
