@@ -25,9 +25,12 @@ async def quality_check(
     params: Mapping[str, Any],
     images: Sequence[tuple[int, bytes]],
     *,
+    prompt: str = "",
     earlier: Sequence[tuple[int, bytes]] = (),
 ) -> list[ImageQC]:
-    """One verdict per image of ``images`` (``(index, data)`` pairs), in the same order."""
+    """One verdict per image of ``images`` (``(index, data)`` pairs), in the same order.
+    ``prompt`` is the job's prompt (checks that judge content compare against it)."""
+    del prompt  # no built-in check reads it yet
     config = job_qc_config(params)
     expected = (int(params["width"]), int(params["height"]))
     results = await asyncio.to_thread(

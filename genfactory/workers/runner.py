@@ -130,7 +130,9 @@ async def _upload(
                 },
             )
     token.raise_if_cancelled()
-    verdicts = await quality_check(job.params, [(image.index, image.data) for image in generated])
+    verdicts = await quality_check(
+        job.params, [(image.index, image.data) for image in generated], prompt=job.prompt
+    )
     checked_at = time.time()
     records = [
         replace(
