@@ -217,7 +217,7 @@ async def run_engine(
         try:
             await upgrade(db)
             if counter is not None:
-                counter.attach(db.write_engine, db.read_engine)
+                counter.attach(db.write_engine, db.offload_engine, db.read_engine)
             bus = _completion_bus(jobs)
             service = JobService(
                 db, bus, settings, ProviderRegistry([_zero_provider()]), BlobStore(tmp / "blobs")

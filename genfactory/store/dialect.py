@@ -17,7 +17,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def sqlite_engine_setup(sync_engine: Engine, *, immediate: bool) -> None:
+def sqlite_engine_setup(
+    sync_engine: Engine, *, immediate: bool, busy_timeout_ms: int = 15000
+) -> None:
     """Pragmas for every SQLite connection; writers begin IMMEDIATE so a read-then-write
     transaction never fails half-way with SQLITE_BUSY (another process may share the file)."""
 
@@ -27,7 +29,7 @@ def sqlite_engine_setup(sync_engine: Engine, *, immediate: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

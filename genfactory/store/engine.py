@@ -14,6 +14,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from genfactory.domain.events import Event
+from genfactory.store import inline_sqlite
 from genfactory.store.dialect import is_sqlite, order_event_appends, sqlite_engine_setup
 from genfactory.store.tables import job_events
 
@@ -78,19 +79,25 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Writes run inline on the event loop's thread (see store.inline_sqlite), except
+            # those that may take long, which go through aiosqlite's thread (``offload``).
             self.write_engine: AsyncEngine = create_async_engine(
+                url, module=inline_sqlite.dbapi(), pool_size=1, max_overflow=0
+            )
+            self.offload_engine: AsyncEngine = create_async_engine(
                 url, pool_size=1, max_overflow=0, connect_args={"timeout": 15}
             )
             self.read_engine: AsyncEngine = create_async_engine(
                 url, pool_size=8, max_overflow=8, connect_args={"timeout": 15}
             )
-            sqlite_engine_setup(self.write_engine.sync_engine, immediate=True)
+            sqlite_engine_setup(self.write_engine.sync_engine, immediate=True, busy_timeout_ms=0)
+            sqlite_engine_setup(self.offload_engine.sync_engine, immediate=True)
             sqlite_engine_setup(self.read_engine.sync_engine, immediate=False)
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=10, max_overflow=20, pool_pre_ping=True
             )
-            self.read_engine = self.write_engine
+            self.offload_engine = self.read_engine = self.write_engine
 
     def set_publisher(self, publisher: Publisher | None) -> None:
         self._publisher = publisher
@@ -101,17 +108,21 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[WriteTx]:
+    async def write(self, *, offload: bool = False) -> AsyncIterator[WriteTx]:
         """A write transaction, committed when the block ends without error.
 
         On SQLite writes are serialised in-process (concurrent requests queue here instead
-        of failing with "database is locked") and begin IMMEDIATE; on PostgreSQL the
-        event-order lock is taken first. Appended events are published after the commit.
+        of failing with "database is locked") and begin IMMEDIATE; they run on the event
+        loop's thread unless ``offload`` (for transactions that may take long: they run on
+        a driver thread, so the server keeps answering meanwhile). On PostgreSQL the
+        event-order lock is taken before the commit. Appended events are published after
+        the commit.
         """
+        engine = self.offload_engine if offload else self.write_engine
         async with AsyncExitStack() as stack:
             if self.is_sqlite:
                 await stack.enter_async_context(self._write_lock)
-            conn = await stack.enter_async_context(self.write_engine.connect())
+            conn = await stack.enter_async_context(engine.connect())
             await stack.enter_async_context(conn.begin())
             tx = WriteTx(conn)
             yield tx
@@ -138,6 +149,5 @@ class Database:
             return False
 
     async def dispose(self) -> None:
-        await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
-            await self.read_engine.dispose()
+        for engine in {self.write_engine, self.offload_engine, self.read_engine}:
+            await engine.dispose()

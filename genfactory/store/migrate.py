@@ -32,7 +32,7 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def upgrade(db: Database) -> None:
-    async with db.write_engine.begin() as conn:
+    async with db.offload_engine.begin() as conn:
         await conn.run_sync(_upgrade)
 
 
