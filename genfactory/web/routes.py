@@ -9,6 +9,7 @@ sent with a strict Content-Security-Policy.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from genfactory.api.deps import StateDep
 from genfactory.api.jobs import job_public
 from genfactory.api.schemas import PROMPT_MAX, ImagePublic, JobPublic
 from genfactory.domain.errors import NotFound
+from genfactory.store import events as event_store
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
 from genfactory.web.qc_form import qc_form_fields
@@ -131,6 +133,9 @@ async def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", meta, page="home")
 
 
+#: How many of a job's newest events its page embeds (the log shows as many).
+HISTORY_ROWS = 200
+
 STATUS_WORDS = {
     "queued": "Queued",
     "running": "Running",
@@ -183,12 +188,27 @@ def job_meta(request: Request, job: JobPublic, images: list[ImagePublic]) -> Pag
     )
 
 
+def page_data(value: Any) -> str:
+    """``value`` as JSON safe to place inside ``<script type="application/json">`` (no
+    ``</script>``, no ``<!--``: every ``<`` is escaped, which JSON allows)."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
 async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLResponse:
-    """Generation Progress: renders the shell; the module loads the snapshot and streams."""
+    """Generation Progress: renders the shell with the job's snapshot and the newest events
+    of its log embedded, so the module renders at once and streams from there (it still
+    loads them over the API when the page comes without them)."""
     try:
         async with state.db.read() as conn:
             record = await job_store.get_job(conn, job_id)
             images = [ImagePublic.build(i) for i in await image_store.job_images(conn, job_id)]
+            history = await event_store.read_after(
+                conn,
+                job_id,
+                max(0, record.last_seq - HISTORY_ROWS),
+                HISTORY_ROWS,
+                upto=record.last_seq,
+            )
         job = await job_public(state, record)
     except NotFound:
         meta = PageMeta(
@@ -218,6 +238,10 @@ async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLRespon
             **_default_image(request),
         )
         return render(request, "progress.html", meta, page="progress", job_id=job_id, job=None)
+    bootstrap = {
+        "job": job.model_dump(mode="json"),
+        "events": [e.envelope() for e in history],
+    }
     return render(
         request,
         "progress.html",
@@ -225,6 +249,7 @@ async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLRespon
         page="progress",
         job_id=job.id,
         job=job,
+        bootstrap=page_data(bootstrap),
     )
 
 

@@ -6,6 +6,7 @@ with axe-core where the issue asks for it (streaming, failed, completed; both th
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -45,6 +46,23 @@ def test_job_page_meta_is_job_specific(live_server: LiveServer) -> None:
     assert f'property="og:url" content="{live_server.url}/jobs/{job["id"]}"' in html
 
 
+def test_job_page_embeds_the_snapshot_and_newest_events_safely(live_server: LiveServer) -> None:
+    prompt = "</script><script>alert(1)</script> <!-- a fox & a hound"
+    job = live_server.create_job(prompt)
+    live_server.wait_for(job["id"], "completed")
+    html = live_server.api.get(f"/jobs/{job['id']}").text
+    found = re.search(r'<script type="application/json" id="job-bootstrap">(.*?)</script>', html)
+    assert found is not None
+    assert "<" not in found.group(1), "a < inside the data block could close the script"
+    embedded = json.loads(found.group(1))
+    snapshot = live_server.job(job["id"])
+    assert embedded["job"]["prompt"] == prompt
+    assert embedded["job"]["last_seq"] == snapshot["last_seq"]
+    assert embedded["job"]["status"] == "completed"
+    events = live_server.api.get(f"/api/jobs/{job['id']}/events").json()["events"]
+    assert embedded["events"] == events[-200:]
+
+
 def test_running_job_meta_shows_the_latest_preview(live_server: LiveServer) -> None:
     job = live_server.create_job("a kite festival", steps=40, faults=SLOW)
     snapshot = job
@@ -79,6 +97,9 @@ def test_initial_loading_then_connecting_ws_first(
 ) -> None:
     job = live_server.create_job("a misty pine forest at dawn", steps=30, faults=SLOW)
     page = new_page()
+    # The page embeds the snapshot; without it (as when the server could not read the job
+    # while rendering the page) the module loads it over the API and shows "loading".
+    page.route(f"**/jobs/{job['id']}", without_bootstrap)
     held: list[Route] = []
     page.route(f"**/api/jobs/{job['id']}", lambda route: held.append(route))
     # A WebSocket that opens but never says hello: the client waits (connecting) for 4 s.
@@ -106,6 +127,41 @@ def test_initial_loading_then_connecting_ws_first(
     expect(banner).to_be_hidden()
     expect_status(page, "completed")
     expect_every_seq_once(page, live_server, job["id"])
+
+
+def without_bootstrap(route: Route) -> None:
+    response = route.fetch()
+    html = re.sub(
+        r'<script type="application/json" id="job-bootstrap">.*?</script>',
+        "",
+        response.text(),
+        flags=re.S,
+    )
+    assert html != response.text(), "the page came without its embedded snapshot"
+    route.fulfill(response=response, body=html)
+
+
+def test_the_page_renders_from_its_embedded_snapshot(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    job = live_server.create_job("a red fox in fresh snow", steps=5)
+    live_server.wait_for(job["id"], "completed")
+    page = new_page()
+    api_reads: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            api_reads.append(request.url)
+            if re.search(r"/api/jobs/[^/]+(/events)?(\?|$)", request.url)
+            else None
+        ),
+    )
+    page.goto(f"{live_server.url}/jobs/{job['id']}")
+    expect(page.locator("#main")).to_have_attribute("data-view", "ready")
+    expect_status(page, "completed")
+    # The whole log is there (it has fewer than 200 events), without asking the API.
+    expect_every_seq_once(page, live_server, job["id"])
+    assert api_reads == [], f"the page fetched what it embeds: {api_reads}"
 
 
 @pytest.mark.parametrize("scheme", ["dark", "light"])

@@ -273,8 +273,29 @@ function main() {
     return snapshot.last_seq;
   }
 
+  /** The snapshot and newest events the server embedded in the page, once (a reload of
+   *  the page, or a reset, asks the API). */
+  function takeBootstrap() {
+    const node = document.getElementById('job-bootstrap');
+    if (!node) return null;
+    node.remove();
+    try {
+      const data = JSON.parse(node.textContent ?? '');
+      return data?.job?.id === jobId ? data : null;
+    } catch {
+      return null;
+    }
+  }
+
   async function start() {
     setView('loading');
+    const embedded = takeBootstrap();
+    if (embedded) {
+      begin(embedded.job);
+      timeline.push(...(embedded.events ?? []).filter((e) => e.seq <= embedded.job.last_seq));
+      timeline.release();
+      return;
+    }
     let snapshot;
     try {
       snapshot = await api.getJob(jobId);
@@ -287,13 +308,17 @@ function main() {
       setView('error');
       return;
     }
+    begin(snapshot);
+    loadHistory(snapshot.last_seq);
+  }
+
+  function begin(snapshot) {
     adopt(snapshot);
     lastUpdateAt = Date.now();
     setView('ready');
     render();
     stream = createJobStream({ jobId, after: snapshot.last_seq, onEvent, onState, onReset,
       onError: (error) => console.error(error) });
-    loadHistory(snapshot.last_seq);
   }
 
   // ---- actions ---------------------------------------------------------------------------
