@@ -83,7 +83,8 @@ class Settings(BaseSettings):
         '`{"openai": {"concurrency": 2, "per_minute": 5}}`.',
     )
     openai_base_url: str = Field(
-        default="https://api.openai.com/v1", description="OpenAI Images API base URL."
+        default="https://api.openai.com/v1",
+        description="OpenAI API base URL (…/v1): images, and the optional vision check.",
     )
     openai_model: str = Field(default="gpt-image-1", description="OpenAI image model.")
     openai_partial_images: int = Field(

@@ -6,14 +6,16 @@ its images are checked.
 
 Every threshold is measured on the *analysis copy* of an image (longest side
 :data:`~genfactory.qc.analysis.ANALYSIS_SIZE` pixels, see :mod:`genfactory.qc.analysis`), so
-the same numbers mean the same thing for a 512×512 and a 2048×2048 image.
+the same numbers mean the same thing for a 512×512 and a 2048×2048 image. The optional
+vision check (:class:`VisionQC`) is the exception: a model looks at the image instead.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 
 class QCCheck(StrEnum):
@@ -30,6 +32,81 @@ class QCCheck(StrEnum):
 
 
 ALL_CHECKS: frozenset[QCCheck] = frozenset(QCCheck)
+
+#: The vision model asked when a configuration names none: current, vision-capable, cheap.
+DEFAULT_VISION_MODEL: Final = "gpt-4.1-mini"
+DEFAULT_VISION_INSTRUCTIONS: Final = (
+    "Is this a usable image that matches the prompt? Reject distorted anatomy, garbled text, "
+    "artifacts."
+)
+
+
+class VisionQC(BaseModel):
+    """The optional vision-model check: OpenAI looks at each image and says whether it is
+    usable (see ``docs/quality-checks.md``, "Vision check").
+
+    It sends every image (shrunk) and the job's prompt to OpenAI, which bills for it, so it
+    runs only when ``enabled`` is true; the rest of the fields keep their values while it is
+    switched off.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        default=False,
+        description=(
+            "Send each image and the job's prompt to an OpenAI vision model for a verdict. "
+            "Off by default: it needs an OpenAI API key, and OpenAI bills every image."
+        ),
+    )
+    model: str = Field(
+        default=DEFAULT_VISION_MODEL,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$",
+        description=(
+            "The OpenAI model that judges the images. It must accept images and Structured "
+            "Outputs (gpt-4.1-mini, gpt-4.1, gpt-4o, gpt-4o-mini, …)."
+        ),
+    )
+    instructions: str = Field(
+        default=DEFAULT_VISION_INSTRUCTIONS,
+        min_length=1,
+        max_length=2000,
+        description=(
+            "What the model judges, in plain words. It sees these, the job's prompt and the image."
+        ),
+    )
+    min_score: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "An image passes when the model accepts it and scores it at least this (0–1). "
+            "0 trusts the model's yes or no alone."
+        ),
+    )
+    detail: Literal["low", "high", "auto"] = Field(
+        default="low",
+        description=(
+            "How closely the model looks: `low` sends a 512-pixel copy and costs the fewest "
+            "tokens; `high` and `auto` send a 1024-pixel copy."
+        ),
+    )
+    timeout: float = Field(
+        default=60.0,
+        gt=0.0,
+        le=600.0,
+        description="Seconds to wait for OpenAI's answer on one image before giving up.",
+    )
+
+    @field_validator("instructions")
+    @classmethod
+    def _strip_instructions(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("instructions must not be empty")
+        return value
 
 
 class QCConfig(BaseModel):
@@ -94,6 +171,13 @@ class QCConfig(BaseModel):
             "this many bits are near-duplicates. Re-encoding or a small brightness change "
             "moves the hash 0–4 bits; unrelated images differ in about 32. 0 flags only "
             "images with identical hashes."
+        ),
+    )
+
+    vision: VisionQC | None = Field(
+        default=None,
+        description=(
+            "Optional vision-model check through OpenAI (off unless `vision.enabled` is true)."
         ),
     )
 

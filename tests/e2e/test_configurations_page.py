@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from genfactory.qc.config import QCCheck, QCConfig
+from genfactory.qc.config import QCCheck, QCConfig, VisionQC
 from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -108,7 +108,7 @@ def test_quality_check_fields_come_from_the_model(
         box = page.locator(f"#cfg-check-{check.value}")
         expect(box).to_be_checked()  # QCConfig's default: every check
     for name, spec in QCConfig.model_json_schema()["properties"].items():
-        if name == "checks":
+        if name in ("checks", "vision"):  # the vision check has its own fields (below)
             continue
         field = page.locator(f"#cfg-{name}")
         expect(field).to_have_value(f"{spec['default']:g}")
@@ -118,6 +118,99 @@ def test_quality_check_fields_come_from_the_model(
         words = spec["description"].split(": ", 1)[-1].split()[-6:]
         expect(page.locator(f"#cfg-{name}-help")).to_contain_text(" ".join(words))
         assert f"cfg-{name}-help" in (field.get_attribute("aria-describedby") or "")
+
+
+def test_the_vision_check_is_offered_saved_and_loaded(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """The optional OpenAI vision check: off by default, says it sends images to OpenAI and
+    whether a key is set, validates, saves only what differs from VisionQC's defaults, and
+    loads back into the form."""
+    defaults = VisionQC()
+    page = open_configurations(new_page, live_server, scheme="light")
+    page.get_by_role("button", name="New configuration").click()
+    toggle = page.get_by_label("Vision check with OpenAI")
+    expect(toggle).not_to_be_checked()
+    model = page.locator("#cfg-vision-model")
+    for field in ("model", "detail", "min_score", "timeout", "instructions"):
+        expect(page.locator(f"#cfg-vision-{field}")).to_be_disabled()
+    expect(model).to_have_value(defaults.model)
+    expect(page.locator("#cfg-vision-instructions")).to_have_value(defaults.instructions)
+    expect(page.locator("#cfg-vision-min_score")).to_have_attribute("max", "1.0")
+    notice = page.locator("#cfg-vision-notice")
+    expect(notice).to_contain_text("Sends images to OpenAI")
+    expect(notice).to_contain_text("billed by OpenAI")
+    # Whether the server has a key comes from GET /api/settings (never the key itself).
+    sources = {
+        s["name"]: s["source"] for s in live_server.api.get("/api/settings").json()["secrets"]
+    }
+    key = page.locator("#cfg-vision-key")
+    if sources["openai_api_key"] == "unset":
+        expect(key).to_have_attribute("data-state", "unset")
+        expect(key).to_contain_text("No OpenAI API key is set")
+        expect(key.get_by_role("link", name="Add a key in Settings.")).to_have_attribute(
+            "href", "/settings"
+        )
+    else:
+        expect(key).to_have_attribute("data-state", "set")
+        expect(key).to_contain_text("An OpenAI API key is set")
+
+    page.get_by_label("Name", exact=True).fill("Checked by a model")
+    toggle.check()
+    expect(model).to_be_enabled()
+    model.fill("gpt-4o")
+    page.get_by_label("Minimum score").fill("1.5")
+    page.locator("#cfg-vision-detail").select_option("high")
+    page.get_by_role("button", name="Create configuration").click()
+    expect(page.locator("#cfg-vision-min_score-error")).to_have_text(
+        "Minimum score must be a number from 0 to 1."
+    )
+    expect(page.get_by_label("Minimum score")).to_be_focused()
+    screenshot(page, "configurations-vision-light")
+    page.get_by_label("Minimum score").fill("0.8")
+    page.get_by_role("button", name="Create configuration").click()
+    expect(page.locator("#toasts")).to_contain_text("Created “Checked by a model” (version 1).")
+    (saved,) = versions(live_server, "Checked by a model")
+    assert saved["settings"]["qc"] == {
+        "vision": {"enabled": True, "model": "gpt-4o", "min_score": 0.8, "detail": "high"}
+    }
+
+    # The server's 422 for a vision field lands at that field.
+    def bad_timeout(route: Route) -> None:
+        if route.request.method != "POST":  # the history's GET of the same URL
+            route.continue_()
+            return
+        body = json.loads(route.request.post_data or "{}")
+        body["settings"]["qc"]["vision"]["timeout"] = 0
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/api/configurations/by-name/*/versions", bad_timeout)
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(page.locator("#cfg-vision-timeout-error")).to_have_text("Input should be greater than 0")
+    expect(page.get_by_label("Timeout (seconds)")).to_be_focused()
+    page.unroute("**/api/configurations/by-name/*/versions")
+
+    # Loaded back into a fresh page, in the dark theme.
+    page = open_configurations(
+        new_page, live_server, query="?edit=Checked%20by%20a%20model", scheme="dark"
+    )
+    expect(page.get_by_label("Vision check with OpenAI")).to_be_checked()
+    expect(page.locator("#cfg-vision-model")).to_have_value("gpt-4o")
+    expect(page.locator("#cfg-vision-detail")).to_have_value("high")
+    expect(page.get_by_label("Minimum score")).to_have_value("0.8")
+    expect(page.locator("#cfg-vision-key")).not_to_have_attribute("data-state", "loading")
+    page.locator(".qc-vision").scroll_into_view_if_needed()
+    screenshot(page, "configurations-vision-dark")
+    assert run_axe(page) == []
+
+    # Switched off, the choices are kept (enabled: false) and nothing is sent to OpenAI.
+    page.get_by_label("Vision check with OpenAI").uncheck()
+    expect(page.locator("#cfg-vision-model")).to_be_disabled()
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(page.locator("#toasts")).to_contain_text("as version 2")
+    assert versions(live_server, "Checked by a model")[0]["settings"]["qc"] == {
+        "vision": {"enabled": False, "model": "gpt-4o", "min_score": 0.8, "detail": "high"}
+    }
 
 
 def test_empty_loading_and_error_states(new_page: PageFactory, live_server: LiveServer) -> None:

@@ -1,9 +1,10 @@
 /**
  * The configuration editor's form: provider-dependent choices (sizes, step range, styles
- * from GET /api/providers), the quality-check fields the server rendered from QCConfig,
- * reading the form into a request body, client-side checks, and errors at their fields
- * (the client's or the server's 422 `detail[].loc/msg`). Nothing the person typed is
- * cleared by an error.
+ * from GET /api/providers), the quality-check fields the server rendered from QCConfig
+ * (with the optional OpenAI vision check, and whether an OpenAI API key is set, from
+ * GET /api/settings), reading the form into a request body, client-side checks, and errors
+ * at their fields (the client's or the server's 422 `detail[].loc/msg`). Nothing the person
+ * typed is cleared by an error.
  *
  * @module components/config-form
  */
@@ -11,6 +12,7 @@
 import { ADMIN_SEL as S, CONFIG_COPY, COPY } from '../copy.js';
 import { h, replaceChildren, setText } from '../lib/dom.js';
 import { sizeLabel, styleLabel } from '../lib/config-summary.js';
+import { settingsApi } from '../lib/settings-api.js';
 
 const SIMPLE_FIELDS = ['name', 'description', 'provider', 'size', 'steps', 'style', 'count', 'model', 'output_format'];
 const COUNT_MAX = 16;
@@ -19,16 +21,73 @@ const NAME_MAX = 100;
 /** @param {string} value */
 const numberOrNull = (value) => (value === '' || value === undefined ? null : Number(value));
 
+/** The secret the vision check (and the openai provider) uses. */
+const OPENAI_SECRET = 'openai_api_key';
+/** The vision check's model names, as genfactory/qc/config.py VisionQC accepts them. */
+const VISION_MODEL = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+/** Selectors and words of the vision check (the rest of the form's live in copy.js). */
+const VISION_SEL = Object.freeze({
+  toggle: '[data-vision-toggle]',
+  field: '[data-vision-field]',
+  key: '[data-vision-key]',
+});
+export const VISION_COPY = Object.freeze({
+  keySet: (source) => (source === 'keyring'
+    ? 'An OpenAI API key is set (stored in the OS keyring).'
+    : `An OpenAI API key is set (from the ${source} environment variable).`),
+  keyUnset: 'No OpenAI API key is set: images would not be sent, and each would keep the verdict of the checks above.',
+  keyUnsetLink: 'Add a key in Settings.',
+  keyError: 'Could not find out whether an OpenAI API key is set.',
+  modelEmpty: 'Enter an OpenAI model name, for example gpt-4.1-mini.',
+  modelUnusable: 'A model name has letters, digits and . _ : - only, and starts with a letter or digit.',
+  instructionsEmpty: 'Say what the model should judge.',
+});
+
+/**
+ * The sentence about the OpenAI key, from GET /api/settings' secret sources.
+ * @param {any} settings SettingsPublic, or null when it could not be loaded
+ * @returns {{state: 'set' | 'unset' | 'error', text: string}}
+ */
+export function openaiKeyStatus(settings) {
+  const secret = settings?.secrets?.find?.((s) => s.name === OPENAI_SECRET);
+  if (!secret) return { state: 'error', text: VISION_COPY.keyError };
+  if (secret.source === 'unset') return { state: 'unset', text: VISION_COPY.keyUnset };
+  return { state: 'set', text: VISION_COPY.keySet(secret.source) };
+}
+
+/**
+ * What is wrong with a number field (from its data-min/max/above/integer), or ''.
+ * @param {HTMLInputElement} input
+ */
+function numberProblem(input) {
+  const value = numberOrNull(input.value);
+  const limits = {
+    min: numberOrNull(input.dataset.min ?? ''),
+    max: numberOrNull(input.dataset.max ?? ''),
+    above: numberOrNull(input.dataset.above ?? ''),
+    integer: input.dataset.integer === 'true',
+  };
+  const bad = value === null || !Number.isFinite(value) || input.validity.badInput
+    || (limits.integer && !Number.isInteger(value))
+    || (limits.min !== null && value < limits.min)
+    || (limits.max !== null && value > limits.max)
+    || (limits.above !== null && value <= limits.above);
+  return bad ? CONFIG_COPY.thresholdRange(input.dataset.label ?? '', limits) : '';
+}
+
 /**
  * The server's message for the `qc` field names the threshold it is about
- * ("Invalid quality checks: min_detail: Input should be …"): put it at that field.
+ * ("Invalid quality checks: min_detail: Input should be …", or "vision.min_score: …" for
+ * the vision check): put it at that field.
  * @param {string} message
  * @returns {[string, string]} [field, message]
  */
 export function qcErrorField(message) {
   const match = /^Invalid quality checks: ([\w.]+): (.*)$/s.exec(message);
   if (!match) return ['checks', message];
-  const name = match[1].split('.')[0];
+  const [name, sub] = match[1].split('.');
+  if (name === 'vision') return [`vision-${sub ?? 'enabled'}`, match[2]];
   return [name, match[2]];
 }
 
@@ -53,6 +112,9 @@ export function createConfigForm(form) {
     checks: /** @type {HTMLInputElement[]} */ ([...form.querySelectorAll(S.configQcCheck)]),
     thresholds: /** @type {HTMLInputElement[]} */ ([...form.querySelectorAll(S.configQcThreshold)]),
     qcStatus: /** @type {HTMLElement} */ (form.querySelector(S.configQcStatus)),
+    vision: /** @type {HTMLInputElement} */ (form.querySelector(VISION_SEL.toggle)),
+    visionFields: /** @type {HTMLInputElement[]} */ ([...form.querySelectorAll(VISION_SEL.field)]),
+    visionKey: /** @type {HTMLElement} */ (form.querySelector(VISION_SEL.key)),
     formError: /** @type {HTMLElement} */ (form.querySelector(S.configFormError)),
     formErrorTitle: /** @type {HTMLElement} */ (form.querySelector(S.configFormErrorTitle)),
     formErrorText: /** @type {HTMLElement} */ (form.querySelector(S.configFormErrorText)),
@@ -161,7 +223,86 @@ export function createConfigForm(form) {
       if (value === null || value === Number(input.dataset.default)) continue;
       qc[input.dataset.qcThreshold ?? ''] = value;
     }
+    const vision = readVision();
+    if (vision) qc.vision = vision;
     return Object.keys(qc).length ? qc : undefined;
+  }
+
+  // ---- the vision check -------------------------------------------------------------------
+
+  const visionName = (input) => input.dataset.visionField ?? '';
+  const isNumber = (input) => input.dataset.visionNumber !== undefined;
+
+  function syncVision() {
+    for (const input of els.visionFields) {
+      input.disabled = !els.vision.checked;
+      if (input.disabled) showError(`vision-${visionName(input)}`, '');
+    }
+  }
+  els.vision.addEventListener('change', syncVision);
+
+  /**
+   * `{enabled, …fields that differ from VisionQC's defaults}`; undefined when it is off
+   * and nothing was changed (so a configuration without it stays without it).
+   * @returns {Record<string, any> | undefined}
+   */
+  function readVision() {
+    const vision = {};
+    for (const input of els.visionFields) {
+      const text = input.value.trim();
+      if (isNumber(input)) {
+        const value = numberOrNull(text);
+        if (value === null || value === Number(input.dataset.default)) continue;
+        vision[visionName(input)] = value;
+      } else if (text && text !== input.dataset.default) {
+        vision[visionName(input)] = text;
+      }
+    }
+    if (!els.vision.checked && !Object.keys(vision).length) return undefined;
+    return { enabled: els.vision.checked, ...vision };
+  }
+
+  /** @param {any} vision the stored `qc.vision`, or null */
+  function fillVision(vision) {
+    els.vision.checked = Boolean(vision?.enabled);
+    for (const input of els.visionFields) {
+      const value = vision?.[visionName(input)];
+      input.value = String(value ?? input.dataset.default ?? '');
+    }
+    syncVision();
+  }
+
+  /** @param {Record<string, string>} problems */
+  function validateVision(problems) {
+    if (!els.vision.checked) return;
+    for (const input of els.visionFields) {
+      const name = `vision-${visionName(input)}`;
+      const text = input.value.trim();
+      if (isNumber(input)) {
+        const problem = numberProblem(input);
+        if (problem) problems[name] = problem;
+      } else if (visionName(input) === 'model') {
+        if (!text) problems[name] = VISION_COPY.modelEmpty;
+        else if (!VISION_MODEL.test(text)) problems[name] = VISION_COPY.modelUnusable;
+      } else if (visionName(input) === 'instructions' && !text) {
+        problems[name] = VISION_COPY.instructionsEmpty;
+      }
+    }
+  }
+
+  /** Say whether the server has an OpenAI API key (never its value). */
+  async function loadKeyStatus() {
+    let settings = null;
+    try {
+      settings = await settingsApi.settings();
+    } catch {
+      settings = null;
+    }
+    const status = openaiKeyStatus(settings);
+    els.visionKey.dataset.state = status.state;
+    replaceChildren(els.visionKey, status.text,
+      status.state === 'unset' ? ' ' : '',
+      status.state === 'unset' ? h('a', { href: '/settings', text: VISION_COPY.keyUnsetLink }) : null);
   }
 
   // ---- fill and read ----------------------------------------------------------------------
@@ -206,6 +347,7 @@ export function createConfigForm(form) {
       input.value = String(qc[name] ?? input.dataset.default);
     }
     syncChecks();
+    fillVision(qc.vision ?? null);
   }
 
   /** @returns {{name: string, description: string, settings: Record<string, any>}} */
@@ -248,20 +390,10 @@ export function createConfigForm(form) {
     }
     for (const input of els.thresholds) {
       if (input.disabled) continue;
-      const value = numberOrNull(input.value);
-      const limits = {
-        min: numberOrNull(input.dataset.min ?? ''),
-        max: numberOrNull(input.dataset.max ?? ''),
-        above: numberOrNull(input.dataset.above ?? ''),
-        integer: input.dataset.integer === 'true',
-      };
-      const bad = value === null || !Number.isFinite(value) || input.validity.badInput
-        || (limits.integer && !Number.isInteger(value))
-        || (limits.min !== null && value < limits.min)
-        || (limits.max !== null && value > limits.max)
-        || (limits.above !== null && value <= limits.above);
-      if (bad) problems[input.dataset.qcThreshold ?? ''] = CONFIG_COPY.thresholdRange(input.dataset.label ?? '', limits);
+      const problem = numberProblem(input);
+      if (problem) problems[input.dataset.qcThreshold ?? ''] = problem;
     }
+    validateVision(problems);
     return problems;
   }
 
@@ -301,7 +433,8 @@ export function createConfigForm(form) {
     let atFields = 0;
     for (const [rawName, rawMessage] of Object.entries(fields)) {
       const [name, message] = rawName === 'qc' ? qcErrorField(rawMessage) : [rawName, rawMessage];
-      const known = SIMPLE_FIELDS.includes(name) || name === 'checks' || els.thresholds.some((t) => t.dataset.qcThreshold === name);
+      const known = SIMPLE_FIELDS.includes(name) || name === 'checks' || name.startsWith('vision-')
+        || els.thresholds.some((t) => t.dataset.qcThreshold === name);
       if (known && showError(name, message)) atFields += 1;
       else general.push(message);
     }
@@ -327,6 +460,8 @@ export function createConfigForm(form) {
   }
 
   els.formError.tabIndex = -1;
+  syncVision();
+  loadKeyStatus();
 
   return { els, setProviders, fill, read, validate, showErrors, showFormError, clearErrors, setBusy, focusName: () => { els.name.focus(); els.name.select(); } };
 }

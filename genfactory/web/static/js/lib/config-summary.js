@@ -53,6 +53,9 @@ export function summarize(settings, providers) {
 /** "QC: blank, blur" / "QC: default checks" / "QC: off", plus changed thresholds. */
 export function summarizeQc(settings) {
   const qc = settings?.qc ?? {};
-  const thresholds = Object.entries(qc).filter(([key]) => key !== 'checks').map(([key, value]) => `${key.replaceAll('_', ' ')} ${value}`);
-  return [`QC: ${CONFIG_COPY.qcSummary(qcChecks(settings))}`, ...thresholds].join(' · ');
+  const thresholds = Object.entries(qc)
+    .filter(([key]) => key !== 'checks' && key !== 'vision')
+    .map(([key, value]) => `${key.replaceAll('_', ' ')} ${value}`);
+  const vision = qc.vision?.enabled ? [`vision check (${qc.vision.model ?? 'gpt-4.1-mini'})`] : [];
+  return [`QC: ${CONFIG_COPY.qcSummary(qcChecks(settings))}`, ...thresholds, ...vision].join(' · ');
 }
