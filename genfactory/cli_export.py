@@ -51,8 +51,13 @@ def export_jobs(
         str | None, typer.Option("--search", "-q", help="Words in the label or prompt.")
     ] = None,
     images: Annotated[
-        bool, typer.Option("--images/--no-images", help="A ZIP with the image files too.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--images/--no-images",
+            help="A ZIP with the image files too (default: the server's export preference).",
+            show_default=False,
+        ),
+    ] = None,
     server: Annotated[
         str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
     ] = "http://127.0.0.1:8000",
@@ -60,10 +65,11 @@ def export_jobs(
         str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
     ] = None,
 ) -> None:
-    """Export jobs (by id, or every job a filter matches) to Excel; --images adds a ZIP."""
+    """Export jobs (by id, or every job a filter matches) to Excel; --images adds a ZIP.
+    Without --images/--no-images the server's export preference (Settings) decides."""
     import httpx
 
-    body: dict[str, Any] = {"include_images": images}
+    body: dict[str, Any] = {} if images is None else {"include_images": images}
     if job_id:
         body["ids"] = job_id
     else:
@@ -87,9 +93,7 @@ def export_jobs(
                 err.print(f"[red]Export {operation['status']}[/]: {operation.get('error') or ''}")
                 raise typer.Exit(1)
             result = operation["result"]
-            target = output or Path(result["filename"])
-            if target.is_dir():
-                target = target / result["filename"]
+            target = _target(output, result["filename"])
             _download(http, result["download_url"], target)
     except httpx.HTTPError as exc:
         err.print(f"[red]Cannot reach the server: {exc}[/]")
@@ -98,6 +102,29 @@ def export_jobs(
         f"[green]{result['jobs']} job{'s' if result['jobs'] != 1 else ''}[/], "
         f"{result['images']} image rows → [bold]{target}[/] ({result['bytes']:,} bytes)"
     )
+    if result.get("saved_to"):
+        console.print(f"The server also saved it to [bold]{result['saved_to']}[/].")
+    elif result.get("save_error"):
+        err.print(f"[yellow]{result['save_error']}[/]")
+
+
+def _target(output: Path | None, filename: str) -> Path:
+    """Where the download goes: ``--output`` (a folder gets the server's file name), else
+    the server's file name here. An ``.xlsx``/``.zip`` name that does not match what the
+    server made (the export preference chose) takes the right suffix."""
+    if output is None:
+        return Path(filename)
+    if output.is_dir():
+        return output / filename
+    made = Path(filename).suffix
+    if output.suffix.lower() in (".xlsx", ".zip") and output.suffix.lower() != made:
+        corrected = output.with_suffix(made)
+        err.print(
+            f"[yellow]The export is a {made[1:].upper()} file (the server's export "
+            f"preference); saving it as {corrected}.[/]"
+        )
+        return corrected
+    return output
 
 
 def _check(response: Any) -> dict[str, Any]:

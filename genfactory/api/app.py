@@ -16,6 +16,7 @@ from genfactory.api import (
     jobs,
     management,
     operations,
+    preferences,
     settings_routes,
     system,
 )
@@ -70,6 +71,7 @@ def create_app(
         files,
         system,
         settings_routes,
+        preferences,
     ):
         app.include_router(module.router)
     _install_token_check(app, settings)

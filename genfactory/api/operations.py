@@ -18,6 +18,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import NOT_FOUND, problem
 from genfactory.api.filters import IdPath
+from genfactory.api.preferences import read_export_preferences
 from genfactory.api.schemas import ExportCreate, OperationPublic, Problem
 from genfactory.core.management import JobManager
 from genfactory.core.operations import OperationRunner
@@ -172,6 +173,15 @@ def selection_filter(body: ExportCreate) -> tuple[JobFilter, list[tuple[str, Any
     return selection, summary
 
 
+async def _export_options(state: AppState, include_images: bool | None) -> tuple[bool, Path | None]:
+    """Whether to include the images (the request's choice, else the export preference)
+    and the preferences' folder for a copy of the file (None: download only)."""
+    preferences = await read_export_preferences(state.db)
+    if include_images is None:
+        include_images = preferences.include_images
+    return include_images, Path(preferences.folder) if preferences.folder else None
+
+
 @router.post(
     "/api/exports",
     status_code=status.HTTP_202_ACCEPTED,
@@ -180,15 +190,21 @@ def selection_filter(body: ExportCreate) -> tuple[JobFilter, list[tuple[str, Any
     summary="Export jobs to Excel (ids or a filter), optionally as a ZIP with the images",
 )
 async def create_export(body: ExportCreate, state: StateDep, runner: RunnerDep) -> OperationPublic:
+    """Without ``include_images`` the export preference decides; when the preferences name a
+    folder, the finished file is saved there too (``result.saved_to``)."""
     selection, summary = selection_filter(body)
+    include_images, save_to = await _export_options(state, body.include_images)
     async with state.db.read() as conn:
         total = await count_jobs(conn, selection)
+    params = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    params["include_images"] = include_images
     record = await runner.start_export(
         selection,
-        params=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+        params=params,
         filters=summary,
-        include_images=body.include_images,
+        include_images=include_images,
         total=total,
+        save_to=save_to,
     )
     return operation_public(record)
 
@@ -204,19 +220,24 @@ async def export_one_job(
     job_id: IdPath,
     state: StateDep,
     runner: RunnerDep,
-    include_images: Annotated[bool, Query(description="A ZIP with the images too.")] = False,
+    include_images: Annotated[
+        bool | None,
+        Query(description="A ZIP with the images too. Not given: the export preference."),
+    ] = None,
 ) -> OperationPublic:
     from genfactory.store.job_edits import require_job
 
     async with state.db.read() as conn:
         await require_job(conn, job_id)
-    body = ExportCreate(ids=[job_id], include_images=include_images)
+    included, save_to = await _export_options(state, include_images)
+    body = ExportCreate(ids=[job_id], include_images=included)
     record = await runner.start_export(
         JobFilter(ids=(job_id,)),
         params=body.model_dump(mode="json", exclude_none=True),
         filters=[("job", job_id)],
-        include_images=include_images,
+        include_images=included,
         total=1,
+        save_to=save_to,
     )
     return operation_public(record)
 

@@ -517,8 +517,10 @@ class BulkRerunResult(BaseModel):
 class ExportCreate(Selection):
     """An Excel export of the selected jobs (optionally a ZIP with their images too)."""
 
-    include_images: bool = Field(
-        default=False, description="A ZIP holding the .xlsx and every image file."
+    include_images: bool | None = Field(
+        default=None,
+        description="A ZIP holding the .xlsx and every image file. Not given: the export "
+        "preference (Settings).",
     )
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from genfactory.core.management import RERUN_CHUNK, JobManager
-from genfactory.exports import ExportCancelled, export_jobs
+from genfactory.exports import ExportCancelled, export_jobs, save_copy
 from genfactory.store import operations as op_store
 from genfactory.store.engine import Database
 from genfactory.store.operations import OperationRecord, OperationStatus
@@ -173,6 +173,8 @@ class OperationRunner:
             if not finished and result and "path" in result:
                 # Cancelled (or given up on) while finishing: nobody will download it.
                 await asyncio.to_thread(Path(result["path"]).unlink, missing_ok=True)
+                if result.get("saved_to"):
+                    await asyncio.to_thread(Path(result["saved_to"]).unlink, missing_ok=True)
             self.notify(record.id)
 
     def is_cancelled(self, operation_id: str) -> bool:
@@ -228,7 +230,13 @@ class OperationRunner:
         filters: list[tuple[str, Any]],
         include_images: bool,
         total: int,
+        save_to: Path | None = None,
     ) -> OperationRecord:
+        """Export to a file in this server's exports folder (the download); with
+        ``save_to`` (the export preferences' folder) a copy goes there too, and the result
+        says where (``saved_to``, ``message``). A copy that cannot be written does not fail
+        the export: the result says why (``save_error``) and the download still works."""
+
         async def work(progress: Progress) -> dict[str, Any]:
             op_id = progress.operation_id
             stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -243,7 +251,7 @@ class OperationRunner:
                 include_images=include_images,
                 progress=progress,
             )
-            return {
+            result: dict[str, Any] = {
                 "filename": filename,
                 "path": str(exported.path),
                 "content_type": (
@@ -257,7 +265,11 @@ class OperationRunner:
                 "image_files": exported.image_files,
                 "missing_files": exported.missing_files,
                 "download_url": f"/api/exports/{op_id}/download",
+                "saved_to": None,
             }
+            if save_to is not None:
+                result.update(await _save_copy(exported.path, save_to))
+            return result
 
         return await self.submit("export", params, total, work)
 
@@ -280,3 +292,15 @@ class OperationRunner:
             return {"jobs": queued, "missing": missing}
 
         return await self.submit("rerun", params, len(ids), work)
+
+
+async def _save_copy(path: Path, folder: Path) -> dict[str, Any]:
+    """The copy of a finished export in the preferences' folder, as result fields."""
+    try:
+        saved = await asyncio.to_thread(save_copy, path, folder)
+    except OSError as exc:
+        log.warning("could not save export %s in %s: %s", path.name, folder, exc)
+        reason = exc.strerror or str(exc)
+        message = f"Not saved to {folder} ({reason}); download it instead."
+        return {"saved_to": None, "save_error": message, "message": message}
+    return {"saved_to": str(saved), "message": f"Saved to {saved}"}

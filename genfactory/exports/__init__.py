@@ -4,11 +4,14 @@
 order, a short read transaction each), hands every chunk to the workbook writer in a worker
 thread (the event loop stays free), and reports progress after each chunk. Memory stays flat:
 one chunk of rows at a time, and XlsxWriter's ``constant_memory`` mode on disk.
+
+:func:`save_copy` puts a finished export into the folder of the export preferences too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -123,6 +126,22 @@ async def export_jobs(
         bytes=size,
         seconds=time.perf_counter() - started,
     )
+
+
+def save_copy(source: Path, folder: Path) -> Path:
+    """Copy a finished export into ``folder`` (created when missing) under its own name.
+    The copy appears whole or not at all: it is written beside the target, then renamed.
+    Blocking: run it in a worker thread."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / source.name
+    partial = folder / f".{source.name}.part"
+    try:
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target
 
 
 def _discard(book: ExportWorkbook, *paths: Path) -> None:

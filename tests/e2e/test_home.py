@@ -1,8 +1,10 @@
-"""Start Generation (`/`): specs/realtime-progress.md, page 1."""
+"""Start Generation (`/`): specs/realtime-progress.md, page 1, and the defaults saved on the
+Settings page."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -195,3 +197,117 @@ def test_axe_home(new_page: PageFactory, live_server: LiveServer, scheme: str) -
     assert run_axe(page) == []
     if scheme == "light":
         screenshot(page, "home-light")
+
+
+# -- the saved defaults (Settings) ------------------------------------------------------------
+
+DEFAULT_PREFERENCES = {"configuration": None, "provider": None, "count": 1}
+
+
+@pytest.fixture
+def saved_defaults(live_server: LiveServer) -> Iterator[Callable[..., None]]:
+    """Save defaults on the server (as the Settings page does); put them back afterwards."""
+
+    def save(**defaults: object) -> None:
+        response = live_server.api.put(
+            "/api/preferences/defaults", json={**DEFAULT_PREFERENCES, **defaults}
+        )
+        assert response.status_code == 200, response.text
+
+    yield save
+    save()
+
+
+def create_config(server: LiveServer, name: str, **settings: object) -> None:
+    response = server.api.post("/api/configurations", json={"name": name, "settings": settings})
+    assert response.status_code == 201, response.text
+
+
+def test_the_page_opens_with_the_saved_defaults(
+    new_page: PageFactory, live_server: LiveServer, saved_defaults: Callable[..., None]
+) -> None:
+    create_config(live_server, "House style", size="512x512", steps=7, style="pastel")
+    saved_defaults(configuration="House style", provider="procedural", count=3)
+    page = open_home(new_page, live_server)
+    notice = page.locator("#configuration-notice")
+    expect(notice).to_contain_text("Using configuration “House style”, version 1.")
+    expect(notice).to_contain_text("3 images")  # the saved count: the configuration has none
+    expect(page.locator("#configuration-notice-default")).to_be_visible()
+    expect(page.locator("#configuration-notice-default")).to_have_text(
+        "It is your default configuration (Settings)."
+    )
+    expect(page.locator("#size")).to_have_value("512x512")
+    expect(page.locator("#steps")).to_have_value("7")
+    expect(page.locator("#style")).to_have_value("pastel")
+    expect(page.get_by_label("Images", exact=True)).to_have_value("3")
+    expect(page.locator("#defaults-notice")).to_be_hidden()
+    screenshot(page, "home-defaults-dark")
+    page.get_by_label("Prompt").fill("a greenhouse in winter")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    job = live_server.job(page.url.rsplit("/", 1)[1])
+    assert job["configuration"]["name"] == "House style"
+    assert job["params"]["count"] == 3 and job["params"]["steps"] == 7
+    live_server.wait_for(job["id"], "completed")
+
+    # "Don't use a configuration" (this visit only): its options go, the defaults stay.
+    page = open_home(new_page, live_server)
+    page.get_by_role("button", name="Don’t use a configuration").click()
+    expect(notice).to_be_hidden()
+    expect(page.locator("#steps")).to_have_value("20")
+    expect(page.get_by_label("Images", exact=True)).to_have_value("3")
+
+
+def test_the_address_wins_over_the_defaults(
+    new_page: PageFactory, live_server: LiveServer, saved_defaults: Callable[..., None]
+) -> None:
+    create_config(live_server, "Default one", steps=6)
+    create_config(live_server, "Linked one", steps=11, count=2)
+    saved_defaults(configuration="Default one", count=4)
+    # "Edit prompt & restart": its options, no default configuration; the count default stays.
+    page = open_home(new_page, live_server, "?prompt=a%20kite&size=256x256&steps=13")
+    expect(page.locator("#steps")).to_have_value("13")
+    expect(page.locator("#configuration-notice")).to_be_hidden()
+    expect(page.get_by_label("Images", exact=True)).to_have_value("4")
+    # A configuration link: that configuration, and its own count.
+    page = open_home(new_page, live_server, "?configuration=Linked%20one")
+    expect(page.locator("#configuration-notice")).to_contain_text("“Linked one”")
+    expect(page.locator("#configuration-notice-default")).to_be_hidden()
+    expect(page.locator("#steps")).to_have_value("11")
+    expect(page.get_by_label("Images", exact=True)).to_have_value("2")
+    # The count typed here wins and is checked here.
+    page.get_by_label("Prompt").fill("a kite over the dunes")
+    page.get_by_label("Images", exact=True).fill("17")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#count-error")).to_have_text("Images must be a whole number from 1 to 16.")
+    expect(page.get_by_label("Images", exact=True)).to_be_focused()
+
+
+def test_defaults_that_no_longer_apply_are_skipped_with_a_hint(
+    new_page: PageFactory, live_server: LiveServer, saved_defaults: Callable[..., None]
+) -> None:
+    create_config(live_server, "Soon gone", steps=9)
+    saved_defaults(configuration="Soon gone", provider="openai", count=2)
+    assert live_server.api.delete("/api/configurations/by-name/Soon%20gone").status_code == 204
+    page = open_home(new_page, live_server, scheme="light")
+    hint = page.locator("#defaults-notice")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("Your default configuration “Soon gone” no longer exists")
+    expect(hint).to_contain_text("Your default provider OpenAI Images (gpt-image-1) is unavailable")
+    expect(hint.get_by_role("link", name="Change your defaults")).to_have_attribute(
+        "href", "/settings"
+    )
+    expect(page.locator("#configuration-notice")).to_be_hidden()
+    # The form works: the provider that can run it, its own defaults, the saved count.
+    expect(page.locator("#provider")).to_have_value("procedural")
+    expect(page.locator("#steps")).to_have_value("20")
+    expect(page.get_by_label("Images", exact=True)).to_have_value("2")
+    assert run_axe(page) == []
+    screenshot(page, "home-defaults-skipped-light")
+    page.get_by_label("Prompt").fill("a lantern")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    job = live_server.job(page.url.rsplit("/", 1)[1])
+    assert job["configuration"] is None and job["provider"] == "procedural"
+    assert job["params"]["count"] == 2
+    live_server.wait_for(job["id"], "completed")

@@ -1,15 +1,17 @@
 """Settings (`/settings`): each provider's availability and reason, where its secrets come
 from (never their values), storing a key where there is no OS keyring (the page must say
-it was NOT stored and which variable to set), connection tests, the server's facts."""
+it was NOT stored and which variable to set), connection tests, the server's facts, and
+the forms of the defaults of new jobs and the export preferences."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
 
@@ -199,3 +201,198 @@ def test_keyboard_only(new_page: PageFactory, live_server: LiveServer) -> None:
     expect(page.locator("#provider-openai-test")).to_be_focused()
     page.keyboard.press("Space")
     expect(page.locator("#provider-openai-test-result")).to_contain_text("Connection failed.")
+
+
+# -- defaults and export preferences -------------------------------------------------------
+
+DEFAULT_PREFERENCES = {
+    "defaults": {"configuration": None, "provider": None, "count": 1},
+    "exports": {"include_images": False, "folder": None},
+}
+
+
+@pytest.fixture
+def clean_preferences(live_server: LiveServer) -> Iterator[LiveServer]:
+    """The module's server with its preferences back to the defaults after the test."""
+    yield live_server
+    for group, value in DEFAULT_PREFERENCES.items():
+        live_server.api.put(f"/api/preferences/{group}", json=value).raise_for_status()
+
+
+def create_config(server: LiveServer, name: str, **settings: object) -> None:
+    response = server.api.post("/api/configurations", json={"name": name, "settings": settings})
+    assert response.status_code == 201, response.text
+
+
+def test_defaults_are_saved_from_the_page(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    server = clean_preferences
+    create_config(server, "Studio", size="512x512", steps=8)
+    page = open_settings(new_page, server, scheme="light")
+    form = page.locator("#defaults-form")
+    save = page.locator("#defaults-save")  # its name changes to "Saving…" while it saves
+    expect(save).to_have_text("Save defaults")
+    expect(form.get_by_label("Configuration")).to_have_value("")
+    expect(form.get_by_label("Provider")).to_have_value("")
+    expect(form.get_by_label("Images per job")).to_have_value("1")
+    expect(save).to_be_disabled()  # nothing changed yet
+
+    form.get_by_label("Configuration").select_option("Studio")
+    form.get_by_label("Images per job").fill("4")
+    expect(save).to_be_enabled()
+    undo = form.get_by_role("button", name="Undo changes")
+    undo.click()
+    expect(form.get_by_label("Configuration")).to_have_value("")
+    expect(save).to_be_disabled()
+
+    form.get_by_label("Configuration").select_option("Studio")
+    form.get_by_label("Provider").select_option("procedural")
+    form.get_by_label("Images per job").fill("4")
+    held: list[Route] = []
+    page.route("**/api/preferences/defaults", lambda route: held.append(route))
+    save.click()
+    expect(save).to_have_attribute("aria-busy", "true")
+    expect(save).to_have_text("Saving…")
+    expect(save).to_be_disabled()
+    page.wait_for_timeout(100)
+    assert held
+    held[0].continue_()
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    expect(save).to_have_text("Save defaults")
+    expect(save).to_be_disabled()
+    expect(undo).to_be_hidden()
+    assert server.api.get("/api/preferences").json()["defaults"] == {
+        "configuration": "Studio",
+        "provider": "procedural",
+        "count": 4,
+    }
+    screenshot(page, "settings-defaults-saved-light", full_page=True)
+
+    # A reload shows what was saved.
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(form.get_by_label("Configuration")).to_have_value("Studio")
+    expect(form.get_by_label("Images per job")).to_have_value("4")
+
+
+def test_export_preferences_are_saved_and_checked(
+    new_page: PageFactory, clean_preferences: LiveServer, tmp_path: Path
+) -> None:
+    server = clean_preferences
+    page = open_settings(new_page, server)
+    form = page.locator("#exports-form")
+    save = page.locator("#exports-save")
+    expect(save).to_have_text("Save export preferences")
+    folder = form.get_by_label("Also save to folder")
+    expect(form.get_by_label("Include images")).not_to_be_checked()
+    expect(folder).to_have_value("")
+
+    # The server's 422 shows next to the field, which gets the focus.
+    folder.fill("exports/relative")
+    save.click()
+    error = page.locator("#pref-folder-error")
+    expect(error).to_contain_text("Folder must be an absolute path on the server")
+    expect(folder).to_have_attribute("aria-invalid", "true")
+    expect(folder).to_be_focused()
+    folder.fill("/proc")
+    expect(error).to_have_text("")  # typing clears it
+    save.click()
+    expect(error).to_have_text("Folder /proc is not writable by the server.")
+    screenshot(page, "settings-export-folder-error-dark", full_page=True)
+    assert run_axe(page) == []
+    assert server.api.get("/api/preferences").json()["exports"]["folder"] is None
+
+    target = tmp_path / "exports"
+    folder.fill(str(target))
+    form.get_by_label("Include images").check()
+    save.click()
+    expect(page.locator(".toast")).to_contain_text(f"exports are also saved to {target}")
+    expect(error).to_have_text("")
+    expect(folder).not_to_have_attribute("aria-invalid", "true")
+    expect(save).to_be_disabled()
+    assert target.is_dir()
+    assert server.api.get("/api/preferences").json()["exports"] == {
+        "include_images": True,
+        "folder": str(target),
+    }
+
+
+def test_a_stale_default_and_a_refused_save_are_explained(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    server = clean_preferences
+    create_config(server, "Short-lived", steps=3)
+    create_config(server, "Also going", steps=4)
+    server.api.put(
+        "/api/preferences/defaults", json={"configuration": "Short-lived", "count": 2}
+    ).raise_for_status()
+    assert server.api.delete("/api/configurations/by-name/Short-lived").status_code == 204
+    page = open_settings(new_page, server, scheme="light")
+    select = page.locator("#pref-configuration")
+    expect(select).to_have_value("Short-lived")
+    expect(select.locator("option:checked")).to_have_text("Short-lived (no longer exists)")
+    expect(page.locator("#pref-configuration-notice")).to_contain_text(
+        "“Short-lived” no longer exists"
+    )
+
+    # Chosen from the page, deleted before Save: the 422 names it at the field.
+    select.select_option("Also going")
+    assert server.api.delete("/api/configurations/by-name/Also%20going").status_code == 204
+    page.locator("#defaults-save").click()
+    expect(page.locator("#pref-configuration-error")).to_have_text(
+        "No configuration named 'Also going'."
+    )
+    expect(select).to_be_focused()
+
+    # Checked in the page before sending.
+    page.locator("#pref-count").fill("40")
+    select.select_option("")
+    page.locator("#defaults-save").click()
+    expect(page.locator("#pref-count-error")).to_have_text("Enter a whole number from 1 to 16.")
+    expect(page.locator("#pref-count")).to_be_focused()
+    assert run_axe(page) == []
+    screenshot(page, "settings-defaults-errors-light", full_page=True)
+
+
+def test_saving_while_the_server_is_down_keeps_the_changes(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    page = open_settings(new_page, clean_preferences)
+    page.route("**/api/preferences/defaults", lambda route: route.abort("connectionrefused"))
+    page.locator("#pref-count").fill("6")
+    page.locator("#defaults-save").click()
+    alert = page.locator("#defaults-form-error")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("The defaults were not saved.")
+    expect(alert).to_contain_text("Your changes are still here")
+    expect(page.locator("#settings-server-error")).to_be_visible()
+    expect(page.locator("#pref-count")).to_have_value("6")
+    expect(page.locator("#defaults-save")).to_be_enabled()
+    page.unroute("**/api/preferences/defaults")
+    page.locator("#defaults-save").click()
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    expect(alert).to_be_hidden()
+    assert clean_preferences.api.get("/api/preferences").json()["defaults"]["count"] == 6
+
+
+def test_preferences_by_keyboard(new_page: PageFactory, clean_preferences: LiveServer) -> None:
+    page = open_settings(new_page, clean_preferences)
+    page.locator("#pref-provider").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#pref-count")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#pref-include-images")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator("#pref-include-images")).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.locator("#pref-folder")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".toast").last).to_contain_text("Export preferences saved.")
+    prefs = clean_preferences.api.get("/api/preferences").json()
+    assert prefs["defaults"]["count"] == 3 and prefs["exports"]["include_images"] is True

@@ -55,3 +55,55 @@ def test_export_explains_bad_input_and_unreachable_servers(
         cli(), ["export", "--server", "http://127.0.0.1:9", "-o", str(tmp_path / "x.xlsx")]
     )
     assert down.exit_code == 3 and "Cannot reach" in down.output
+
+
+def test_export_follows_the_include_images_preference_unless_a_flag_says(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        job = submit(http, f"{tag()} preferred images", count=2)
+        wait_status(http, job["id"], {"completed"})
+        saved = http.put("/api/preferences/exports", json={"include_images": True, "folder": None})
+        assert saved.status_code == 200, saved.text
+        try:
+            # No flag: the server's preference (images) decides; the name follows it.
+            result = runner.invoke(
+                cli(),
+                [
+                    "export",
+                    "--server",
+                    server.url,
+                    "--id",
+                    job["id"],
+                    "-o",
+                    str(tmp_path / "a.xlsx"),
+                ],
+            )
+            assert result.exit_code == 0, result.output
+            assert "export preference" in result.output
+            assert not (tmp_path / "a.xlsx").exists()
+            with zipfile.ZipFile(tmp_path / "a.zip") as z:
+                assert f"images/{job['id']}/2.png" in z.namelist()
+
+            # --no-images wins over the preference.
+            book = tmp_path / "b.xlsx"
+            result = runner.invoke(
+                cli(),
+                [
+                    "export",
+                    "--server",
+                    server.url,
+                    "--id",
+                    job["id"],
+                    "--no-images",
+                    "-o",
+                    str(book),
+                ],
+            )
+            assert result.exit_code == 0, result.output
+            with zipfile.ZipFile(book) as z:
+                assert "xl/workbook.xml" in z.namelist()
+        finally:
+            # The server is shared: other tests expect plain Excel exports by default.
+            http.put("/api/preferences/exports", json={"include_images": False, "folder": None})

@@ -196,6 +196,7 @@ export function editUrl(model) {
   if (size) q.set('size', String(size));
   if (steps) q.set('steps', String(steps));
   if (style) q.set('style', String(style));
+  if (model.params?.count) q.set('count', String(model.params.count));
   if (model.provider) q.set('provider', model.provider);
   if (model.configuration) q.set('configuration', model.configuration);
   return `/?${q.toString()}`;

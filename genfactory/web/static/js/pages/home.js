@@ -1,10 +1,16 @@
 /**
  * Start Generation (`/`): the prompt form, its options (from GET /api/providers), the
  * recent jobs (GET /api/jobs?limit=5), and the submit → redirect to `/jobs/{id}`.
- * Query parameters `prompt`, `size`, `steps`, `style` (and `provider`) prefill the form:
- * that is how "Edit prompt & restart" comes back here. `configuration=<name>` starts the
- * job from that configuration (its newest version): its settings fill the options, the
+ * Query parameters `prompt`, `size`, `steps`, `style`, `count` (and `provider`) prefill the
+ * form: that is how "Edit prompt & restart" comes back here. `configuration=<name>` starts
+ * the job from that configuration (its newest version): its settings fill the options, the
  * POST body names it, and only the options changed here are sent to override it.
+ *
+ * The server-side defaults (GET /api/preferences, saved on the Settings page) fill in what
+ * the address does not say: the default configuration (only when the address names no
+ * configuration and no option), the default provider and the image count. A default that
+ * no longer applies (its configuration deleted, its provider unavailable) is skipped and
+ * said so in a notice; the form always works.
  *
  * @module pages/home
  */
@@ -15,15 +21,34 @@ import { summarize, summarizeQc } from '../lib/config-summary.js';
 import { configurationsApi } from '../lib/configurations-api.js';
 import { $, $$, h, replaceChildren, setText } from '../lib/dom.js';
 import { longTime, promptLength, timeAgo } from '../lib/format.js';
+import { settingsApi } from '../lib/settings-api.js';
 import { initThemeToggle } from '../lib/theme.js';
 
-const FIELDS = ['provider', 'size', 'steps', 'style'];
+const FIELDS = ['provider', 'size', 'steps', 'style', 'count'];
+/** Address parameters that are a choice of options: with any of them, no default configuration. */
+const OPTION_PARAMS = ['configuration', 'provider', 'size', 'steps', 'style'];
+const COUNT_MIN = 1;
+const COUNT_MAX = 16;
+
+/** DOM hooks and copy of the defaults (Settings) on this page. */
+const DEFAULTS_SEL = Object.freeze({
+  count: '#count',
+  notice: '#defaults-notice',
+  noticeText: '#defaults-notice-text',
+  configDefault: '#configuration-notice-default',
+});
+const DEFAULTS_COPY = Object.freeze({
+  countRange: `Images must be a whole number from ${COUNT_MIN} to ${COUNT_MAX}.`,
+  configurationGone: (name) => `Your default configuration “${name}” no longer exists, so this job starts from the provider’s defaults.`,
+  providerUnusable: (title, why, used) => `Your default provider ${title} is unavailable${why ? `: ${why}` : ''}. This job uses ${used}.`,
+  providerGone: (name, used) => `Your default provider “${name}” is no longer offered. This job uses ${used}.`,
+});
 
 function elements() {
   return {
     form: /** @type {HTMLFormElement} */ ($(SEL.form)),
     prompt: /** @type {HTMLTextAreaElement} */ ($(SEL.prompt)),
-    count: $(SEL.promptCount),
+    promptCount: $(SEL.promptCount),
     promptError: $(SEL.promptError),
     provider: /** @type {HTMLSelectElement} */ ($(SEL.provider)),
     providerField: $(SEL.providerField),
@@ -31,6 +56,10 @@ function elements() {
     steps: /** @type {HTMLInputElement} */ ($(SEL.steps)),
     stepsHint: $(SEL.stepsHint),
     style: /** @type {HTMLSelectElement} */ ($(SEL.style)),
+    count: /** @type {HTMLInputElement} */ ($(DEFAULTS_SEL.count)),
+    defaultsNotice: $(DEFAULTS_SEL.notice),
+    defaultsNoticeText: $(DEFAULTS_SEL.noticeText),
+    configDefault: $(DEFAULTS_SEL.configDefault),
     optionsStatus: $(SEL.optionsStatus),
     formError: $(SEL.formError),
     formErrorText: $(SEL.formErrorText),
@@ -57,10 +86,19 @@ function main() {
   /** @type {any[]} */
   let providers = [];
   let busy = false;
-  /** The configuration the job starts from: `version` is null until it has loaded. */
-  /** @type {{name: string, version: number | null, settings: any} | null} */
+  /**
+   * The configuration the job starts from: `version` is null until it has loaded;
+   * `fromDefault` when the Settings default chose it (not the address).
+   * @type {{name: string, version: number | null, settings: any, fromDefault?: boolean} | null}
+   */
   let configuration = params.get('configuration') ? { name: params.get('configuration') ?? '', version: null, settings: {} } : null;
-  /** The options as the configuration filled them (only changes to these are sent). */
+  /** The saved defaults (Settings); the provider defaults until they have loaded. */
+  /** @type {{configuration: string | null, provider: string | null, count: number}} */
+  let defaults = { configuration: null, provider: null, count: 1 };
+  /** Why a saved default is skipped on this visit (shown in the defaults notice). */
+  /** @type {string[]} */
+  let defaultsSkipped = [];
+  /** The options as the configuration filled them (Clear and “Don’t use a configuration” start from them). */
   /** @type {Record<string, string> | null} */
   let prefill = null;
 
@@ -90,8 +128,8 @@ function main() {
 
   const updateCount = () => {
     const n = promptLength(els.prompt.value);
-    setText(els.count, COPY.promptCount(n));
-    els.count.classList.toggle('is-over', n > PROMPT_MAX);
+    setText(els.promptCount, COPY.promptCount(n));
+    els.promptCount.classList.toggle('is-over', n > PROMPT_MAX);
     // Say "too long" as soon as it is; other messages wait for the next submit.
     if (n > PROMPT_MAX) showFieldError('prompt', COPY.promptTooLong(n));
     else if (els.prompt.getAttribute('aria-invalid') === 'true' && n > 0) showFieldError('prompt', '');
@@ -137,10 +175,14 @@ function main() {
     try {
       const [newest] = await configurationsApi.versions(name);
       if (!newest) throw Object.assign(new Error('not found'), { kind: 'not_found' });
-      configuration = { name, version: newest.version, settings: newest.settings ?? {} };
+      configuration = { ...configuration, name, version: newest.version, settings: newest.settings ?? {} };
       showConfiguration('ready');
     } catch (error) {
-      if (error?.kind === 'not_found') {
+      if (error?.kind === 'not_found' && configuration?.fromDefault) {
+        configuration = null; // deleted since it was saved as the default: skip it
+        showConfiguration('none');
+        skipDefault(DEFAULTS_COPY.configurationGone(name));
+      } else if (error?.kind === 'not_found') {
         configuration = null; // nothing to start from: do not send it
         showConfiguration('missing', name);
       } else {
@@ -163,9 +205,12 @@ function main() {
     els.configEdit.hidden = state === 'missing';
     els.configEdit.href = `/configurations?${new URLSearchParams({ edit: name }).toString()}`;
     els.configSummary.hidden = state !== 'ready';
+    els.configDefault.hidden = !(state === 'ready' && configuration?.fromDefault);
     if (state === 'ready' && configuration) {
       setText(els.configTitle, CONFIG_COPY.usingTitle(name, configuration.version));
-      setText(els.configSummary, `${summarize(configuration.settings, providers).join(' · ')} · ${summarizeQc(configuration.settings)}`);
+      // A count the configuration leaves open is the saved default's.
+      const settings = { count: defaults.count, ...configuration.settings };
+      setText(els.configSummary, `${summarize(settings, providers).join(' · ')} · ${summarizeQc(configuration.settings)}`);
       setText(els.configText, CONFIG_COPY.usingBody);
     } else if (state === 'loading') {
       setText(els.configTitle, CONFIG_COPY.usingLoading(name));
@@ -179,33 +224,97 @@ function main() {
     }
   }
 
-  /** The options a configuration (then the query) asks for. */
+  /** The options the query, then the configuration, then the saved defaults ask for. */
   function wantedOptions() {
     const s = configuration?.settings ?? {};
+    const given = (value) => (value === undefined || value === null ? null : String(value));
     return {
-      provider: params.get('provider') ?? s.provider ?? null,
-      size: params.get('size') ?? s.size ?? null,
-      steps: params.get('steps') ?? (s.steps !== undefined ? String(s.steps) : null),
-      style: params.get('style') ?? s.style ?? null,
+      provider: params.get('provider') ?? given(s.provider),
+      size: params.get('size') ?? given(s.size),
+      steps: params.get('steps') ?? given(s.steps),
+      style: params.get('style') ?? given(s.style),
+      count: params.get('count') ?? given(s.count),
     };
   }
 
   const currentOptions = () => ({
-    provider: els.provider.value, size: els.size.value, steps: els.steps.value, style: els.style.value,
+    provider: els.provider.value, size: els.size.value, steps: els.steps.value, style: els.style.value, count: els.count.value,
   });
 
+  /** The saved default provider when it can run jobs now; else null (and say why once). */
+  function defaultProvider(usable, { explain = false } = {}) {
+    const name = defaults.provider;
+    if (!name) return null;
+    const info = providers.find((p) => p.name === name);
+    if (info?.available) return name;
+    if (explain) {
+      const used = usable[0]?.title ?? '';
+      skipDefault(info ? DEFAULTS_COPY.providerUnusable(info.title, info.unavailable_reason, used) : DEFAULTS_COPY.providerGone(name, used));
+    }
+    return null;
+  }
+
+  function skipDefault(message) {
+    if (!defaultsSkipped.includes(message)) defaultsSkipped = [...defaultsSkipped, message];
+    replaceChildren(els.defaultsNoticeText, ...defaultsSkipped.map((text) => h('p', { text })));
+    els.defaultsNotice.hidden = false;
+  }
+
+  /**
+   * Put options into the form: each one given, else the defaults (saved default provider
+   * and count, the provider's own size, steps and style).
+   * @param {Record<string, string | null | undefined>} wanted
+   */
+  function applyOptions(wanted) {
+    const usable = providers.filter((p) => p.available);
+    const name = [wanted.provider, defaultProvider(usable)].find((n) => n && usable.some((p) => p.name === n)) ?? usable[0]?.name;
+    if (name) els.provider.value = name;
+    const info = selectedProvider();
+    if (info) {
+      fillProviderOptions(info, wanted);
+      setText(els.optionsStatus, info.description ? `${info.title}. ${info.description}` : info.title);
+    }
+    els.count.value = wanted.count ?? String(defaults.count);
+  }
+
   els.configClear.addEventListener('click', () => {
+    // The options the configuration filled go back to the defaults; the ones changed
+    // here stay: they are this job's own choices.
+    const filled = prefill ?? {};
+    const current = currentOptions();
+    /** @type {Record<string, string | null>} */
+    const kept = {};
+    for (const key of FIELDS) kept[key] = key in filled && current[key] === filled[key] ? null : current[key];
+    const fromAddress = !configuration?.fromDefault;
     configuration = null;
     prefill = null;
     showConfiguration('none');
-    params.delete('configuration');
-    const query = params.toString();
-    window.history.replaceState(null, '', query ? `?${query}` : window.location.pathname);
-    // The options stay as they are: they are now this job's own choices.
+    if (providers.length && !els.size.disabled) applyOptions(kept);
+    if (fromAddress) {
+      params.delete('configuration');
+      const query = params.toString();
+      window.history.replaceState(null, '', query ? `?${query}` : window.location.pathname);
+    }
     (els.size.disabled ? els.prompt : els.size).focus();
   });
 
-  const configurationLoaded = loadConfiguration();
+  /** The saved defaults; never throws (without them the form uses the provider defaults). */
+  async function loadDefaults() {
+    try {
+      const prefs = await settingsApi.preferences();
+      defaults = { ...defaults, ...(prefs?.defaults ?? {}) };
+      const gone = (prefs?.notices ?? []).some((n) => n.group === 'defaults' && n.field === 'configuration');
+      const addressChooses = OPTION_PARAMS.some((key) => params.has(key));
+      if (defaults.configuration && !addressChooses) {
+        if (gone) skipDefault(DEFAULTS_COPY.configurationGone(defaults.configuration));
+        else configuration = { name: defaults.configuration, version: null, settings: {}, fromDefault: true };
+      }
+    } catch {
+      // The server's own defaults apply; "server unavailable" is said by the options.
+    }
+  }
+
+  const configurationLoaded = loadDefaults().then(loadConfiguration);
 
   async function loadOptions() {
     els.serverError.hidden = true;
@@ -225,12 +334,15 @@ function main() {
     }
     await configurationLoaded;
     const wanted = wantedOptions();
+    const provider = wanted.provider ?? defaultProvider(usable, { explain: true }) ?? usable[0].name;
     replaceChildren(els.provider, ...providers.map((p) => h('option', {
-      value: p.name, disabled: !p.available, selected: p.name === (wanted.provider ?? usable[0].name),
+      value: p.name, disabled: !p.available, selected: p.name === provider,
     }, p.available ? p.title : `${p.title} (unavailable)`)));
     els.providerField.hidden = providers.length < 2;
     const info = selectedProvider();
     fillProviderOptions(info, wanted);
+    els.count.value = wanted.count ?? String(defaults.count);
+    els.count.disabled = false;
     setText(els.optionsStatus, info.description ? `${info.title}. ${info.description}` : info.title);
     if (configuration?.version) {
       prefill = currentOptions();
@@ -267,18 +379,26 @@ function main() {
       const steps = Number(els.steps.value);
       if (els.steps.value !== '') body.steps = steps;
       if (els.style.value) body.style = els.style.value;
+      if (els.count.value !== '') body.count = Number(els.count.value);
     }
     if (configuration) {
       body.configuration = configuration.name;
-      // Send only what was changed here: the rest comes from the configuration.
-      const filled = prefill ?? {};
+      // Leave out what still is the configuration's own value: it comes from the
+      // configuration. Options it does not set (the saved defaults) are sent.
+      const set = configuration.settings ?? {};
       for (const key of FIELDS) {
-        if (key in filled && String(body[key] ?? '') === filled[key]) delete body[key];
+        if (set[key] !== undefined && set[key] !== null && String(body[key] ?? '') === String(set[key])) delete body[key];
       }
       // "No style" chosen over the configuration's style: say so, or its style would apply.
-      if (filled.style && !els.style.value) body.style = 'none';
+      if (set.style && set.style !== 'none' && !els.style.value) body.style = 'none';
     }
     return body;
+  }
+
+  function countProblem() {
+    if (els.count.disabled) return null;
+    const n = Number(els.count.value);
+    return els.count.value !== '' && Number.isInteger(n) && n >= COUNT_MIN && n <= COUNT_MAX ? null : DEFAULTS_COPY.countRange;
   }
 
   function stepsProblem() {
@@ -295,10 +415,12 @@ function main() {
     clearErrors();
     const problem = promptProblem();
     const stepsError = stepsProblem();
-    if (problem || stepsError) {
+    const countError = countProblem();
+    if (problem || stepsError || countError) {
       if (problem) showFieldError('prompt', problem);
       if (stepsError) showFieldError('steps', stepsError);
-      (problem ? els.prompt : els.steps).focus();
+      if (countError) showFieldError('count', countError);
+      (problem ? els.prompt : stepsError ? els.steps : els.count).focus();
       return;
     }
     setBusy(true);
@@ -347,12 +469,13 @@ function main() {
       // Back to the configuration's options; the page keeps using it.
       els.provider.value = prefill.provider;
       fillProviderOptions(selectedProvider(), prefill);
-    } else {
-      const info = selectedProvider();
-      if (info) fillProviderOptions(info);
+      els.count.value = prefill.count;
+    } else if (providers.length && !els.size.disabled) {
+      applyOptions({}); // back to the defaults
     }
     updateCount();
-    const keep = configuration ? `?${new URLSearchParams({ configuration: configuration.name }).toString()}` : '';
+    const fromAddress = configuration && !configuration.fromDefault;
+    const keep = fromAddress ? `?${new URLSearchParams({ configuration: configuration.name }).toString()}` : '';
     if (window.location.search !== keep) window.history.replaceState(null, '', keep || window.location.pathname);
     els.prompt.focus();
   });
