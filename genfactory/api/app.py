@@ -13,6 +13,7 @@ from genfactory.api import (
     errors,
     events,
     files,
+    images,
     jobs,
     management,
     operations,
@@ -63,6 +64,7 @@ def create_app(
     )
     errors.install(app)
     for module in (
+        images,
         management,
         operations,
         jobs,

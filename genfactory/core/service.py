@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from genfactory.core import regenerate
 from genfactory.core.bus import EventBus
 from genfactory.domain.errors import Conflict, ErrorCode, LeaseLost, NotFound, ProviderError
 from genfactory.domain.events import Event
@@ -21,6 +22,7 @@ from genfactory.providers.registry import ProviderRegistry
 from genfactory.settings import Settings
 from genfactory.store import configurations as config_store
 from genfactory.store import jobs as job_store
+from genfactory.store import regenerations as regen_store
 from genfactory.store.blobs import BlobStore
 from genfactory.store.configurations import ConfigurationRecord
 from genfactory.store.engine import Database
@@ -29,6 +31,13 @@ from genfactory.store.jobs import JobRecord
 MAX_SEED = 2**31 - 1
 #: Configuration settings copied into a job's snapshot besides the job fields.
 SNAPSHOT_EXTRAS = ("qc", "model", "output_format")
+
+
+#: Statuses that stop a job running here. ``completed`` is among them because a cancelled
+#: regeneration ends the job completed; after a normal completion the token is unused.
+_STOPS_THE_WORKER = frozenset(
+    {JobStatus.CANCELLED.value, JobStatus.FAILED.value, JobStatus.COMPLETED.value}
+)
 
 
 class InvalidRequest(Exception):
@@ -86,7 +95,7 @@ class JobService:
                 status = event.data.get("status")
                 if status == JobStatus.QUEUED.value:
                     self.work_available.set()
-                elif status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+                elif status in _STOPS_THE_WORKER:
                     token = self._cancel_tokens.get(event.job_id)
                     if token is not None:
                         token.cancel(event.data.get("reason") or status)
@@ -203,7 +212,14 @@ class JobService:
             )
 
     async def cancel(self, job_id: str) -> JobRecord:
+        """Stop the job. A job queued or running to regenerate an image returns to
+        ``completed`` instead (its other images are fine; see ``core.regenerate``)."""
         async with self.db.write() as tx:
+            job = await job_store.get_job(tx.conn, job_id, for_update=True)
+            if not job.status.is_terminal:
+                regeneration = await regen_store.pending_for_job(tx.conn, job_id)
+                if regeneration is not None:
+                    return await regenerate.cancel_regeneration(tx, job, regeneration)
             return await job_store.transition(
                 tx, job_id, JobStatus.CANCELLED, reason="cancelled by request"
             )
@@ -288,6 +304,16 @@ class JobService:
             reason = error.message
             if error.retryable:
                 reason = f"{error.message} — no attempts left ({job.attempt}/{job.max_attempts})"
+            regeneration = await regen_store.pending_for_job(tx.conn, job_id)
+            if regeneration is not None:
+                return await regenerate.end_unsuccessfully(
+                    tx,
+                    job,
+                    regeneration,
+                    reason=regenerate.gave_up_reason(regeneration, reason, job.image_count),
+                    error=err,
+                    owner=owner,
+                )
             return await job_store.transition(
                 tx, job_id, JobStatus.FAILED, owner=owner, reason=reason, error=err
             )
@@ -321,6 +347,16 @@ class JobService:
                         JobStatus.QUEUED,
                         reason=f"worker lost; attempt {nxt}/{job.max_attempts} queued",
                         values={"attempt": nxt, "run_after": now},
+                        error=err,
+                    )
+                elif regeneration := await regen_store.pending_for_job(tx.conn, job_id):
+                    await regenerate.end_unsuccessfully(
+                        tx,
+                        job,
+                        regeneration,
+                        reason=regenerate.gave_up_reason(
+                            regeneration, "worker lost; no attempts left", job.image_count
+                        ),
                         error=err,
                     )
                 else:

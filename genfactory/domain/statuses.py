@@ -3,6 +3,12 @@
 Every status change in the system is checked against :data:`TRANSITIONS` by
 :func:`check_transition`; the store applies the change and appends the event in
 the same transaction (``genfactory.store.jobs.transition``).
+
+A completed job goes back to the queue only to regenerate a failed image
+(``genfactory.core.regenerate``); such a run always ends ``completed`` again, whether it
+succeeds, gives up or is cancelled, because the job's other images are still good. The
+commands, not this table, make sure the ``→ completed`` shortcuts (from ``queued`` or
+``running``) are taken only by a regeneration.
 """
 
 from __future__ import annotations
@@ -41,12 +47,14 @@ TRANSITIONS: dict[JobStatus, dict[JobStatus, str]] = {
         JobStatus.RUNNING: "a worker claimed the job",
         JobStatus.CANCELLED: "cancelled before it started",
         JobStatus.FAILED: "it can never run (for example its provider is unknown)",
+        JobStatus.COMPLETED: "a queued regeneration was cancelled: the job keeps its images",
     },
     JobStatus.RUNNING: {
         JobStatus.UPLOADING: "the provider returned its images",
         JobStatus.QUEUED: "a retryable error or a lost worker: a new attempt is queued",
         JobStatus.FAILED: "a non-retryable error, or the attempts ran out",
         JobStatus.CANCELLED: "cancelled while generating",
+        JobStatus.COMPLETED: "a regeneration was cancelled or gave up: the job keeps its images",
     },
     JobStatus.UPLOADING: {
         JobStatus.COMPLETED: "images stored and checked",
@@ -60,14 +68,15 @@ TRANSITIONS: dict[JobStatus, dict[JobStatus, str]] = {
     JobStatus.CANCELLED: {
         JobStatus.QUEUED: "a manual retry starts a new attempt",
     },
-    JobStatus.COMPLETED: {},
+    JobStatus.COMPLETED: {
+        JobStatus.QUEUED: "a failed image is regenerated: the job runs again for one new image",
+    },
 }
 
 _REFUSALS: dict[tuple[JobStatus, JobStatus], str] = {
     (JobStatus.COMPLETED, JobStatus.CANCELLED): "the job has already completed",
     (JobStatus.FAILED, JobStatus.CANCELLED): "the job has already failed",
     (JobStatus.CANCELLED, JobStatus.CANCELLED): "the job is already cancelled",
-    (JobStatus.COMPLETED, JobStatus.QUEUED): "a completed job cannot be retried; rerun it instead",
     (JobStatus.QUEUED, JobStatus.QUEUED): "the job is already queued",
     (JobStatus.RUNNING, JobStatus.RUNNING): "the job is already running",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,3 +136,13 @@ async def get_preview(conn: AsyncConnection, job_id: str) -> Preview | None:
     if row is None:
         return None
     return Preview(row.job_id, row.version, row.content_type, row.width, row.height, row.data)
+
+
+async def images_by_id(conn: AsyncConnection, image_ids: Sequence[str]) -> dict[str, ImageRecord]:
+    """The images among ``image_ids`` that exist, by id (looked up 500 at a time)."""
+    found: dict[str, ImageRecord] = {}
+    for start in range(0, len(image_ids), 500):
+        chunk = list(image_ids[start : start + 500])
+        rows = await conn.execute(select(images).where(images.c.id.in_(chunk)))
+        found.update({r.id: ImageRecord.from_row(r) for r in rows})
+    return found

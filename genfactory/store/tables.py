@@ -252,3 +252,33 @@ preferences = Table(
     Column("value", Json, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# Regenerations of failed images (migration 0006): the job goes back to the queue and its
+# worker makes one new image with ``seed``; the row says which image it replaces, how it
+# ended and which image it made. A job has at most one ``pending`` row (it is queued or
+# running for it).
+image_regenerations = Table(
+    "image_regenerations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "source_image_id",
+        String(32),
+        ForeignKey("images.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("source_index", Integer, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    # pending, completed, failed (the provider gave up) or cancelled
+    Column("status", String(16), nullable=False),
+    Column("image_id", String(32), ForeignKey("images.id", ondelete="SET NULL"), nullable=True),
+    Column("image_index", Integer, nullable=True),
+    Column("qc_status", String(16), nullable=True),
+    Column("error", Json, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Index("ix_image_regenerations_job", "job_id", "status"),
+    Index("ix_image_regenerations_source", "source_image_id"),
+    Index("ix_image_regenerations_image", "image_id"),
+)

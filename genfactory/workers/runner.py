@@ -1,4 +1,8 @@
-"""Run one claimed job: generate, then store the images (the ``uploading`` stage)."""
+"""Run one claimed job: generate, then store the images (the ``uploading`` stage).
+
+A job queued to regenerate a failed image (``core.regenerate``) takes the same path but
+makes one image with the regeneration's seed and adds it to the job's images.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,16 @@ from genfactory.domain.statuses import JobStatus
 from genfactory.providers.base import CancelToken, GeneratedImage, GenerationRequest, Provider
 from genfactory.qc import QCStatus
 from genfactory.qc.pipeline import quality_check
+from genfactory.qc.results import ImageQC
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
+from genfactory.store import regenerations as regen_store
 from genfactory.store.blobs import make_thumbnail
+from genfactory.store.engine import WriteTx
 from genfactory.store.events import append_event
 from genfactory.store.images import ImageRecord
 from genfactory.store.jobs import JobRecord
+from genfactory.store.regenerations import RegenerationRecord, RegenerationStatus
 from genfactory.workers.reporter import RUNNING_SHARE, JobReporter
 
 log = logging.getLogger(__name__)
@@ -39,7 +47,13 @@ def _provider_for(service: JobService, job: JobRecord) -> Provider:
     return provider
 
 
-def _request(job: JobRecord) -> GenerationRequest:
+#: Snapshot keys that are fields of the request itself (or read by the worker, like ``qc``);
+#: every other setting of the snapshot (``model``, ``output_format``, ``negative_prompt``,
+#: ``quality``, ``faults``, …) reaches the provider in ``GenerationRequest.options``.
+REQUEST_FIELDS = frozenset({"size", "width", "height", "steps", "count", "style", "seed", "qc"})
+
+
+def _request(job: JobRecord, regeneration: RegenerationRecord | None = None) -> GenerationRequest:
     p = job.params
     return GenerationRequest(
         job_id=job.id,
@@ -47,22 +61,28 @@ def _request(job: JobRecord) -> GenerationRequest:
         width=int(p["width"]),
         height=int(p["height"]),
         steps=int(p["steps"]),
-        count=int(p.get("count", 1)),
-        seed=int(p["seed"]),
+        count=1 if regeneration else int(p.get("count", 1)),
+        seed=regeneration.seed if regeneration else int(p["seed"]),
         attempt=job.attempt,
         style=p.get("style"),
-        options={k: v for k, v in p.items() if k == "faults"},
+        options={k: v for k, v in p.items() if k not in REQUEST_FIELDS and v is not None},
     )
 
 
 async def run_job(service: JobService, job: JobRecord, owner: str, token: CancelToken) -> None:
     """Drive ``job`` (already ``running`` under ``owner``'s lease) to its next status."""
-    reporter = JobReporter(service, job.id, owner, int(job.params.get("count", 1)))
     try:
+        async with service.db.read() as conn:
+            regeneration = await regen_store.pending_for_job(conn, job.id)
+        count = 1 if regeneration else int(job.params.get("count", 1))
+        reporter = JobReporter(service, job.id, owner, count)
         provider = _provider_for(service, job)
-        images = await provider.generate(_request(job), reporter, token)
+        images = await provider.generate(_request(job, regeneration), reporter, token)
         token.raise_if_cancelled()
-        await _upload(service, job, owner, images, token)
+        if regeneration is None:
+            await _upload(service, job, owner, images, token)
+        else:
+            await _upload_regenerated(service, job, owner, regeneration, images, token)
     except (JobCancelled, LeaseLost):
         return  # the job was cancelled or taken over: its status is already recorded
     except ProviderError as error:
@@ -82,17 +102,17 @@ async def _fail(service: JobService, job: JobRecord, owner: str, error: Provider
         await service.attempt_failed(job.id, owner, error)
 
 
-async def _upload(
+async def _store(
     service: JobService,
     job: JobRecord,
     owner: str,
     generated: list[GeneratedImage],
     token: CancelToken,
-) -> None:
+    reason: str,
+) -> list[ImageRecord]:
+    """Enter ``uploading`` and write the image files; return their (unchecked) records."""
     async with service.db.write() as tx:
-        await job_store.transition(
-            tx, job.id, JobStatus.UPLOADING, owner=owner, reason="storing images"
-        )
+        await job_store.transition(tx, job.id, JobStatus.UPLOADING, owner=owner, reason=reason)
     records: list[ImageRecord] = []
     total = len(generated)
     for n, image in enumerate(generated, start=1):
@@ -130,11 +150,12 @@ async def _upload(
                 },
             )
     token.raise_if_cancelled()
-    verdicts = await quality_check(
-        job.params, [(image.index, image.data) for image in generated], prompt=job.prompt
-    )
+    return records
+
+
+def _with_verdicts(records: list[ImageRecord], verdicts: list[ImageQC]) -> list[ImageRecord]:
     checked_at = time.time()
-    records = [
+    return [
         replace(
             record,
             qc_status=verdict.status.value,
@@ -143,40 +164,59 @@ async def _upload(
         )
         for record, verdict in zip(records, verdicts, strict=True)
     ]
-    failed = sum(v.status is QCStatus.FAILED for v in verdicts)
+
+
+async def _append_images(tx: WriteTx, job_id: str, records: list[ImageRecord]) -> None:
+    """The quality-check log line, then each image row with its ``image`` event."""
+    failed = sum(r.qc_status == QCStatus.FAILED.value for r in records)
+    await append_event(
+        tx,
+        job_id,
+        EventType.LOG,
+        {
+            "level": "warning" if failed else "info",
+            "message": f"Quality checks: {len(records) - failed} passed, {failed} failed"
+            + "".join(f"; image {r.index + 1}: {r.qc_reason}" for r in records if r.qc_reason),
+        },
+    )
+    for record in records:
+        await image_store.insert_image(tx, record)
+        await append_event(
+            tx,
+            job_id,
+            EventType.IMAGE,
+            {
+                "image_id": record.id,
+                "index": record.index,
+                "url": f"/api/images/{record.id}/file",
+                "thumbnail_url": f"/api/images/{record.id}/thumbnail",
+                "width": record.width,
+                "height": record.height,
+                "bytes": record.bytes,
+                "seed": record.seed,
+                "qc_status": record.qc_status,
+                "qc_reason": record.qc_reason,
+            },
+        )
+
+
+async def _upload(
+    service: JobService,
+    job: JobRecord,
+    owner: str,
+    generated: list[GeneratedImage],
+    token: CancelToken,
+) -> None:
+    records = await _store(service, job, owner, generated, token, "storing images")
+    verdicts = await quality_check(
+        job.params, [(image.index, image.data) for image in generated], prompt=job.prompt
+    )
+    records = _with_verdicts(records, verdicts)
     # Rows, image events and completion in one transaction: a crash before this point
     # leaves no image rows (the next attempt stores the same content-addressed files).
     async with service.db.write() as tx:
         await job_store.assert_owner(tx.conn, job.id, owner)
-        await append_event(
-            tx,
-            job.id,
-            EventType.LOG,
-            {
-                "level": "warning" if failed else "info",
-                "message": f"Quality checks: {len(records) - failed} passed, {failed} failed"
-                + "".join(f"; image {r.index + 1}: {r.qc_reason}" for r in records if r.qc_reason),
-            },
-        )
-        for record in records:
-            await image_store.insert_image(tx, record)
-            await append_event(
-                tx,
-                job.id,
-                EventType.IMAGE,
-                {
-                    "image_id": record.id,
-                    "index": record.index,
-                    "url": f"/api/images/{record.id}/file",
-                    "thumbnail_url": f"/api/images/{record.id}/thumbnail",
-                    "width": record.width,
-                    "height": record.height,
-                    "bytes": record.bytes,
-                    "seed": record.seed,
-                    "qc_status": record.qc_status,
-                    "qc_reason": record.qc_reason,
-                },
-            )
+        await _append_images(tx, job.id, records)
         await job_store.transition(
             tx,
             job.id,
@@ -185,6 +225,65 @@ async def _upload(
             reason=f"{len(records)} image{'s' if len(records) != 1 else ''} ready",
             values={"image_count": len(records)},
         )
+
+
+async def _upload_regenerated(
+    service: JobService,
+    job: JobRecord,
+    owner: str,
+    regeneration: RegenerationRecord,
+    generated: list[GeneratedImage],
+    token: CancelToken,
+) -> None:
+    """Store the one new image as the job's next image, check it against the job's other
+    images too (near-duplicates) and complete the job again."""
+    if not generated:
+        raise ProviderError(ErrorCode.INTERNAL, "The provider returned no image.")
+    async with service.db.read() as conn:
+        existing = await image_store.job_images(conn, job.id)
+    # The job is ours (leased), so nothing else adds images to it before we commit.
+    index = max((image.index for image in existing), default=-1) + 1
+    image = replace(generated[0], index=index, seed=regeneration.seed)
+    source, number = regeneration.source_index + 1, index + 1
+    records = await _store(
+        service, job, owner, [image], token, f"storing image {number} (regenerated image {source})"
+    )
+    earlier = await asyncio.to_thread(_read_images, service, existing)
+    verdicts = await quality_check(
+        job.params, [(index, image.data)], prompt=job.prompt, earlier=earlier
+    )
+    [record] = _with_verdicts(records, verdicts)
+    async with service.db.write() as tx:
+        await job_store.assert_owner(tx.conn, job.id, owner)
+        await _append_images(tx, job.id, [record])
+        await regen_store.finish_regeneration(
+            tx,
+            regeneration.id,
+            RegenerationStatus.COMPLETED,
+            image_id=record.id,
+            image_index=record.index,
+            qc_status=record.qc_status,
+        )
+        await job_store.transition(
+            tx,
+            job.id,
+            JobStatus.COMPLETED,
+            owner=owner,
+            reason=f"Image {source} regenerated as image {number} "
+            f"(seed {regeneration.seed}): {record.qc_status}",
+            values={"image_count": len(existing) + 1},
+        )
+
+
+def _read_images(service: JobService, images: list[ImageRecord]) -> list[tuple[int, bytes]]:
+    """The job's stored images as ``(index, data)`` (a missing file is left out)."""
+    pairs = []
+    for image in images:
+        try:
+            pairs.append((image.index, service.blobs.path(image.sha256, image.format).read_bytes()))
+        except FileNotFoundError:
+            log.warning("image file of %s (job %s) is missing", image.id, image.job_id)
+    return pairs
 
 
 def _store_files(service: JobService, image: GeneratedImage) -> tuple[str, str]:

@@ -451,11 +451,11 @@ def test_modal_shows_information_gallery_and_timeline(
     expect(tiles.last).to_have_attribute("data-id", images[1]["id"])  # failed sorts last
     page.get_by_role("button", name="Approve image 2").click()
     expect(info).to_contain_text("3 generated, 3 passed, 0 failed")
-    # Export selected: the images' files download.
+    # Export selected: one ZIP of the selected images.
     page.get_by_label("Select image 1").check()
     with page.expect_download() as download:
         page.get_by_role("button", name="Export selected (1)").click()
-    assert download.value.suggested_filename.endswith(".png")
+    assert download.value.suggested_filename.endswith(".zip")
 
     # Timeline: the job's events with their times; the parameters used.
     log = page.locator("#modal-log-body tr[data-seq]")

@@ -28,8 +28,11 @@ def test_happy_path_is_allowed() -> None:
         assert check_transition(current, target)
 
 
-def test_completed_is_final() -> None:
+def test_completed_only_goes_back_to_the_queue_to_regenerate_an_image() -> None:
+    check_transition(JobStatus.COMPLETED, JobStatus.QUEUED)
     for target in JobStatus:
+        if target is JobStatus.QUEUED:
+            continue
         with pytest.raises(TransitionError):
             check_transition(JobStatus.COMPLETED, target)
 
@@ -40,7 +43,7 @@ def test_completed_is_final() -> None:
         (JobStatus.COMPLETED, JobStatus.CANCELLED, "already completed"),
         (JobStatus.CANCELLED, JobStatus.CANCELLED, "already cancelled"),
         (JobStatus.FAILED, JobStatus.CANCELLED, "already failed"),
-        (JobStatus.QUEUED, JobStatus.COMPLETED, "cannot become completed"),
+        (JobStatus.FAILED, JobStatus.COMPLETED, "cannot become completed"),
         (JobStatus.QUEUED, JobStatus.UPLOADING, "cannot become uploading"),
     ],
 )

@@ -414,3 +414,27 @@ export const ADMIN_SEL = Object.freeze({
   configNoticeClear: '#configuration-clear',
   configNoticeEdit: '#configuration-edit',
 });
+
+/** The Single Job View gallery's regenerate and one-ZIP export (jobs/gallery.js). */
+export const GALLERY_COPY = Object.freeze({
+  regenerate: 'Regenerate',
+  regenerateImage: (n) => `Regenerate image ${n}`,
+  regenerating: 'Regenerating…',
+  regeneratingImage: (n) => `Regenerating image ${n}`,
+  regenerateBusy: 'The job is busy: wait until it has completed to regenerate another image.',
+  regenerateQueued: (n, seed) => `Regenerating image ${n} with seed ${seed}. The new image appears here when it is ready.`,
+  regenerateFailed: (message) => `Could not regenerate: ${message}`,
+  regeneratedAs: (n, m, qc) => `Image ${n} regenerated as image ${m}: ${qc === 'passed' ? 'passed its checks' : qc === 'failed' ? 'failed its checks' : 'checks pending'}.`,
+  regenerationGaveUp: (n, message) => `Regenerating image ${n} failed: ${message}`,
+  regenerationCancelled: (n) => `Regenerating image ${n} was cancelled.`,
+  regeneratedFrom: (n) => `Regenerated from #${n}`,
+  replacedBy: (m) => `Replaced by #${m}`,
+  placeholder: (n) => `New image for #${n}`,
+  placeholderAlt: (n) => `Image ${n} is being regenerated`,
+  exportPreparing: (n) => `Preparing a ZIP of ${plural(n, 'image')}…`,
+  exportProgress: (pct) => `Downloading… ${pct}%`,
+  exportBusy: 'Preparing ZIP…',
+  exportDone: (n) => `ZIP of ${plural(n, 'image')} downloaded.`,
+  exportMissing: (n) => `${plural(n, 'image')} could not be found; manifest.csv in the ZIP lists them.`,
+  exportFailed: (message) => `The export failed: ${message}`,
+});

@@ -5,10 +5,25 @@
  * @module jobs/api
  */
 
-import { ApiError } from '../lib/api.js';
+import { ApiError, validationFields } from '../lib/api.js';
 import { request } from '../lib/request.js';
 
 const job = (id) => `/api/jobs/${encodeURIComponent(id)}`;
+
+/**
+ * An error answer of a non-JSON route as an {@link ApiError} (the same kinds as lib/api.js).
+ * @param {Response} response
+ */
+async function errorOf(response) {
+  const body = await response.json().catch(() => null);
+  if (response.status >= 500) return new ApiError('network', `HTTP ${response.status}`, { status: response.status });
+  if (response.status === 422) {
+    const fields = validationFields(body?.detail);
+    return new ApiError('validation', Object.values(fields)[0] ?? 'Invalid request.', { status: 422, fields });
+  }
+  const detail = body && typeof body.detail === 'object' ? body.detail : null;
+  return new ApiError(detail?.code ?? `http_${response.status}`, detail?.message ?? `HTTP ${response.status}`, { status: response.status, detail });
+}
 
 export const jobsApi = Object.freeze({
   /** @param {URLSearchParams} params @returns {Promise<any>} JobPage (items, total, pages, highlights) */
@@ -37,6 +52,59 @@ export const jobsApi = Object.freeze({
   events: (id, after, limit) => request(`${job(id)}/events?after=${after}&limit=${limit}`),
   /** @returns {Promise<any>} ImageDetail with the new verdict */
   review: (imageId, status) => request(`/api/images/${encodeURIComponent(imageId)}/qc`, { method: 'POST', json: { status } }),
+  /**
+   * A new image in place of a failed one (409 `conflict` says why not: job busy, image passed).
+   * @returns {Promise<any>} RegenerationQueued {regeneration, job}
+   */
+  regenerate: (imageId) => request(`/api/images/${encodeURIComponent(imageId)}/regenerate`, { method: 'POST', json: {} }),
+  /** @returns {Promise<any[]>} RegenerationPublic[], oldest first */
+  regenerations: (id) => request(`${job(id)}/regenerations`),
+  /**
+   * Download images as one ZIP (POST /api/images/export): the streamed body is read with
+   * progress and handed back as a Blob with its file name.
+   * @param {string[]} ids
+   * @param {(received: number) => void} [onProgress]  bytes received so far
+   * @returns {Promise<{blob: Blob, filename: string, missing: number}>}
+   */
+  async exportImages(ids, onProgress) {
+    let response;
+    try {
+      response = await fetch('/api/images/export', {
+        method: 'POST',
+        credentials: 'same-origin',
+        cache: 'no-store',
+        headers: { Accept: 'application/zip, application/json', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ids }),
+      });
+    } catch (error) {
+      throw new ApiError('network', error instanceof Error ? error.message : 'network error');
+    }
+    if (!response.ok) throw await errorOf(response);
+    const chunks = [];
+    let received = 0;
+    try {
+      if (response.body) {
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          received += value.byteLength;
+          onProgress?.(received);
+        }
+      } else {
+        chunks.push(await response.arrayBuffer());
+      }
+    } catch (error) {
+      throw new ApiError('network', error instanceof Error ? error.message : 'the download broke off');
+    }
+    const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1];
+    return {
+      blob: new Blob(chunks, { type: 'application/zip' }),
+      filename: name ?? 'images.zip',
+      missing: Number(response.headers.get('X-Images-Missing') ?? 0),
+    };
+  },
 
   /** @param {any} selection {ids} | {filter, expected_count} @returns {Promise<any>} BulkDeleteResult */
   bulkDelete: (selection) => request('/api/jobs/bulk/delete', { method: 'POST', json: selection }),

@@ -178,7 +178,9 @@ export function createJobModal(options) {
   function onJobEvent(envelope) {
     const type = envelope.type;
     if (type === 'status' || type === 'image' || type === 'error' || type === 'log') scheduleRefresh();
-    if (type === 'image' || (type === 'status' && envelope.data?.status === 'completed')) gallery.reload();
+    // Status changes too: a regeneration (completed → queued → … → completed) shows in the
+    // gallery as a busy button and a placeholder until its image arrives.
+    if (type === 'image' || type === 'status') gallery.reload();
   }
 
   function showLoadError(error) {
@@ -219,6 +221,7 @@ export function createJobModal(options) {
   function renderAll() {
     setText(els.name, job.label || job.short_id);
     gallery.setPrompt(job.prompt);
+    gallery.setJobStatus(job.status);
     renderInfo();
     renderError();
     renderParams();

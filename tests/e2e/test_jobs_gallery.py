@@ -1,0 +1,163 @@
+"""The Single Job View gallery in the browser: regenerate a failed image (busy button and
+placeholder while the job runs again, the new image when it is done, the server's refusal
+when there is one) and Export Selected as ONE ZIP download — in both themes, with axe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
+from tests.e2e.test_jobs_page import open_jobs, row
+
+pytestmark = pytest.mark.e2e
+
+
+def job_with_a_rejected_image(server: LiveServer, prompt: str, **body: Any) -> dict[str, Any]:
+    """A completed job of three images whose second one a reviewer rejected."""
+    job = server.create_job(prompt, count=3, size="256x256", **body)
+    job = server.wait_for(job["id"], "completed", timeout=60)
+    image = server.api.get(f"/api/jobs/{job['id']}/images").json()[1]
+    reviewed = server.api.post(
+        f"/api/images/{image['id']}/qc", json={"status": "failed", "reason": "Horizon tilted"}
+    )
+    assert reviewed.status_code == 200
+    reviewed_job: dict[str, Any] = server.job(job["id"])
+    return reviewed_job
+
+
+def open_modal(page: Page, job_id: str) -> None:
+    row(page, job_id).locator(".job-id").click()
+    expect(page.locator("#job-modal")).to_be_visible()
+    expect(page.locator("#gallery-grid .gallery__item[data-id]")).to_have_count(3)
+
+
+def assert_no_violations(page: Page, where: str) -> None:
+    violations = run_axe(page)
+    assert not violations, f"{where}: {violations}"
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_regenerate_a_failed_image_from_the_gallery(
+    new_page: PageFactory, live_server: LiveServer, scheme: str
+) -> None:
+    # Slow enough (12 steps x 0.12 s) to see the regeneration running.
+    job = job_with_a_rejected_image(
+        live_server,
+        f"a windmill in a tulip field ({scheme})",
+        steps=12,
+        faults={"step_delay": 0.12},
+    )
+    page = open_jobs(new_page, live_server, scheme=scheme, reduced_motion="reduce")
+    open_modal(page, job["id"])
+    grid = page.locator("#gallery-grid")
+    info = page.locator("#modal-info")
+    expect(info).to_contain_text("3 generated, 2 passed, 1 failed")
+
+    # Only the failed image offers Regenerate.
+    expect(page.get_by_role("button", name=re.compile(r"^Regenerate image"))).to_have_count(1)
+    button = page.get_by_role("button", name="Regenerate image 2")
+    button.focus()
+    page.keyboard.press("Enter")
+
+    busy = page.get_by_role("button", name="Regenerating image 2")
+    expect(busy).to_have_attribute("aria-busy", "true")
+    expect(busy).to_be_focused()
+    placeholder = grid.locator('[data-role="regenerating"]')
+    expect(placeholder).to_be_visible()
+    expect(placeholder).to_contain_text("New image for #2")
+    expect(page.locator("#gallery-status")).to_contain_text("Regenerating image 2 with seed")
+    expect(info.locator(".pill")).to_have_text(re.compile("Queued|Running|Uploading"))
+    assert_no_violations(page, "regenerating")
+    screenshot(page, f"jobs-gallery-regenerating-{scheme}")
+
+    # Done: the new image is the job's fourth, the failed one stays and says so.
+    tiles = grid.locator(".gallery__item[data-id]")
+    expect(tiles).to_have_count(4, timeout=30_000)
+    expect(placeholder).to_have_count(0)
+    expect(info).to_contain_text("4 generated, 3 passed, 1 failed")
+    expect(info.locator(".pill")).to_have_text("Completed")
+    expect(tiles.nth(1)).to_contain_text("Replaced by #4")
+    expect(tiles.nth(3)).to_contain_text("Regenerated from #2")
+    expect(tiles.nth(3).locator(".qc-badge")).to_have_text(re.compile("Passed"))
+    expect(page.locator("#gallery-status")).to_have_text(
+        "Image 2 regenerated as image 4: passed its checks."
+    )
+    expect(page.get_by_role("button", name="Regenerate image 2")).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
+    expect(page.locator("#modal-log-body")).to_contain_text("Regenerating image 2 with seed")
+    expect(page.locator("#modal-log-body")).to_contain_text("Image 2 regenerated as image 4")
+    images = live_server.api.get(f"/api/jobs/{job['id']}/images").json()
+    assert [i["index"] for i in images] == [0, 1, 2, 3]
+    assert live_server.job(job["id"])["image_count"] == 4
+    expect(tiles.nth(3)).to_have_attribute("data-id", images[3]["id"])
+    assert_no_violations(page, "regenerated")
+    page.locator("#modal-body").evaluate(
+        "b => { b.scrollTop = document.querySelector('#gallery-grid').offsetTop - 80; }"
+    )
+    screenshot(page, f"jobs-gallery-regenerated-{scheme}")
+
+
+def test_a_refused_regeneration_shows_the_servers_message(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    job = job_with_a_rejected_image(live_server, "a lighthouse in fog", steps=1)
+    page = open_jobs(new_page, live_server)
+    open_modal(page, job["id"])
+    expect(page.get_by_role("button", name="Regenerate image 2")).to_be_visible()
+    # Meanwhile someone approves it (elsewhere): the server now refuses.
+    image = live_server.api.get(f"/api/jobs/{job['id']}/images").json()[1]
+    live_server.api.post(f"/api/images/{image['id']}/qc", json={"status": "passed"})
+    page.get_by_role("button", name="Regenerate image 2").click()
+    message = "Could not regenerate: Image 2 has QC status passed; only a failed image"
+    expect(page.locator("#gallery-status")).to_contain_text(message)
+    expect(page.locator("#toasts")).to_contain_text(message)
+    expect(page.get_by_role("button", name="Regenerate image 2")).not_to_have_attribute(
+        "aria-busy", "true"
+    )
+    assert live_server.job(job["id"])["status"] == "completed"
+    assert live_server.api.get(f"/api/jobs/{job['id']}/regenerations").json() == []
+
+
+def test_export_selected_downloads_one_zip(
+    new_page: PageFactory, live_server: LiveServer, tmp_path: Path
+) -> None:
+    job = job_with_a_rejected_image(live_server, "a row of beach huts", steps=1)
+    images = live_server.api.get(f"/api/jobs/{job['id']}/images").json()
+    page = open_jobs(new_page, live_server, scheme="light")
+    open_modal(page, job["id"])
+    page.get_by_label("Select image 1").check()
+    page.get_by_label("Select image 3").check()
+    export = page.get_by_role("button", name="Export selected (2)")
+    downloads: list[str] = []
+    page.on("download", lambda d: downloads.append(d.suggested_filename))
+    with page.expect_download() as download:
+        export.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert re.fullmatch(r"images-\d{8}-\d{6}\.zip", saved.name)
+    with zipfile.ZipFile(saved) as archive:
+        names = sorted(archive.namelist())
+        manifest = list(
+            csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig")))
+        )
+        first = archive.read(f"images/{job['id']}/1.png")
+    assert names == sorted(
+        [f"images/{job['id']}/1.png", f"images/{job['id']}/3.png", "manifest.csv"]
+    )
+    assert [r["image_id"] for r in manifest] == [images[0]["id"], images[2]["id"]]
+    assert first == live_server.api.get(images[0]["url"]).content
+    expect(page.locator("#gallery-status")).to_have_text("ZIP of 2 images downloaded.")
+    expect(export).to_be_enabled()
+    expect(export).to_have_attribute("aria-busy", "false")
+    page.wait_for_timeout(500)
+    assert downloads == [saved.name], "one download, not one per image"
+    screenshot(page, "jobs-gallery-export-light")
