@@ -166,8 +166,23 @@ def _with_verdicts(records: list[ImageRecord], verdicts: list[ImageQC]) -> list[
     ]
 
 
-async def _append_images(tx: WriteTx, job_id: str, records: list[ImageRecord]) -> None:
-    """The quality-check log line, then each image row with its ``image`` event."""
+def _qc_notes(records: list[ImageRecord], verdicts: list[ImageQC]) -> list[str]:
+    """What the checks could not judge (e.g. the vision check unreachable), per image."""
+    return [
+        f"image {record.index + 1}: {note}"
+        for record, verdict in zip(records, verdicts, strict=True)
+        for note in verdict.notes
+    ]
+
+
+async def _append_images(
+    tx: WriteTx, job_id: str, records: list[ImageRecord], notes: list[str]
+) -> None:
+    """The quality-check log lines, then each image row with its ``image`` event."""
+    if notes:
+        await append_event(
+            tx, job_id, EventType.LOG, {"level": "warning", "message": "; ".join(notes)}
+        )
     failed = sum(r.qc_status == QCStatus.FAILED.value for r in records)
     await append_event(
         tx,
@@ -211,12 +226,13 @@ async def _upload(
     verdicts = await quality_check(
         job.params, [(image.index, image.data) for image in generated], prompt=job.prompt
     )
+    notes = _qc_notes(records, verdicts)
     records = _with_verdicts(records, verdicts)
     # Rows, image events and completion in one transaction: a crash before this point
     # leaves no image rows (the next attempt stores the same content-addressed files).
     async with service.db.write() as tx:
         await job_store.assert_owner(tx.conn, job.id, owner)
-        await _append_images(tx, job.id, records)
+        await _append_images(tx, job.id, records, notes)
         await job_store.transition(
             tx,
             job.id,
@@ -252,10 +268,11 @@ async def _upload_regenerated(
     verdicts = await quality_check(
         job.params, [(index, image.data)], prompt=job.prompt, earlier=earlier
     )
+    notes = _qc_notes(records, verdicts)
     [record] = _with_verdicts(records, verdicts)
     async with service.db.write() as tx:
         await job_store.assert_owner(tx.conn, job.id, owner)
-        await _append_images(tx, job.id, [record])
+        await _append_images(tx, job.id, [record], notes)
         await regen_store.finish_regeneration(
             tx,
             regeneration.id,

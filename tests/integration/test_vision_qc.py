@@ -136,6 +136,14 @@ def test_an_unavailable_vision_check_keeps_the_built_in_verdict(
     assert "vision QC could not judge 1 of 1 image(s)" in log
     assert "rejected the API key" in log
     assert DEFAULT_KEY not in log
+    # The job's own timeline says so too, as a warning.
+    warnings = [
+        e["data"]["message"]
+        for e in all_events(client, job["id"])
+        if e["type"] == "log" and e["data"]["level"] == "warning"
+    ]
+    assert any("image 1:" in w and "API key" in w for w in warnings), warnings
+    assert not any(DEFAULT_KEY in w for w in warnings)
 
 
 def test_invalid_vision_settings_are_refused(vision_server: ServerProcess) -> None:
