@@ -1,5 +1,11 @@
 """Event streams: per job and global, over polling, Server-Sent Events and WebSocket.
-The wire contract is ``docs/streams.md``."""
+The wire contract is ``docs/streams.md``.
+
+Besides events, the push transports carry what the log cannot: a per-job stream whose
+job is deleted ends with a ``not_found`` reset, and the global stream carries notices
+(``jobs_deleted``) — a WebSocket ``{"control": "notice", …}`` frame, an SSE ``notice``
+event without an ``id`` (so ``Last-Event-ID`` stays a log position). Polling has neither:
+a polling client reloads what it shows from time to time."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from genfactory.api.deps import AppState, StateDep, WsStateDep
 from genfactory.api.errors import NOT_FOUND
 from genfactory.api.schemas import EventPage, GlobalEventPage, Problem
 from genfactory.core.streams import (
+    GONE,
     PING,
     global_events,
     job_events,
@@ -24,7 +31,7 @@ from genfactory.core.streams import (
     wait_for_job_events,
 )
 from genfactory.domain.errors import NotFound
-from genfactory.domain.events import Event, iso_time
+from genfactory.domain.events import Event, Notice, iso_time
 from genfactory.store import jobs as job_store
 from genfactory.store.events import last_global_id
 
@@ -35,6 +42,9 @@ SSE_RETRY_MS = 2000
 Cursor = Annotated[int, Query(ge=0, le=2**53, description="Deliver events after this cursor")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Wait = Annotated[float, Query(ge=0, le=30, description="Long-poll: hold up to this many seconds")]
+
+
+GONE_MESSAGE = "This job was deleted."
 
 
 @dataclass(frozen=True)
@@ -135,13 +145,21 @@ async def stream_job_events(
     ):
         if item is PING:
             yield ServerSentEvent(comment="ping")
+        elif item is GONE:
+            yield ServerSentEvent(event="reset", data=_gone_body())
+            return
         else:
             assert isinstance(item, Event)
             yield ServerSentEvent(data=item.envelope(), id=str(item.seq))
 
 
+def _gone_body() -> dict[str, Any]:
+    return {"code": "not_found", "message": GONE_MESSAGE, "last_seq": None}
+
+
 async def _pump(websocket: WebSocket, frames: AsyncIterator[Event | object]) -> None:
-    """Send frames until the client goes away. A reader task notices the close at once,
+    """Send frames until the client goes away (or, per job, the job is deleted: a
+    ``not_found`` reset, then close code 4404). A reader task notices the close at once,
     even while no frame is due (the next one may be a heartbeat 15 s away)."""
 
     async def reader() -> None:
@@ -154,6 +172,12 @@ async def _pump(websocket: WebSocket, frames: AsyncIterator[Event | object]) -> 
             async for item in frames:
                 if isinstance(item, Event):
                     await websocket.send_text(item.to_json())
+                elif isinstance(item, Notice):
+                    await websocket.send_json({"control": "notice", **item.body()})
+                elif item is GONE:
+                    await websocket.send_json({"control": "reset", **_gone_body()})
+                    await websocket.close(code=4404)
+                    return
                 else:
                     await websocket.send_json({"control": "ping", "time": iso_time(time.time())})
 
@@ -216,7 +240,7 @@ async def _global_after(state: AppState, after: int | None) -> int:
 @router.get(
     "/api/events",
     response_model=GlobalEventPage,
-    summary="Status, progress and completion events of all jobs (polling)",
+    summary="Status, progress, image, error, label and QC events of all jobs (polling)",
     responses={422: {"description": "Invalid cursor"}},
 )
 async def poll_global_events(
@@ -247,6 +271,8 @@ async def stream_global_events(
     async for item in global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS):
         if item is PING:
             yield ServerSentEvent(comment="ping")
+        elif isinstance(item, Notice):
+            yield ServerSentEvent(event="notice", data=item.body())
         else:
             assert isinstance(item, Event)
             yield ServerSentEvent(data=item.envelope(), id=str(item.id))

@@ -3,16 +3,23 @@
 The bus is only a fast path: the event log in the database is the truth. A subscriber
 whose queue overflows (a slow consumer) is flagged and refills from the log, so nothing
 is lost; see :mod:`genfactory.core.streams`.
+
+Notices (:class:`~genfactory.domain.events.Notice`: jobs deleted) are not in the log, so
+they travel only here: to every global subscriber, and as "gone" to the subscribers of
+each deleted job.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 
-from genfactory.domain.events import Event
+from genfactory.domain.events import Event, Notice
 
 DEFAULT_QUEUE_SIZE = 2048
+#: Notices a global subscriber may have waiting; past that they merge into one
+#: "reload" notice (ids unknown), which says the same to a client.
+MAX_PENDING_NOTICES = 32
 
 
 class Subscription:
@@ -22,6 +29,9 @@ class Subscription:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.overflowed = False
         self.wakeup = asyncio.Event()
+        self.notices: deque[Notice] = deque()
+        #: Per-job subscribers: the job was deleted (the stream says so and ends).
+        self.gone = False
 
     def offer(self, event: Event) -> None:
         try:
@@ -29,6 +39,23 @@ class Subscription:
         except asyncio.QueueFull:
             self.overflowed = True
         self.wakeup.set()
+
+    def notify(self, notice: Notice) -> None:
+        if len(self.notices) >= MAX_PENDING_NOTICES:
+            merged = sum(n.count for n in self.notices) + notice.count
+            self.notices.clear()
+            notice = Notice(notice.type, notice.time, None, merged)
+        self.notices.append(notice)
+        self.wakeup.set()
+
+    def mark_gone(self) -> None:
+        self.gone = True
+        self.wakeup.set()
+
+    def take_notices(self) -> list[Notice]:
+        items = list(self.notices)
+        self.notices.clear()
+        return items
 
     def drain(self) -> list[Event]:
         items: list[Event] = []
@@ -67,6 +94,19 @@ class EventBus:
 
     def subscriber_count(self, job_id: str) -> int:
         return len(self._by_job.get(job_id, ()))
+
+    def watched_jobs(self) -> list[str]:
+        """The jobs someone follows here (to find which of them a notice deleted)."""
+        return list(self._by_job)
+
+    def publish_notice(self, notice: Notice, gone: list[str] | None = None) -> None:
+        """Hand a notice to every global subscriber; tell the subscribers of each job in
+        ``gone`` (default: the notice's ids) that their job was deleted."""
+        for sub in tuple(self._global):
+            sub.notify(notice)
+        for job_id in gone if gone is not None else notice.job_ids or ():
+            for sub in tuple(self._by_job.get(job_id, ())):
+                sub.mark_gone()
 
     async def publish(self, events: list[Event]) -> None:
         wake_global = False

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from genfactory.core.fanout import send_notice
 from genfactory.core.service import InvalidRequest, JobService
 from genfactory.domain.errors import Conflict
+from genfactory.domain.events import Notice
 from genfactory.domain.statuses import JobStatus
 from genfactory.store import jobs as job_store
 from genfactory.store.job_edits import (
@@ -126,9 +128,18 @@ class JobManager:
         worker would leave it writing into a job that no longer exists; cancel them first.
         Files are content-addressed and shared (a rerun with the same seed produces the
         same bytes), so a file goes only when no remaining image row names it.
+
+        Live views learn of it from a ``jobs_deleted`` notice (global streams) and the end
+        of the deleted jobs' own streams, here and, on PostgreSQL, in every other process.
         """
         async with self.db.write() as tx:
             deletion = await delete_jobs(tx, job_ids)
+            notice = Notice.jobs_deleted(deletion.deleted, now=time.time())
+            if deletion.deleted:
+                await send_notice(tx, self.db, notice)  # other processes, at the commit
+        if deletion.deleted:
+            # The deleted jobs' events went with them: a notice tells every live view here.
+            self.service.bus.publish_notice(notice)
         removed = 0
         if deletion.files:
             async with self.db.read() as conn:

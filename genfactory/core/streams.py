@@ -5,7 +5,9 @@ serves live events from the bus, skipping anything at or below its cursor and fi
 any gap (out-of-order publish, overflow) from the log. The global stream is woken by the
 bus and always reads the log in ``id`` order: ids are committed in increasing order
 (SQLite writes are serial; PostgreSQL appends take an ordering lock), so reading after
-the last id seen never skips an event.
+the last id seen never skips an event. Notices (jobs deleted: not in the log) reach a
+global stream from the bus before its next read of the log; a per-job stream whose job is
+deleted yields :data:`GONE` and ends.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from genfactory.core.bus import EventBus
-from genfactory.domain.events import Event
+from genfactory.domain.events import Event, Notice
 from genfactory.store.engine import Database
 from genfactory.store.events import read_after, read_global_after
 
@@ -30,6 +32,14 @@ class Ping:
 PING = Ping()
 
 
+@dataclass(frozen=True)
+class Gone:
+    """The job was deleted while the stream followed it: nothing more will come."""
+
+
+GONE = Gone()
+
+
 async def _backlog(db: Database, job_id: str, after: int, upto: int | None = None) -> list[Event]:
     async with db.read() as conn:
         return await read_after(conn, job_id, after, BATCH, upto)
@@ -37,8 +47,9 @@ async def _backlog(db: Database, job_id: str, after: int, upto: int | None = Non
 
 async def job_events(
     db: Database, bus: EventBus, job_id: str, after: int, *, heartbeat: float = 15.0
-) -> AsyncIterator[Event | Ping]:
-    """Every event of ``job_id`` with ``seq > after``, then live ones, forever."""
+) -> AsyncIterator[Event | Ping | Gone]:
+    """Every event of ``job_id`` with ``seq > after``, then live ones, until the job is
+    deleted (then :data:`GONE`)."""
     sub = bus.subscribe_job(job_id)
     last = after
     try:
@@ -50,6 +61,9 @@ async def job_events(
             if len(batch) < BATCH:
                 break
         while True:
+            if sub.gone:
+                yield GONE
+                return
             if sub.overflowed:
                 sub.overflowed = False
                 sub.drain()
@@ -64,14 +78,15 @@ async def job_events(
             if sub.queue.empty():
                 # Arm the heartbeat timer only when idle: with many subscribers a timer
                 # per event per subscriber is a measurable share of the server's CPU.
+                # Every offer (and a deletion) sets the wake-up.
+                sub.wakeup.clear()
                 try:
                     async with asyncio.timeout(heartbeat):
-                        event = await sub.queue.get()
+                        await sub.wakeup.wait()
                 except TimeoutError:
                     yield PING
-                    continue
-            else:
-                event = sub.queue.get_nowait()
+                continue
+            event = sub.queue.get_nowait()
             if event.seq <= last:
                 continue
             if event.seq > last + 1:
@@ -86,13 +101,15 @@ async def job_events(
 
 async def global_events(
     db: Database, bus: EventBus, after: int, *, heartbeat: float = 15.0
-) -> AsyncIterator[Event | Ping]:
-    """Status, progress, image and error events of all jobs with ``id > after``."""
+) -> AsyncIterator[Event | Notice | Ping]:
+    """The global stream's events of all jobs with ``id > after``, and notices from now."""
     sub = bus.subscribe_global()
     last = after
     try:
         while True:
             sub.wakeup.clear()
+            for notice in sub.take_notices():
+                yield notice
             async with db.read() as conn:
                 batch = await read_global_after(conn, last, BATCH)
             for event in batch:

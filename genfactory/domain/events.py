@@ -28,10 +28,22 @@ class EventType(StrEnum):
     IMAGE = "image"
     LOG = "log"
     ERROR = "error"
+    LABEL = "label"
+    QC = "qc"
 
 
-#: Types carried by the global stream (status, progress and completion of all jobs).
-GLOBAL_TYPES = frozenset({EventType.STATUS, EventType.PROGRESS, EventType.IMAGE, EventType.ERROR})
+#: Types carried by the global stream: what a list of all jobs shows (status, progress,
+#: images and their quality-check counts, errors, labels).
+GLOBAL_TYPES = frozenset(
+    {
+        EventType.STATUS,
+        EventType.PROGRESS,
+        EventType.IMAGE,
+        EventType.ERROR,
+        EventType.LABEL,
+        EventType.QC,
+    }
+)
 
 
 class StatusData(BaseModel):
@@ -102,6 +114,27 @@ class ErrorData(BaseModel):
     attempt: int
 
 
+class LabelData(BaseModel):
+    """The job was renamed (a ``log`` line for the timeline follows)."""
+
+    label: str = Field(description="The new label.")
+    previous: str | None = Field(description="The label before (null: it had none).")
+
+
+class QCData(BaseModel):
+    """A person approved or rejected an image; the job's counts after it (a ``log`` follows)."""
+
+    image_id: str
+    index: int = Field(description="The image's position in the job (from 0).")
+    qc_status: str = Field(description="passed or failed")
+    previous: str = Field(description="The image's QC status before: passed, failed or pending.")
+    reason: str | None = Field(default=None, description="The reviewer's reason, if given.")
+    source: str = Field(default="manual", description="Who decided: manual (a person).")
+    passed: int = Field(description="The job's images that pass now.")
+    failed: int = Field(description="The job's images that fail now.")
+    pending: int = Field(description="The job's images still awaiting the checks.")
+
+
 PAYLOADS: dict[EventType, type[BaseModel]] = {
     EventType.STATUS: StatusData,
     EventType.PROGRESS: ProgressData,
@@ -109,6 +142,8 @@ PAYLOADS: dict[EventType, type[BaseModel]] = {
     EventType.IMAGE: ImageData,
     EventType.LOG: LogData,
     EventType.ERROR: ErrorData,
+    EventType.LABEL: LabelData,
+    EventType.QC: QCData,
 }
 
 
@@ -159,3 +194,54 @@ class Event:
     @property
     def is_global(self) -> bool:
         return self.type in GLOBAL_TYPES
+
+
+# -- notices ------------------------------------------------------------------------------
+
+
+class NoticeType(StrEnum):
+    JOBS_DELETED = "jobs_deleted"
+
+
+#: The most job ids a notice names on the wire; past it ``job_ids`` is null ("refetch").
+#: 200 ids fit a PostgreSQL NOTIFY payload (under 8,000 bytes) with room to spare.
+MAX_NOTICE_IDS = 200
+
+
+class JobsDeletedData(BaseModel):
+    """Jobs were deleted (their events went with them, so no event can say so)."""
+
+    job_ids: list[str] | None = Field(
+        description=f"The deleted jobs; null when more than {MAX_NOTICE_IDS} were deleted "
+        "at once (reload what you show)."
+    )
+    count: int = Field(description="How many jobs were deleted.")
+
+
+NOTICE_PAYLOADS: dict[NoticeType, type[BaseModel]] = {NoticeType.JOBS_DELETED: JobsDeletedData}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for every live view of all jobs that is not part of any job's log: it
+    has no ``seq`` or ``id``, is not stored and is not resumable (a client that was away
+    reloads what it shows). In this process it names every deleted job; on the wire at
+    most :data:`MAX_NOTICE_IDS`."""
+
+    type: str
+    time: float
+    job_ids: tuple[str, ...] | None
+    count: int
+
+    @classmethod
+    def jobs_deleted(cls, job_ids: list[str] | tuple[str, ...], *, now: float) -> Notice:
+        return cls(NoticeType.JOBS_DELETED.value, now, tuple(job_ids), len(job_ids))
+
+    def data(self) -> dict[str, Any]:
+        ids = self.job_ids
+        listed = list(ids) if ids is not None and len(ids) <= MAX_NOTICE_IDS else None
+        return {"job_ids": listed, "count": self.count}
+
+    def body(self) -> dict[str, Any]:
+        """The notice as the SSE ``notice`` event carries it (WebSocket adds ``control``)."""
+        return {"type": self.type, "time": iso_time(self.time), "data": self.data()}

@@ -77,7 +77,7 @@ async def read_after(
 
 
 async def read_global_after(conn: AsyncConnection, after: int, limit: int = 1000) -> list[Event]:
-    """Status, progress, image and error events of all jobs with ``id > after``."""
+    """The global stream's events (:data:`GLOBAL_TYPES`) of all jobs with ``id > after``."""
     rows = await conn.execute(
         select(*_COLUMNS)
         .where(job_events.c.id > after, job_events.c.type.in_(_GLOBAL_TYPE_VALUES))

@@ -1,7 +1,9 @@
 """Changes to jobs besides their status: rename, delete, manual image review.
 
 None of these changes a job's status (that stays :func:`genfactory.store.jobs.transition`'s
-job); the ones a live page must see append an event to the job's log.
+job); the ones a live page must see append an event to the job's log (``label``, ``qc``).
+A deletion cannot (the job's log goes with it): the caller publishes a notice after the
+commit (:mod:`genfactory.core.management`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from genfactory.domain.events import EventType
 from genfactory.domain.statuses import ACTIVE
 from genfactory.store.engine import WriteTx
 from genfactory.store.events import append_event
-from genfactory.store.images import ImageRecord, get_image
+from genfactory.store.images import ImageRecord, get_image, qc_counts
 from genfactory.store.jobs import JobRecord, get_job
 from genfactory.store.tables import image_reviews, images, jobs
 
@@ -27,13 +29,27 @@ _ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
 
 
 async def rename_job(tx: WriteTx, job_id: str, label: str) -> JobRecord:
-    """Set the label and log the change (a ``log`` event, so live views update)."""
-    await get_job(tx.conn, job_id, for_update=True)
+    """Set the label: a ``label`` event (on the global stream too, so every open list
+    updates) and a ``log`` line for the timeline. The same label again changes nothing
+    and appends nothing."""
+    job = await get_job(tx.conn, job_id, for_update=True)
+    if job.label == label:
+        return job
     await tx.conn.execute(update(jobs).where(jobs.c.id == job_id).values(label=label))
+    await append_event(tx, job_id, EventType.LABEL, {"label": label, "previous": job.label})
     await append_event(
         tx, job_id, EventType.LOG, {"level": "info", "message": f"Label changed to {label!r}"}
     )
     return await get_job(tx.conn, job_id)
+
+
+async def existing_jobs(conn: AsyncConnection, job_ids: Sequence[str]) -> set[str]:
+    """Which of these jobs still exist."""
+    found: set[str] = set()
+    for chunk in _chunks(list(job_ids), 500):
+        rows = await conn.execute(select(jobs.c.id).where(jobs.c.id.in_(chunk)))
+        found.update(r.id for r in rows)
+    return found
 
 
 @dataclass(frozen=True)
@@ -162,9 +178,11 @@ def _source(image: ImageRecord, reviewed_at: float | None) -> str | None:
 async def review_image(
     tx: WriteTx, image_id: str, status: str, reason: str | None
 ) -> ReviewedImage:
-    """A person's verdict: set the image's QC status, keep it in the review history and
-    log it on the job."""
+    """A person's verdict: set the image's QC status, keep it in the review history, and
+    tell the job's log: a ``qc`` event with the job's new counts (on the global stream
+    too, so lists update) and a ``log`` line for the timeline."""
     image = await get_image(tx.conn, image_id)
+    await get_job(tx.conn, image.job_id, for_update=True)  # counts read below stay true
     now = time.time()
     await tx.conn.execute(
         update(images)
@@ -176,9 +194,29 @@ async def review_image(
             image_id=image_id, job_id=image.job_id, status=status, reason=reason, created_at=now
         )
     )
+    counts = await qc_counts(tx.conn, image.job_id)
+    await append_event(
+        tx,
+        image.job_id,
+        EventType.QC,
+        {
+            "image_id": image_id,
+            "index": image.index,
+            "qc_status": status,
+            "previous": image.qc_status,
+            "reason": reason,
+            "source": "manual",
+            "passed": counts["passed"],
+            "failed": counts["failed"],
+            "pending": counts["pending"],
+        },
+        now=now,
+    )
     verb = "approved" if status == "passed" else "rejected"
     message = f"Image {image.index + 1} {verb} by a reviewer" + (f": {reason}" if reason else "")
-    await append_event(tx, image.job_id, EventType.LOG, {"level": "info", "message": message})
+    await append_event(
+        tx, image.job_id, EventType.LOG, {"level": "info", "message": message}, now=now
+    )
     updated = await get_image(tx.conn, image_id)
     return ReviewedImage(updated, "manual")
 

@@ -38,8 +38,10 @@ def test_rename_trims_logs_and_leaves_the_status(http: httpx.Client) -> None:
     assert response.status_code == 200, response.text
     renamed = response.json()
     assert renamed["label"] == "Spring hero" and renamed["status"] == "completed"
-    assert renamed["last_seq"] == done["last_seq"] + 1
-    last = events(http, job["id"])[-1]
+    assert renamed["last_seq"] == done["last_seq"] + 2
+    label, last = events(http, job["id"])[-2:]
+    assert label["type"] == "label"
+    assert label["data"] == {"label": "Spring hero", "previous": "Old"}
     assert last["type"] == "log" and "Spring hero" in last["data"]["message"]
     assert not [
         e for e in events(http, job["id"]) if e["seq"] > done["last_seq"] and e["type"] == "status"

@@ -35,6 +35,8 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
   /** @type {{stop: () => void, id: string} | null} the operation being followed */
   let followed = null;
   let queueTimer = 0;
+  /** Bulk delete requests of this page under way (their notice may come before the answer). */
+  let deleting = 0;
 
   /** @param {(text: string) => void} report */
   async function rerunOne(id, report) {
@@ -188,9 +190,11 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     if (!yes) return false;
     toolbar.setBusy('delete', true);
     let result;
+    deleting += 1;
     try {
       result = await jobsApi.bulkDelete(body);
     } catch (error) {
+      deleting -= 1;
       toolbar.setBusy('delete', false);
       if (error?.status === 409) {
         notify(T.countChanged(error.message), 'warning');
@@ -199,6 +203,7 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
       await onChanged('deleted');
       return false;
     }
+    deleting -= 1;
     toolbar.setBusy('delete', false);
     if (body.filter) selection.clear();
     else selection.forget(result.deleted_ids);
@@ -221,6 +226,8 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     exportJob,
     deleteSelected,
     deleteJobs,
+    /** Whether this page is deleting jobs right now (a deletion notice may be its own). */
+    get deleting() { return deleting > 0; },
     /** Cancel the operation the toolbar shows. */
     cancel() { if (followed) jobsApi.cancelOperation(followed.id).catch(() => {}); },
     /** A status event of the live stream: one of our reruns may have moved. */

@@ -138,6 +138,17 @@ export function createSelection({ onChange } = {}) {
       if (any) changed();
     },
 
+    /**
+     * Matching mode: jobs the filter matched were deleted meanwhile, so it matches `count`
+     * now (fewer: a bulk action then expects that many).
+     * @param {number} count
+     */
+    recount(count) {
+      if (!matching || !(count < matching.count)) return;
+      matching = { ...matching, count: Math.max(0, count) };
+      changed();
+    },
+
     /** Update what is known about a selected job (a rename, a status change). */
     update(id, info) {
       if (picked.has(id)) picked.set(id, info);

@@ -1,6 +1,7 @@
 /**
- * The job table: one row per job (select, Job ID, label, status, date, duration, images,
- * actions), built from text nodes only, with search matches in <mark>.
+ * The job table: one row per job (select, Job ID, label, status, date, duration, images
+ * with their quality-check counts, actions), built from text nodes only, with search
+ * matches in <mark>.
  *
  * Rows come from a {@link RowSource}. A page of ≤ 100 jobs is rendered whole; in the
  * scrolling view (every matching job) only the rows in view are in the DOM, between two
@@ -16,9 +17,10 @@
  */
 
 import { JOBS_COPY as T } from '../copy-jobs.js';
-import { h } from '../lib/dom.js';
+import { h, setText } from '../lib/dom.js';
 import { ACTIVE_STATUSES } from './format.js';
 import { createLabelEditor } from './label-editor.js';
+import { qcCounts } from './live-edits.js';
 import {
   buildJobRow, COLUMNS, fillDurationCell, fillJobRow, fillLiveCells, placeholderRow, setRowSelected,
 } from './table-row.js';
@@ -27,6 +29,37 @@ import { revealScrollTop, visibleRange } from './virtual-window.js';
 export const ROW_HEIGHT = 56;
 const PAGE_STEP = 10;
 const ROW_ERROR_MS = 8000;
+
+/**
+ * The image cell's QC counts after the count ("12 · 10 ✓ 2 ✗"), read as "10 passed, 2
+ * failed quality checks"; hidden while the job has no images.
+ * @param {HTMLElement} tr
+ * @param {any} job
+ */
+export function fillQcCounts(tr, job) {
+  const cell = tr.querySelector('.jcell-images');
+  if (!cell) return;
+  let box = /** @type {HTMLElement | null} */ (cell.querySelector('.jqc'));
+  const counts = qcCounts(job);
+  if (!counts) {
+    if (box) box.hidden = true;
+    return;
+  }
+  if (!box) {
+    box = h('span', { class: 'jqc' },
+      h('span', { class: 'jqc__passed', 'aria-hidden': 'true' }),
+      h('span', { class: 'jqc__failed', 'aria-hidden': 'true' }),
+      h('span', { class: 'visually-hidden' }));
+    cell.append(box);
+  }
+  box.hidden = false;
+  const [passed, failed, spoken] = /** @type {HTMLElement[]} */ ([...box.children]);
+  setText(passed, T.qcPassed(counts.passed));
+  setText(failed, T.qcFailed(counts.failed));
+  passed.classList.toggle('is-zero', counts.passed === 0);
+  failed.classList.toggle('is-zero', counts.failed === 0);
+  setText(spoken, T.qcCounts(counts.passed, counts.failed));
+}
 
 /**
  * @typedef {object} RowSource
@@ -83,6 +116,7 @@ export function createTable(options) {
       error: problem && problem.until > Date.now() ? problem.message : null,
       selected: selection.has(job.id),
     });
+    fillQcCounts(tr, job);
   }
 
   const fillDuration = fillDurationCell;
@@ -425,7 +459,10 @@ export function createTable(options) {
       const tr = rows.get(job.id);
       const index = source.indexOf(job.id);
       if (tr && index >= 0 && labels.id !== job.id) fillRow(tr, job, index);
-      else if (tr && labels.id === job.id) fillLiveCells(tr, job); // keep the editor
+      else if (tr && labels.id === job.id) { // keep the editor
+        fillLiveCells(tr, job);
+        fillQcCounts(tr, job);
+      }
     },
     /** Show an error under a row's label for a few seconds (a failed rename). */
     showRowError(id, message) {

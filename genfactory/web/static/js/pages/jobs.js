@@ -1,7 +1,9 @@
 /**
  * Job Management (`/jobs`): statistics, filters and presets, the job table with selection
  * and batch operations, pagination (or one scrolling, windowed list), the Single Job View,
- * keyboard shortcuts, and live updates from the global event stream.
+ * keyboard shortcuts, and live updates from the global event stream: status, progress,
+ * images and their QC counts, renames and deletions made elsewhere (another tab, the CLI,
+ * another API node), batched into one re-render per animation frame.
  *
  * The view state (filters, page, size, sort) lives in the address (`?status=failed&q=fox`),
  * so a reload or a shared link shows the same jobs. `body[data-ready="true"]` once the first
@@ -23,7 +25,9 @@ import {
   presetFilter, SCROLL_SIZE, toQuery,
 } from '../jobs/filter-state.js';
 import { createFilters } from '../jobs/filters.js';
-import { applyEvent, createLiveUpdates, isNewJob } from '../jobs/live.js';
+import { applyEvent, isNewJob } from '../jobs/live.js';
+import { applyImageQc, applyLabel, applyQc, withoutDeleted } from '../jobs/live-edits.js';
+import { createLiveStream } from '../jobs/live-stream.js';
 import { createJobModal } from '../jobs/modal.js';
 import { createPagination } from '../jobs/pagination.js';
 import { pageSpan } from '../jobs/paging.js';
@@ -39,12 +43,15 @@ import { createVirtualList } from '../jobs/virtual-list.js';
 const STATS_DEBOUNCE_MS = 600;
 const RELOAD_DEBOUNCE_MS = 500;
 const SNAPSHOT_DEBOUNCE_MS = 250;
+/** While the stream only polls (it carries no deletion notices), reload this often. */
+const POLL_RELOAD_MS = 30000;
 
 /** A page of jobs as the table's row source. */
 function pageSource(page) {
   const items = page.items ?? [];
   const at = new Map(items.map((job, i) => [job.id, i]));
   return {
+    page,
     virtual: false,
     count: items.length,
     get: (i) => items[i] ?? null,
@@ -66,6 +73,9 @@ function main() {
   let listTicket = 0;
   let statsTimer = 0;
   let reloadTimer = 0;
+  let liveReloadTimer = 0;
+  /** Jobs were deleted: "all N matching" may now match fewer (see matchingCount). */
+  let recountMatching = false;
   let newJobs = 0;
   /** @type {Set<string>} jobs whose snapshot must be fetched again */
   const stale = new Set();
@@ -218,6 +228,7 @@ function main() {
         onLoaded: () => {
           if (mine !== listTicket) return;
           total = list.count;
+          matchingCount();
           if (source !== list) {
             source = list;
             table.setSource(list, { keepScroll: quiet });
@@ -247,10 +258,19 @@ function main() {
       return;
     }
     total = page.total;
+    matchingCount();
     source = pageSource(page);
     table.setSource(source, { keepScroll: quiet });
     renderCounts();
     shown({ focusTable, announceCount });
+  }
+
+  /** After deletions, "all N matching" counts what the filter matches now. */
+  function matchingCount() {
+    if (!recountMatching) return;
+    recountMatching = false;
+    const matching = selection.matching;
+    if (matching && matching.key === filterKey(state)) selection.recount(total);
   }
 
   function shown({ focusTable, announceCount }) {
@@ -363,25 +383,112 @@ function main() {
 
   // ---- live updates ---------------------------------------------------------------------
 
-  function onLiveBatch(events) {
+  /** @param {import('../jobs/live-stream.js').LiveItem[]} items */
+  function onLiveBatch(items) {
     let statsDirty = false;
     let created = 0;
-    for (const event of events) {
+    for (const item of items) {
+      if ('notice' in item) {
+        jobsDeleted(item.notice);
+        continue;
+      }
+      const event = item.event;
       if (event.type === 'status') actions.status(event.job_id, event.data?.status);
       if (isNewJob(event)) created += 1;
       const job = jobFor(event.job_id);
+      if (event.type === 'label' && job) labelChanged(job, event);
       if (!job || source.indexOf(event.job_id) < 0) {
         if (event.type === 'status') statsDirty = true;
         continue;
       }
+      let row = false;
+      if (event.type === 'qc') row = applyQc(job, event);
+      if (event.type === 'image') row = applyImageQc(job, event);
       const changed = applyEvent(job, event);
-      if (changed.row) table.updateJob(job);
+      if (changed.row || row) table.updateJob(job);
       if (changed.snapshot) stale.add(job.id);
       statsDirty ||= changed.stats;
     }
     if (stale.size && !staleTimer) staleTimer = window.setTimeout(refetchStale, SNAPSHOT_DEBOUNCE_MS);
     if (statsDirty) scheduleStats();
     if (created) newJobsArrived(created);
+  }
+
+  /**
+   * Renamed elsewhere: the row (and a selected job's name) in place. A label being edited
+   * here keeps the person's text; the new label shows if they cancel.
+   */
+  function labelChanged(job, event) {
+    if (!applyLabel(job, event)) return;
+    const marks = source.highlights(job.id);
+    if (marks) delete marks.label; // the ranges were for the old label
+    selection.update(job.id, job);
+    table.updateJob(job);
+    // The label may no longer match the search, or sort elsewhere.
+    if (state.q || state.sort === 'label') scheduleLiveReload();
+  }
+
+  /**
+   * Jobs deleted elsewhere (or by this page): their rows go at once, the selection forgets
+   * them, an open Single Job View of one says so; then the page and the statistics are
+   * reloaded (the total, and rows moving up from the next page).
+   * @param {import('../jobs/live-edits.js').DeletedNotice} notice
+   */
+  function jobsDeleted(notice) {
+    const gone = notice.ids ? new Set(notice.ids) : null;
+    recountMatching = true;
+    if (gone) {
+      selection.forget(notice.ids ?? []);
+      if (modal.jobId && gone.has(modal.jobId)) modalJobDeleted();
+      if (rowMenu.isOpen && rowMenu.jobId && gone.has(rowMenu.jobId)) rowMenu.close(false);
+      if (!source.virtual && source.page) {
+        const { page, removed } = withoutDeleted(source.page, gone);
+        if (removed) {
+          const hadFocus = $(S.body).contains(document.activeElement);
+          total = page.total;
+          source = pageSource(page);
+          table.setSource(source, { keepScroll: true });
+          renderCounts();
+          shown({ focusTable: false, announceCount: false });
+          if (hadFocus && !$(S.body).contains(document.activeElement)) table.focusActive();
+          if (!actions.deleting) announce(T.deletedElsewhere(removed));
+        }
+      }
+    }
+    document.dispatchEvent(new CustomEvent('jobs:deleted', { detail: { ids: notice.ids, count: notice.count } }));
+    scheduleStats();
+    scheduleLiveReload();
+  }
+
+  /**
+   * The open Single Job View shows a deleted job: say so and turn its actions off (the
+   * modal's own stream also ends with `not_found`). The actions come back when it closes.
+   */
+  function modalJobDeleted() {
+    for (const selector of [S.modalExport, S.modalRerun, S.modalDelete]) {
+      /** @type {HTMLButtonElement} */ ($(selector)).disabled = true;
+    }
+    $(S.modalDetails).removeAttribute('href'); // its page would say "not found" (open() sets it again)
+    $(S.modalError).hidden = false;
+    $(S.modalRetry).hidden = true;
+    setText($(S.modalErrorText), T.modalNotFound);
+    announce(T.modalNotFound);
+  }
+
+  $(S.modal).addEventListener('close', () => {
+    for (const selector of [S.modalExport, S.modalRerun, S.modalDelete]) {
+      /** @type {HTMLButtonElement} */ ($(selector)).disabled = false;
+    }
+  });
+
+  /** A quiet reload of the list soon (once for a burst; not under an open row menu — an open
+   * label editor survives it when its row stays). */
+  function scheduleLiveReload() {
+    window.clearTimeout(liveReloadTimer);
+    liveReloadTimer = window.setTimeout(() => {
+      if (rowMenu.isOpen) return scheduleLiveReload();
+      loadList({ quiet: true });
+    }, RELOAD_DEBOUNCE_MS);
   }
 
   /** New jobs: on the first page of the newest jobs they appear by themselves. */
@@ -407,9 +514,36 @@ function main() {
     update({ page: 1 }, { focusTable: true });
   });
 
-  createLiveUpdates({
+  // Notices of deletions are not resumable: after a reconnect, and every so often while only
+  // polling (which carries none), reload what is shown.
+  let everLive = false;
+  let missed = false;
+  let pollReload = 0;
+  createLiveStream({
     onBatch: onLiveBatch,
-    onState: (s) => system.live(s),
+    onState: (s) => {
+      system.live(s);
+      if (s.state === 'live') {
+        if (missed) {
+          scheduleLiveReload();
+          scheduleStats();
+        }
+        everLive = true;
+        missed = false;
+      } else if (everLive) missed = true; // dropped: reload when it is back
+      const polling = s.mode === 'poll' && (s.state === 'degraded' || s.state === 'reconnecting');
+      if (polling && !pollReload) {
+        pollReload = window.setInterval(() => {
+          if (document.visibilityState === 'visible') {
+            scheduleLiveReload();
+            scheduleStats();
+          }
+        }, POLL_RELOAD_MS);
+      } else if (!polling && pollReload) {
+        window.clearInterval(pollReload);
+        pollReload = 0;
+      }
+    },
     onReset: () => refreshAll(),
   });
   window.setInterval(() => table.tick(), 1000);
