@@ -35,6 +35,9 @@ class PendingEvent:
     data: dict[str, Any]
 
 
+_INSERT_EVENTS = insert(job_events).returning(job_events.c.id, sort_by_parameter_order=True)
+
+
 @dataclass
 class WriteTx:
     """An open write transaction. Events appended to it are inserted together just before
@@ -49,7 +52,7 @@ class WriteTx:
         if not self.pending:
             return
         rows = await self.conn.execute(
-            insert(job_events).returning(job_events.c.id, sort_by_parameter_order=True),
+            _INSERT_EVENTS,
             [
                 {
                     "job_id": p.job_id,

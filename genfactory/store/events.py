@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,14 @@ _COLUMNS = (
 _GLOBAL_TYPE_VALUES = tuple(sorted(t.value for t in GLOBAL_TYPES))
 
 
+_NEXT_SEQ = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("job_id"))
+    .values(last_seq=jobs.c.last_seq + 1, updated_at=bindparam("now"))
+    .returning(jobs.c.last_seq)
+)
+
+
 def _event(row: Row[Any, Any, Any, Any, Any, Any]) -> Event:
     return Event(row.job_id, row.seq, row.id, row.type, row.created_at, row.data)
 
@@ -35,14 +43,7 @@ async def append_event(
     """Give the event the job's next seq (returned); it is stored at the end of the
     transaction and published after the commit."""
     now = time.time() if now is None else now
-    seq = (
-        await tx.conn.execute(
-            update(jobs)
-            .where(jobs.c.id == job_id)
-            .values(last_seq=jobs.c.last_seq + 1, updated_at=now)
-            .returning(jobs.c.last_seq)
-        )
-    ).scalar_one_or_none()
+    seq = (await tx.conn.execute(_NEXT_SEQ, {"job_id": job_id, "now": now})).scalar_one_or_none()
     if seq is None:
         raise NotFound(f"job {job_id} does not exist")
     await insert_events(tx, job_id, seq, [(type_, data)], now=now)
