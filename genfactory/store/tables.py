@@ -102,6 +102,9 @@ job_events = Table(
     Column("created_at", Float, nullable=False),
     Column("data", Json, nullable=False),
     UniqueConstraint("job_id", "seq", name="uq_job_events_job_seq"),
+    # Ids are cursors of the global stream: SQLite must never hand out an id again after
+    # the newest events were deleted with their jobs (migration 0007).
+    sqlite_autoincrement=True,
 )
 
 images = Table(
