@@ -170,8 +170,8 @@ async def get_job(job_id: str, state: StateDep) -> JobPublic:
     summary="Rename a job (label: 1–200 characters after trimming)",
 )
 async def update_job(job_id: IdPath, body: JobUpdate, state: StateDep) -> JobPublic:
-    """Changes the label only; the status is untouched. A ``log`` event ("Label changed to
-    …") tells live views."""
+    """Changes the label only; the status is untouched. A ``label`` event tells live
+    views (the job's own stream and the global one)."""
     job = await JobManager(state.service).rename(job_id, body.label)
     return await job_public(state, job)
 

@@ -104,10 +104,8 @@ class LogTailer:
         self.db = db
         self.handler = handler
         self.interval = interval
-        #: Where other processes' notices go; by default the bus of the handler's owner
-        #: (``JobService.dispatch``).
-        owner = getattr(handler, "__self__", None)
-        self.bus: EventBus | None = bus if bus is not None else getattr(owner, "bus", None)
+        #: Where other processes' notices go (none: they are dropped).
+        self.bus = bus
         self.cursor = 0
         self._local: set[int] = set()
         self._notices: deque[Notice] = deque(maxlen=256)

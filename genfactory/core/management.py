@@ -132,7 +132,8 @@ class JobManager:
         Live views learn of it from a ``jobs_deleted`` notice (global streams) and the end
         of the deleted jobs' own streams, here and, on PostgreSQL, in every other process.
         """
-        async with self.db.write() as tx:
+        # Many jobs at once may take a while: off the event loop's thread (SQLite).
+        async with self.db.write(offload=True) as tx:
             deletion = await delete_jobs(tx, job_ids)
             notice = Notice.jobs_deleted(deletion.deleted, now=time.time())
             if deletion.deleted:
@@ -173,7 +174,7 @@ class JobManager:
             return [], missing
         created: list[tuple[str, JobRecord]] = []
         settings = self.service.settings
-        async with self.db.write() as tx:
+        async with self.db.write(offload=True) as tx:
             moment = time.time()
             for source in sources:
                 params = dict(source.params)

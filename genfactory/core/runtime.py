@@ -37,7 +37,9 @@ class Runtime:
             providers or default_registry(settings),
             BlobStore(settings.blobs_dir),
         )
-        self.tailer = LogTailer(self.db, self.service.dispatch, settings.tail_interval)
+        self.tailer = LogTailer(
+            self.db, self.service.dispatch, settings.tail_interval, bus=self.bus
+        )
         self.db.set_publisher(self._publish_local)
         slots = settings.workers if workers is None else workers
         self.pool = WorkerPool(self.service, slots) if slots > 0 else None

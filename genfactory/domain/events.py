@@ -115,14 +115,14 @@ class ErrorData(BaseModel):
 
 
 class LabelData(BaseModel):
-    """The job was renamed (a ``log`` line for the timeline follows)."""
+    """The job was renamed (the timeline shows this event: "Renamed to …")."""
 
     label: str = Field(description="The new label.")
     previous: str | None = Field(description="The label before (null: it had none).")
 
 
 class QCData(BaseModel):
-    """A person approved or rejected an image; the job's counts after it (a ``log`` follows)."""
+    """A person approved or rejected an image, and the job's counts after it."""
 
     image_id: str
     index: int = Field(description="The image's position in the job (from 0).")

@@ -36,10 +36,8 @@ async def rename_job(tx: WriteTx, job_id: str, label: str) -> JobRecord:
     if job.label == label:
         return job
     await tx.conn.execute(update(jobs).where(jobs.c.id == job_id).values(label=label))
+    # The event describes itself in the timeline ("Renamed to …"): no log line as well.
     await append_event(tx, job_id, EventType.LABEL, {"label": label, "previous": job.label})
-    await append_event(
-        tx, job_id, EventType.LOG, {"level": "info", "message": f"Label changed to {label!r}"}
-    )
     return await get_job(tx.conn, job_id)
 
 
@@ -211,11 +209,6 @@ async def review_image(
             "pending": counts["pending"],
         },
         now=now,
-    )
-    verb = "approved" if status == "passed" else "rejected"
-    message = f"Image {image.index + 1} {verb} by a reviewer" + (f": {reason}" if reason else "")
-    await append_event(
-        tx, image.job_id, EventType.LOG, {"level": "info", "message": message}, now=now
     )
     updated = await get_image(tx.conn, image_id)
     return ReviewedImage(updated, "manual")

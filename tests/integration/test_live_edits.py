@@ -140,11 +140,10 @@ def test_a_rename_is_a_label_event_on_both_streams_and_resumes_exactly(
     assert frame["type"] == "label", "the rename is the first thing the global stream says"
     assert frame["data"] == {"label": "After", "previous": "Before"}
     assert frame["id"] > start and frame["seq"] == job["last_seq"] + 1
-    # The job's own log: the label event, then the timeline's line, in one transaction.
+    # The job's own log: the label event (it is the timeline's line too).
     mine = job_events(http, job["id"], after=job["last_seq"])
-    assert [e["type"] for e in mine] == ["label", "log"]
+    assert [e["type"] for e in mine] == ["label"]
     assert mine[0] == frame and renamed["last_seq"] == mine[-1]["seq"]
-    assert "After" in mine[1]["data"]["message"]
 
     # Resume across it: the job's SSE from Last-Event-ID = the seq before the rename …
     with SseReader(
@@ -166,10 +165,7 @@ def test_a_rename_is_a_label_event_on_both_streams_and_resumes_exactly(
     # The same label again is no change: nothing appended.
     same = http.patch(f"/api/jobs/{job['id']}", json={"label": "Again"}).json()
     assert same["last_seq"] == job_events(http, job["id"])[-1]["seq"]
-    assert [e["type"] for e in job_events(http, job["id"], after=renamed["last_seq"])] == [
-        "label",
-        "log",
-    ]
+    assert [e["type"] for e in job_events(http, job["id"], after=renamed["last_seq"])] == ["label"]
 
 
 # -- manual review ------------------------------------------------------------------------------
@@ -202,7 +198,7 @@ def test_a_manual_review_is_a_qc_event_with_the_jobs_new_counts(http: httpx.Clie
     }
     assert snapshot["images_failed"] >= 1
     types = [e["type"] for e in job_events(http, job["id"], after=job["last_seq"])]
-    assert types == ["qc", "log"]
+    assert types == ["qc"]
 
 
 # -- delete ---------------------------------------------------------------------------------

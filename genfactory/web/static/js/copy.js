@@ -134,6 +134,8 @@ export const COPY = Object.freeze({
   logEmpty: 'No events yet.',
   previewEvent: (v, step) => (step ? `Preview ${v} (step ${step})` : `Preview ${v}`),
   imageEvent: (i, w, h) => `Image ${i} stored (${w}×${h})`,
+  labelEvent: (label) => (label ? `Renamed to “${label}”` : 'Label removed'),
+  qcEvent: (i, status, reason) => `Image ${i} ${status === 'passed' ? 'approved' : status === 'failed' ? 'rejected' : 'reset to pending'} by a reviewer${reason ? `: ${reason}` : ''}`,
   hasPreview: 'Has a preview image',
 
   // -- cancel dialog -------------------------------------------------------------------

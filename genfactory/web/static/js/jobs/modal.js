@@ -177,10 +177,11 @@ export function createJobModal(options) {
   /** One event of the open job (its own stream): the timeline, and what it changes. */
   function onJobEvent(envelope) {
     const type = envelope.type;
-    if (type === 'status' || type === 'image' || type === 'error' || type === 'log') scheduleRefresh();
+    if (['status', 'image', 'error', 'log', 'label', 'qc'].includes(type)) scheduleRefresh();
     // Status changes too: a regeneration (completed → queued → … → completed) shows in the
-    // gallery as a busy button and a placeholder until its image arrives.
-    if (type === 'image' || type === 'status') gallery.reload();
+    // gallery as a busy button and a placeholder until its image arrives; a review made
+    // elsewhere (qc) changes a tile's verdict.
+    if (type === 'image' || type === 'status' || type === 'qc') gallery.reload();
   }
 
   function showLoadError(error) {

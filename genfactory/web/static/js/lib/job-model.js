@@ -227,6 +227,13 @@ export function describeEvent(event, stage) {
       return { stage, message: `${d.code}: ${d.message}`, percent: null, preview: false, tone: 'error' };
     case 'log':
       return { stage, message: d.message ?? '', percent: null, preview: false, tone: d.level === 'warning' || d.level === 'error' ? 'warning' : '' };
+    case 'label':
+      return { stage, message: COPY.labelEvent(d.label), percent: null, preview: false, tone: '' };
+    case 'qc':
+      return {
+        stage, message: COPY.qcEvent((d.index ?? 0) + 1, d.qc_status, d.reason), percent: null, preview: false,
+        tone: d.qc_status === 'failed' ? 'warning' : '',
+      };
     default:
       return { stage, message: event.type, percent: null, preview: false, tone: '' };
   }
