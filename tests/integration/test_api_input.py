@@ -163,6 +163,10 @@ def test_schemathesis_finds_no_server_error(server: ServerProcess) -> None:
         def run(case: schemathesis.Case) -> None:
             if isinstance(case.query, dict) and "wait" in case.query:
                 case.query["wait"] = 0  # long-poll holds are tested elsewhere; keep this fast
+            if isinstance(case.body, dict) and "folder" in case.body:
+                # A valid folder is created on save: never let the fuzzer make directories
+                # anywhere on the machine (folder checks are tested in test_preferences).
+                case.body["folder"] = None
             response = case.call(base_url=server.url, timeout=10)
             tried.append(operation.path)
             try:
@@ -177,6 +181,13 @@ def test_schemathesis_finds_no_server_error(server: ServerProcess) -> None:
         if operation.path.endswith("/events/stream"):
             continue  # endless streams; covered by the stream tests
         fuzz(operation)
+    # The fuzzer saved random preferences on the shared server: back to the defaults.
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for group, value in (
+            ("defaults", {"configuration": None, "provider": None, "count": 1}),
+            ("exports", {"include_images": False, "folder": None}),
+        ):
+            http.put(f"/api/preferences/{group}", json=value).raise_for_status()
     assert not failures, "\n".join(failures[:5])
     assert len(set(tried)) >= 10, f"fuzzed too few operations: {sorted(set(tried))}"
 

@@ -16,9 +16,11 @@ import pytest
 from PIL import Image
 
 from genfactory.client import Client
+from tests.conftest import IN_CI
 from tests.fakes import ServerThread
 from tests.fakes.openai_server import DEFAULT_KEY, FakeOpenAI
 from tests.integration.helpers import all_events, wait_for
+from tests.support.databases import create_database, drop_database, postgres_available
 from tests.support.server import ServerProcess
 
 
@@ -37,20 +39,33 @@ def fake(openai_fake: tuple[FakeOpenAI, ServerThread]) -> FakeOpenAI:
 
 @pytest.fixture(scope="module")
 def vision_server(
-    database_url: str | None,
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
     openai_fake: tuple[FakeOpenAI, ServerThread],
 ) -> Iterator[ServerProcess]:
-    """A server (per database) that would send vision checks to the fake."""
+    """A server (per backend) that sends vision checks to the fake, on a database of its
+    own: on the shared one, the shared server's workers (which know nothing of the fake)
+    would claim these jobs too."""
     env = {
         "GENFACTORY_OPENAI_BASE_URL": f"{openai_fake[1].url}/v1",
         "GENFACTORY_OPENAI_API_KEY": DEFAULT_KEY,
     }
+    database: tuple[str, str] | None = None
+    if backend == "postgres":
+        why = postgres_available()
+        if why is not None:
+            if IN_CI:
+                pytest.fail(f"PostgreSQL is required under CI=true but unreachable: {why}")
+            pytest.skip(f"PostgreSQL unreachable: {why}")
+        database = create_database()
     data_dir: Path = tmp_path_factory.mktemp(f"vision-{backend}")
-    proc = ServerProcess(data_dir, database_url, env=env).start()
-    yield proc
-    proc.stop()
+    proc = ServerProcess(data_dir, database[1] if database else None, env=env).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+        if database:
+            drop_database(database[0])
 
 
 @pytest.fixture
