@@ -17,9 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IN_CI
 from tests.integration.management_support import submit, tag, wait_operation, wait_status
-from tests.support.databases import create_database, drop_database, postgres_available
+from tests.support.databases import own_database
 from tests.support.server import ServerProcess
 
 DEFAULT_PREFERENCES = {
@@ -33,22 +32,14 @@ def preferences_server(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """A server of its own, on a database nobody else writes preferences to."""
-    database: tuple[str, str] | None = None
-    if backend == "postgres":
-        why = postgres_available()
-        if why is not None:
-            if IN_CI:
-                pytest.fail(f"PostgreSQL is required under CI=true but unreachable: {why}")
-            pytest.skip(f"PostgreSQL unreachable: {why}")
-        database = create_database()
-    data_dir = tmp_path_factory.mktemp(f"preferences-{backend}")
-    proc = ServerProcess(data_dir, database[1] if database else None).start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-        if database:
-            drop_database(database[0])
+    with own_database(backend) as database_url:
+        proc = ServerProcess(
+            tmp_path_factory.mktemp(f"preferences-{backend}"), database_url
+        ).start()
+        try:
+            yield proc
+        finally:
+            proc.stop()
 
 
 @pytest.fixture

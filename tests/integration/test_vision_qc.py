@@ -8,7 +8,6 @@ import base64
 import io
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,11 +15,10 @@ import pytest
 from PIL import Image
 
 from genfactory.client import Client
-from tests.conftest import IN_CI
 from tests.fakes import ServerThread
 from tests.fakes.openai_server import DEFAULT_KEY, FakeOpenAI
 from tests.integration.helpers import all_events, wait_for
-from tests.support.databases import create_database, drop_database, postgres_available
+from tests.support.databases import own_database
 from tests.support.server import ServerProcess
 
 
@@ -50,22 +48,14 @@ def vision_server(
         "GENFACTORY_OPENAI_BASE_URL": f"{openai_fake[1].url}/v1",
         "GENFACTORY_OPENAI_API_KEY": DEFAULT_KEY,
     }
-    database: tuple[str, str] | None = None
-    if backend == "postgres":
-        why = postgres_available()
-        if why is not None:
-            if IN_CI:
-                pytest.fail(f"PostgreSQL is required under CI=true but unreachable: {why}")
-            pytest.skip(f"PostgreSQL unreachable: {why}")
-        database = create_database()
-    data_dir: Path = tmp_path_factory.mktemp(f"vision-{backend}")
-    proc = ServerProcess(data_dir, database[1] if database else None, env=env).start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-        if database:
-            drop_database(database[0])
+    with own_database(backend) as database_url:
+        proc = ServerProcess(
+            tmp_path_factory.mktemp(f"vision-{backend}"), database_url, env=env
+        ).start()
+        try:
+            yield proc
+        finally:
+            proc.stop()
 
 
 @pytest.fixture

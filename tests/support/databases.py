@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import asyncpg
+import pytest
 
 PG_HOST = os.environ.get("GENFACTORY_TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN_DSN = os.environ.get(
@@ -40,3 +43,23 @@ def create_database() -> tuple[str, str]:
 
 def drop_database(name: str) -> None:
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def own_database(backend: str) -> Iterator[str | None]:
+    """A database for one server of its own: None for SQLite (the server's data folder
+    holds its file), a fresh PostgreSQL database (dropped afterwards) for ``postgres``.
+    Unreachable PostgreSQL fails the test under ``CI=true`` and skips it elsewhere."""
+    if backend != "postgres":
+        yield None
+        return
+    why = postgres_available()
+    if why is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true but unreachable: {why}")
+        pytest.skip(f"PostgreSQL unreachable: {why}")
+    name, url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(name)

@@ -1,13 +1,10 @@
 /**
- * Live updates from the global event stream (`createJobStream({global: true})`, WS → SSE →
- * polling): every job's status, progress, images and errors. Events are grouped and handed
- * to the page once per animation frame (a burst of progress events is one re-render), and
- * {@link applyEvent} moves a table row's job forward without asking the server.
+ * How the global event stream's events (see jobs/live-stream.js) move the rows of the job
+ * table: {@link applyEvent} moves a row's job forward without asking the server.
  *
  * @module jobs/live
  */
 
-import { createJobStream } from '../transport.js';
 import { TERMINAL_STATUSES } from './format.js';
 
 /**
@@ -59,9 +56,6 @@ export function applyEvent(job, event) {
     case 'error':
       job.error = { code: d.code, message: d.message, retryable: Boolean(d.retryable), retry_after: d.retry_after ?? null };
       return out;
-    case 'log':
-      if (/^Label changed/.test(String(d.message ?? ''))) out.snapshot = true;
-      return out;
     default:
       return out;
   }
@@ -69,43 +63,3 @@ export function applyEvent(job, event) {
 
 /** Whether an event says a new job was just submitted. */
 export const isNewJob = (event) => event?.type === 'status' && event.data?.status === 'queued' && !event.data?.previous;
-
-/**
- * @param {{onBatch: (events: any[]) => void, onState: (state: any) => void, onReset: () => void}} options
- */
-export function createLiveUpdates({ onBatch, onState, onReset }) {
-  /** @type {any[]} */
-  let queue = [];
-  let frame = 0;
-  let fallback = 0;
-
-  function flush() {
-    window.cancelAnimationFrame(frame);
-    window.clearTimeout(fallback);
-    frame = 0;
-    fallback = 0;
-    if (!queue.length) return;
-    const batch = queue;
-    queue = [];
-    onBatch(batch);
-  }
-
-  const stream = createJobStream({
-    global: true,
-    onEvent: (envelope) => {
-      queue.push(envelope);
-      if (!frame) {
-        frame = window.requestAnimationFrame(flush);
-        // A background tab runs no animation frames: flush anyway, a little later.
-        fallback = window.setTimeout(flush, 250);
-      }
-    },
-    onState,
-    onReset: (info) => {
-      onReset();
-      return info.lastSeq ?? undefined; // resume from the server's newest event
-    },
-  });
-  window.addEventListener('pagehide', () => stream.close());
-  return stream;
-}
