@@ -119,7 +119,15 @@ export function createGallery({ onReviewed, notify }) {
       return;
     }
     const pending = pendingRegeneration();
+    // A re-render (live events arrive at any time) must not lose the keyboard's place: the
+    // control with the same role, image and verdict gets the focus back.
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement);
+    const key = focused && els.grid.contains(focused) && focused.dataset.role && focused.dataset.id
+      ? `[data-role="${focused.dataset.role}"][data-id="${focused.dataset.id}"]`
+        + (focused.dataset.verdict ? `[data-verdict="${focused.dataset.verdict}"]` : '')
+      : null;
     replaceChildren(els.grid, ...images.map(tile), pending && !els.qc.value ? placeholder(pending) : null);
+    if (key) /** @type {HTMLElement | null} */ (els.grid.querySelector(key))?.focus();
     syncTools();
   }
 
