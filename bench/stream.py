@@ -110,6 +110,10 @@ def is_tick(envelope: dict[str, Any]) -> bool:
 def _uvicorn(app: Any, port: int) -> None:
     import uvicorn
 
+    from genfactory.cli import UVICORN_WEBSOCKETS
+
+    # Both servers with `genfactory serve`'s WebSocket settings: the comparison is of the
+    # application, not of the transport's options.
     uvicorn.run(
         app,
         host=HOST,
@@ -119,6 +123,7 @@ def _uvicorn(app: Any, port: int) -> None:
         lifespan="on",
         backlog=4096,
         timeout_graceful_shutdown=3,
+        **UVICORN_WEBSOCKETS,
     )
 
 

@@ -17,6 +17,11 @@ from genfactory import __version__
 from genfactory.cli_export import export_jobs
 from genfactory.settings import Mode, Settings
 
+#: WebSocket settings of the server (``bench/stream.py`` runs its servers with them too).
+#: No per-message deflate: the frames are small JSON, and compressing each one for each
+#: subscriber costs more CPU than it saves bytes.
+UVICORN_WEBSOCKETS: dict[str, Any] = {"ws_ping_interval": 20, "ws_per_message_deflate": False}
+
 app = typer.Typer(
     help="Gen Image Factory: image-generation jobs with live progress.", no_args_is_help=True
 )
@@ -96,9 +101,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        ws_ping_interval=20,
-        ws_per_message_deflate=False,  # small JSON frames: compression costs more than it saves
         timeout_graceful_shutdown=5,
+        **UVICORN_WEBSOCKETS,
     )
 
 

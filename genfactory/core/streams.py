@@ -40,6 +40,43 @@ class Gone:
 GONE = Gone()
 
 
+class _Heartbeat:
+    """When a stream owes its client a ping: ``interval`` seconds after it last sent
+    anything. One timer per interval wakes the stream (``wakeup.set``) — not a timeout per
+    wait, which with many subscribers and many events is a measurable share of the server's
+    CPU (``bench/stream.py``)."""
+
+    def __init__(self, interval: float, wakeup: asyncio.Event) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.interval = interval
+        self.wakeup = wakeup
+        self.sent_at = self.loop.time()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def sent(self) -> None:
+        self.sent_at = self.loop.time()
+
+    def due(self) -> bool:
+        return self.loop.time() - self.sent_at >= self.interval
+
+    def arm(self) -> None:
+        """Make sure the stream is woken when its next ping is due."""
+        due = self.sent_at + self.interval
+        if self.timer is None or self.timer.cancelled() or self.timer.when() > due:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = self.loop.call_at(due, self._fire)
+
+    def _fire(self) -> None:
+        self.timer = None
+        self.wakeup.set()
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
 async def _backlog(db: Database, job_id: str, after: int, upto: int | None = None) -> list[Event]:
     async with db.read() as conn:
         return await read_after(conn, job_id, after, BATCH, upto)
@@ -51,6 +88,7 @@ async def job_events(
     """Every event of ``job_id`` with ``seq > after``, then live ones, until the job is
     deleted (then :data:`GONE`)."""
     sub = bus.subscribe_job(job_id)
+    beat = _Heartbeat(heartbeat, sub.wakeup)
     last = after
     try:
         while True:
@@ -76,15 +114,13 @@ async def job_events(
                         break
                 continue
             if sub.queue.empty():
-                # Arm the heartbeat timer only when idle: with many subscribers a timer
-                # per event per subscriber is a measurable share of the server's CPU.
-                # Every offer (and a deletion) sets the wake-up.
-                sub.wakeup.clear()
-                try:
-                    async with asyncio.timeout(heartbeat):
-                        await sub.wakeup.wait()
-                except TimeoutError:
+                if beat.due():
                     yield PING
+                    beat.sent()
+                # Every offer (and a deletion) sets the wake-up; so does the heartbeat.
+                sub.wakeup.clear()
+                beat.arm()
+                await sub.wakeup.wait()
                 continue
             event = sub.queue.get_nowait()
             if event.seq <= last:
@@ -94,8 +130,10 @@ async def job_events(
                     yield missing
                     last = missing.seq
             yield event
+            beat.sent()
             last = event.seq
     finally:
+        beat.stop()
         bus.unsubscribe_job(job_id, sub)
 
 
@@ -104,25 +142,30 @@ async def global_events(
 ) -> AsyncIterator[Event | Notice | Ping]:
     """The global stream's events of all jobs with ``id > after``, and notices from now."""
     sub = bus.subscribe_global()
+    beat = _Heartbeat(heartbeat, sub.wakeup)
     last = after
     try:
         while True:
             sub.wakeup.clear()
             for notice in sub.take_notices():
                 yield notice
+                beat.sent()
             async with db.read() as conn:
                 batch = await read_global_after(conn, last, BATCH)
             for event in batch:
                 yield event
                 last = event.id
+            if batch:
+                beat.sent()
             if len(batch) == BATCH:
                 continue
-            try:
-                async with asyncio.timeout(heartbeat):
-                    await sub.wakeup.wait()
-            except TimeoutError:
+            if beat.due():
                 yield PING
+                beat.sent()
+            beat.arm()
+            await sub.wakeup.wait()
     finally:
+        beat.stop()
         bus.unsubscribe_global(sub)
 
 
