@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,6 +102,28 @@ def test_export_selected_downloads_a_workbook(
     for job_id in ids:
         assert job_id in text
     screenshot(page, "jobs-export-light")
+
+
+def test_export_says_where_the_server_saved_its_copy(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any], tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    saved = {"include_images": False, "folder": str(folder)}
+    live_server.api.put("/api/preferences/exports", json=saved).raise_for_status()
+    try:
+        page = open_jobs(new_page, live_server, "?q=meadow")
+        select(page, shown_ids(page)[0])
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Export Selected").click()
+        name = info.value.suggested_filename
+        progress = page.locator("#batch-progress-text")
+        expect(progress).to_contain_text("Export ready")
+        expect(progress).to_contain_text(f"A copy is saved on the server at {folder / name}")
+        assert (folder / name).read_bytes()[:2] == b"PK"  # the same workbook, on the server
+    finally:
+        live_server.api.put(
+            "/api/preferences/exports", json={"include_images": False, "folder": None}
+        ).raise_for_status()
 
 
 def test_delete_selected_asks_naming_the_count(

@@ -164,6 +164,8 @@ export const JOBS_COPY = Object.freeze({
   exportStarting: 'Preparing the export…',
   exportProgress: (done, total, pct) => `Exporting ${done.toLocaleString('en-US')} of ${plural(total, 'job')} (${pct}%)`,
   exportReady: (name) => `Export ready: ${name}. The download has started.`,
+  exportSavedTo: (path) => `A copy is saved on the server at ${path}.`,
+  exportSaveFailed: (why) => `The export downloaded, but the server could not save its copy in the export folder: ${why}`,
   exportFailed: (message) => `The export failed: ${message}`,
   exportCancelled: 'The export was cancelled.',
   cancelOperation: 'Cancel',

@@ -157,9 +157,13 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     if (followed?.id === op.id) followed = null;
     if (final.status === 'completed') {
       downloadExport(final);
-      const text = T.exportReady(final.result?.filename ?? '');
+      // With an export folder set in Settings the server also keeps a copy: say where
+      // (or why it could not), next to the download.
+      const saved = final.result?.saved_to ? ` ${T.exportSavedTo(final.result.saved_to)}` : '';
+      const text = T.exportReady(final.result?.filename ?? '') + saved;
       show({ text, percent: 100, tone: 'success' });
       announce(text);
+      if (final.result?.save_error) notify(T.exportSaveFailed(final.result.save_error), 'warning');
     } else if (final.status === 'cancelled') {
       show({ text: T.exportCancelled, percent: null, tone: 'warning' });
     } else {
