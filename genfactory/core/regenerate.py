@@ -22,7 +22,6 @@ The rules:
 from __future__ import annotations
 
 import random
-import time
 from typing import TYPE_CHECKING, Any
 
 from genfactory.domain.errors import Conflict
@@ -60,18 +59,11 @@ async def request_regeneration(
         regeneration = await regen_store.create_regeneration(
             tx, job_id=job.id, source_image_id=image.id, source_index=image.index, seed=chosen
         )
-        attempt = job.attempt + 1
-        job = await job_store.transition(
+        job = await job_store.queue_new_attempt(
             tx,
-            job.id,
-            JobStatus.QUEUED,
+            job,
+            budget=service.settings.max_attempts,
             reason=f"Regenerating image {n} with seed {chosen}",
-            values={
-                "attempt": attempt,
-                "max_attempts": attempt + service.settings.max_attempts - 1,
-                "run_after": time.time(),
-                "error": None,
-            },
         )
     return regeneration, job
 

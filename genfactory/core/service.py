@@ -234,18 +234,11 @@ class JobService:
                     "The provider rejected this prompt; retrying it unchanged would fail the "
                     "same way. Edit the prompt and start a new job."
                 )
-            attempt = job.attempt + 1
-            return await job_store.transition(
+            return await job_store.queue_new_attempt(
                 tx,
-                job_id,
-                JobStatus.QUEUED,
-                reason=f"retry requested: attempt {attempt} queued",
-                values={
-                    "attempt": attempt,
-                    "max_attempts": attempt + self.settings.max_attempts - 1,
-                    "run_after": time.time(),
-                    "error": None,
-                },
+                job,
+                budget=self.settings.max_attempts,
+                reason=f"retry requested: attempt {job.attempt + 1} queued",
             )
 
     async def rerun(self, job_id: str) -> JobRecord:

@@ -20,7 +20,7 @@ from typing import Any
 from genfactory.qc.checks import check_job_images
 from genfactory.qc.config import QCConfig, VisionQC
 from genfactory.qc.results import CheckResult, ImageQC
-from genfactory.qc.vision import VISION_CHECK, VISION_METRIC, VisionEndpoint, judge_images
+from genfactory.qc.vision import VisionEndpoint, judge_images, no_verdict
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,6 @@ async def _with_vision(
 
 
 def _not_sent(config: VisionQC) -> CheckResult:
-    return CheckResult(
-        name=VISION_CHECK,
-        metric=VISION_METRIC,
-        passed=None,
-        value=None,
-        threshold=config.min_score,
-        reason="Vision check skipped: the image had already failed the built-in checks",
+    return no_verdict(
+        "Vision check skipped: the image had already failed the built-in checks", config
     )

@@ -290,16 +290,21 @@ def verdict_result(verdict: VisionVerdict, config: VisionQC) -> CheckResult:
     )
 
 
-def not_judged(why: str, config: VisionQC) -> CheckResult:
-    """The ``vision`` result of an image the model gave no verdict on (``passed=None``)."""
+def no_verdict(reason: str, config: VisionQC) -> CheckResult:
+    """A ``vision`` result without a verdict (``passed=None``), saying why."""
     return CheckResult(
         name=VISION_CHECK,
         metric=VISION_METRIC,
         passed=None,
         value=None,
         threshold=config.min_score,
-        reason=f"Vision check could not judge the image: {why}",
+        reason=reason,
     )
+
+
+def not_judged(why: str, config: VisionQC) -> CheckResult:
+    """The ``vision`` result of an image the model gave no verdict on."""
+    return no_verdict(f"Vision check could not judge the image: {why}", config)
 
 
 def image_data_url(data: bytes, max_side: int) -> str:

@@ -258,6 +258,24 @@ async def transition(
     return replace(job, **{**changes, "status": target})
 
 
+async def queue_new_attempt(tx: WriteTx, job: JobRecord, *, budget: int, reason: str) -> JobRecord:
+    """Queue ``job`` again as its next attempt, with ``budget`` attempts from that one on
+    (a manual retry, a regeneration): runnable now, its last error cleared."""
+    attempt = job.attempt + 1
+    return await transition(
+        tx,
+        job.id,
+        JobStatus.QUEUED,
+        reason=reason,
+        values={
+            "attempt": attempt,
+            "max_attempts": attempt + budget - 1,
+            "run_after": time.time(),
+            "error": None,
+        },
+    )
+
+
 async def claim_next_job(
     tx: WriteTx,
     owner: str,
