@@ -14,6 +14,7 @@ from typing import Any
 
 from genfactory.core import regenerate
 from genfactory.core.bus import EventBus
+from genfactory.core.submits import SubmitQueue
 from genfactory.domain.errors import Conflict, ErrorCode, LeaseLost, NotFound, ProviderError
 from genfactory.domain.events import Event
 from genfactory.domain.statuses import JobStatus, check_manual_retry
@@ -26,7 +27,7 @@ from genfactory.store import regenerations as regen_store
 from genfactory.store.blobs import BlobStore
 from genfactory.store.configurations import ConfigurationRecord
 from genfactory.store.engine import Database
-from genfactory.store.jobs import JobRecord
+from genfactory.store.jobs import JobRecord, NewJob
 
 MAX_SEED = 2**31 - 1
 #: Configuration settings copied into a job's snapshot besides the job fields.
@@ -84,6 +85,7 @@ class JobService:
         self.blobs = blobs
         self.work_available = asyncio.Event()
         self._cancel_tokens: dict[str, CancelToken] = {}
+        self._submits = SubmitQueue(db)
         db.set_publisher(self.dispatch)
 
     async def dispatch(self, events: list[Event]) -> None:
@@ -200,9 +202,8 @@ class JobService:
             params.update(
                 {k: config.settings[k] for k in SNAPSHOT_EXTRAS if config.settings.get(k)}
             )
-        async with self.db.write() as tx:
-            return await job_store.create_job(
-                tx,
+        return await self._submits.submit(
+            NewJob(
                 prompt=spec.prompt,
                 provider=provider,
                 params=params,
@@ -210,6 +211,7 @@ class JobService:
                 max_attempts=self.settings.max_attempts,
                 configuration=(config.id, config.name, config.version) if config else None,
             )
+        )
 
     async def cancel(self, job_id: str) -> JobRecord:
         """Stop the job. A job queued or running to regenerate an image returns to

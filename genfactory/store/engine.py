@@ -35,7 +35,12 @@ class PendingEvent:
     data: dict[str, Any]
 
 
-_INSERT_EVENTS = insert(job_events).returning(job_events.c.id, sort_by_parameter_order=True)
+#: Not ``sort_by_parameter_order``: SQLAlchemy can only honour that on SQLite by sending one
+#: INSERT per row. The rows come back keyed by (job, seq) instead; ids are still assigned
+#: in the order of the VALUES list (our events' order), which the global stream relies on.
+_INSERT_EVENTS = insert(job_events).returning(
+    job_events.c.id, job_events.c.job_id, job_events.c.seq
+)
 
 
 @dataclass
@@ -64,10 +69,10 @@ class WriteTx:
                 for p in self.pending
             ],
         )
-        ids = [row.id for row in rows]
+        ids = {(row.job_id, row.seq): row.id for row in rows}
         self.events.extend(
-            Event(p.job_id, p.seq, event_id, p.type, p.created_at, p.data)
-            for p, event_id in zip(self.pending, ids, strict=True)
+            Event(p.job_id, p.seq, ids[p.job_id, p.seq], p.type, p.created_at, p.data)
+            for p in self.pending
         )
         self.pending.clear()
 

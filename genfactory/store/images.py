@@ -38,8 +38,12 @@ class ImageRecord:
         return cls(**dict(row._mapping))
 
 
-async def insert_image(tx: WriteTx, record: ImageRecord) -> None:
-    await tx.conn.execute(insert(images).values(**record.__dict__))
+_INSERT = insert(images)
+
+
+async def insert_images(tx: WriteTx, records: list[ImageRecord]) -> None:
+    if records:
+        await tx.conn.execute(_INSERT, [record.__dict__ for record in records])
 
 
 async def job_images(conn: AsyncConnection, job_id: str) -> list[ImageRecord]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,6 +46,20 @@ _PROGRESS = (
     )
     .returning(jobs.c.last_seq)
 )
+
+
+def _claimable(skip_locked: bool) -> Select[Any]:
+    """The oldest runnable queued job, its row locked (skipping rows other workers hold)."""
+    return (
+        select(jobs)
+        .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= bindparam("now"))
+        .order_by(jobs.c.created_at, jobs.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=skip_locked)
+    )
+
+
+_CLAIM = {flag: _claimable(flag) for flag in (False, True)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -103,6 +117,21 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """What a new queued job is made of (the rest of its row is the queue's defaults)."""
+
+    prompt: str
+    provider: str
+    params: dict[str, Any]
+    max_attempts: int
+    label: str | None = None
+    configuration: tuple[str, str, int] | None = None
+    rerun_of: str | None = None
+    reason: str = "job submitted"
+    created_at: float = field(default_factory=time.time)
+
+
 async def create_job(
     tx: WriteTx,
     *,
@@ -117,25 +146,52 @@ async def create_job(
     now: float | None = None,
 ) -> JobRecord:
     """Insert a queued job and its first event."""
-    now = time.time() if now is None else now
-    job_id = new_id()
-    config_id, config_name, config_version = configuration or (None, None, None)
-    values: dict[str, Any] = {
-        "id": job_id,
+    new = NewJob(prompt, provider, params, max_attempts, label, configuration, rerun_of, reason)
+    if now is not None:
+        new = replace(new, created_at=now)
+    [job] = await create_jobs(tx, [new])
+    return job
+
+
+async def create_jobs(tx: WriteTx, new_jobs: list[NewJob]) -> list[JobRecord]:
+    """Insert queued jobs (one statement however many) and each one's first event."""
+    rows = [_queued_row(new) for new in new_jobs]
+    if not rows:
+        return []
+    await tx.conn.execute(_INSERT, rows)
+    for new, row in zip(new_jobs, rows, strict=True):
+        status = {
+            "status": "queued",
+            "previous": None,
+            "attempt": 1,
+            "max_attempts": new.max_attempts,
+            "reason": new.reason,
+            "run_after": None,
+            "error": None,
+        }
+        await insert_events(tx, row["id"], 1, [(EventType.STATUS, status)], now=new.created_at)
+    return [JobRecord(**{**row, "status": JobStatus.QUEUED}) for row in rows]
+
+
+def _queued_row(new: NewJob) -> dict[str, Any]:
+    now = new.created_at
+    config_id, config_name, config_version = new.configuration or (None, None, None)
+    return {
+        "id": new_id(),
         "created_at": now,
         "updated_at": now,
         "status": JobStatus.QUEUED.value,
         "status_changed_at": now,
-        "prompt": prompt,
-        "label": label,
-        "provider": provider,
-        "params": params,
+        "prompt": new.prompt,
+        "label": new.label,
+        "provider": new.provider,
+        "params": new.params,
         "configuration_id": config_id,
         "configuration_name": config_name,
         "configuration_version": config_version,
-        "rerun_of": rerun_of,
+        "rerun_of": new.rerun_of,
         "attempt": 1,
-        "max_attempts": max_attempts,
+        "max_attempts": new.max_attempts,
         "run_after": now,
         "lease_owner": None,
         "lease_expires_at": None,
@@ -151,18 +207,6 @@ async def create_job(
         "error": None,
         "image_count": 0,
     }
-    await tx.conn.execute(_INSERT, values)
-    status = {
-        "status": "queued",
-        "previous": None,
-        "attempt": 1,
-        "max_attempts": max_attempts,
-        "reason": reason,
-        "run_after": None,
-        "error": None,
-    }
-    await insert_events(tx, job_id, 1, [(EventType.STATUS, status)], now=now)
-    return JobRecord(**{**values, "status": JobStatus.QUEUED})
 
 
 async def get_job(conn: AsyncConnection, job_id: str, *, for_update: bool = False) -> JobRecord:
@@ -195,6 +239,8 @@ async def transition(
     values: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
     now: float | None = None,
+    locked: JobRecord | None = None,
+    before: list[tuple[EventType, dict[str, Any]]] | None = None,
 ) -> JobRecord:
     """The one place a job's status changes.
 
@@ -202,9 +248,13 @@ async def transition(
     ``TransitionError``), writes the new state and appends the ``error`` (if any) and
     ``status`` events, all in the caller's transaction. ``owner``, when given, must still
     hold the job's lease (else :class:`LeaseLost`).
+
+    ``locked`` is the job as the caller already read it *locked in this transaction*
+    (it is not read again); ``before`` are events that belong before the status event
+    (a completion's image events), given their seqs in the same write.
     """
     now = time.time() if now is None else now
-    job = await get_job(tx.conn, job_id, for_update=True)
+    job = locked if locked is not None else await get_job(tx.conn, job_id, for_update=True)
     if owner is not None and (job.lease_owner != owner or not job.status.is_active):
         raise LeaseLost(f"worker {owner} no longer holds job {job_id}")
     why = check_transition(job.status, target)
@@ -231,7 +281,7 @@ async def transition(
     attempt = int(changes.get("attempt", job.attempt))
     max_attempts = int(changes.get("max_attempts", job.max_attempts))
     run_after = changes.get("run_after") if target is JobStatus.QUEUED else None
-    events: list[tuple[EventType, dict[str, Any]]] = []
+    events: list[tuple[EventType, dict[str, Any]]] = list(before or ())
     if error is not None:
         events.append((EventType.ERROR, {**error, "attempt": job.attempt}))
     events.append(
@@ -299,20 +349,14 @@ async def claim_next_job(
             .group_by(jobs.c.provider)
         )
         skip |= {p for p, n in running if n >= concurrency_caps[p]}
-    query = select(jobs.c.id, jobs.c.attempt, jobs.c.max_attempts, jobs.c.started_at).where(
-        jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= now
-    )
     if skip:
-        query = query.where(jobs.c.provider.not_in(skip))
-    candidate = (
-        await tx.conn.execute(
-            query.order_by(jobs.c.created_at, jobs.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=skip_locked(tx.conn))
-        )
-    ).first()
-    if candidate is None:
+        query = _claimable(skip_locked(tx.conn)).where(jobs.c.provider.not_in(skip))
+        row = (await tx.conn.execute(query, {"now": now})).first()
+    else:
+        row = (await tx.conn.execute(_CLAIM[skip_locked(tx.conn)], {"now": now})).first()
+    if row is None:
         return None
+    candidate = JobRecord.from_row(row)
     return await transition(
         tx,
         candidate.id,
@@ -326,6 +370,7 @@ async def claim_next_job(
             "stage": "running",
         },
         now=now,
+        locked=candidate,
     )
 
 

@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from dataclasses import replace
+from typing import Any
 
 from genfactory.core.service import JobService
 from genfactory.domain.errors import ErrorCode, JobCancelled, LeaseLost, ProviderError
@@ -26,7 +27,6 @@ from genfactory.store import jobs as job_store
 from genfactory.store import regenerations as regen_store
 from genfactory.store.blobs import make_thumbnail
 from genfactory.store.engine import WriteTx
-from genfactory.store.events import append_event
 from genfactory.store.images import ImageRecord
 from genfactory.store.jobs import JobRecord
 from genfactory.store.regenerations import RegenerationRecord, RegenerationStatus
@@ -72,8 +72,12 @@ def _request(job: JobRecord, regeneration: RegenerationRecord | None = None) -> 
 async def run_job(service: JobService, job: JobRecord, owner: str, token: CancelToken) -> None:
     """Drive ``job`` (already ``running`` under ``owner``'s lease) to its next status."""
     try:
-        async with service.db.read() as conn:
-            regeneration = await regen_store.pending_for_job(conn, job.id)
+        regeneration = None
+        if job.image_count:
+            # Only a completed job (it has images) can be queued again to regenerate one;
+            # a new job's first attempts skip the look-up.
+            async with service.db.read() as conn:
+                regeneration = await regen_store.pending_for_job(conn, job.id)
         count = 1 if regeneration else int(job.params.get("count", 1))
         reporter = JobReporter(service, job.id, owner, count)
         provider = _provider_for(service, job)
@@ -136,19 +140,22 @@ async def _store(
                 created_at=time.time(),
             )
         )
-        async with service.db.write() as tx:
-            await job_store.record_progress(
-                tx,
-                job.id,
-                owner,
-                {
-                    "stage": "uploading",
-                    "percent": round(RUNNING_SHARE + (100 - RUNNING_SHARE) * n / (total + 1), 2),
-                    "step": n,
-                    "total": total,
-                    "message": f"Stored image {n}/{total}",
-                },
-            )
+        if n < total:  # the last one is followed at once by the checks and completion
+            async with service.db.write() as tx:
+                await job_store.record_progress(
+                    tx,
+                    job.id,
+                    owner,
+                    {
+                        "stage": "uploading",
+                        "percent": round(
+                            RUNNING_SHARE + (100 - RUNNING_SHARE) * n / (total + 1), 2
+                        ),
+                        "step": n,
+                        "total": total,
+                        "message": f"Stored image {n}/{total}",
+                    },
+                )
     token.raise_if_cancelled()
     return records
 
@@ -175,44 +182,62 @@ def _qc_notes(records: list[ImageRecord], verdicts: list[ImageQC]) -> list[str]:
     ]
 
 
-async def _append_images(
-    tx: WriteTx, job_id: str, records: list[ImageRecord], notes: list[str]
+async def _complete(
+    tx: WriteTx,
+    job: JobRecord,
+    owner: str,
+    records: list[ImageRecord],
+    notes: list[str],
+    *,
+    reason: str,
+    image_count: int,
 ) -> None:
-    """The quality-check log lines, then each image row with its ``image`` event."""
+    """Complete the job with its image rows, in the caller's transaction: the
+    quality-check log lines and each image's ``image`` event come just before the
+    ``completed`` status event (one seq reservation, one event insert)."""
+    events: list[tuple[EventType, dict[str, Any]]] = []
     if notes:
-        await append_event(
-            tx, job_id, EventType.LOG, {"level": "warning", "message": "; ".join(notes)}
-        )
+        events.append((EventType.LOG, {"level": "warning", "message": "; ".join(notes)}))
     failed = sum(r.qc_status == QCStatus.FAILED.value for r in records)
-    await append_event(
-        tx,
-        job_id,
-        EventType.LOG,
-        {
-            "level": "warning" if failed else "info",
-            "message": f"Quality checks: {len(records) - failed} passed, {failed} failed"
-            + "".join(f"; image {r.index + 1}: {r.qc_reason}" for r in records if r.qc_reason),
-        },
-    )
-    for record in records:
-        await image_store.insert_image(tx, record)
-        await append_event(
-            tx,
-            job_id,
-            EventType.IMAGE,
+    events.append(
+        (
+            EventType.LOG,
             {
-                "image_id": record.id,
-                "index": record.index,
-                "url": f"/api/images/{record.id}/file",
-                "thumbnail_url": f"/api/images/{record.id}/thumbnail",
-                "width": record.width,
-                "height": record.height,
-                "bytes": record.bytes,
-                "seed": record.seed,
-                "qc_status": record.qc_status,
-                "qc_reason": record.qc_reason,
+                "level": "warning" if failed else "info",
+                "message": f"Quality checks: {len(records) - failed} passed, {failed} failed"
+                + "".join(f"; image {r.index + 1}: {r.qc_reason}" for r in records if r.qc_reason),
             },
         )
+    )
+    events.extend((EventType.IMAGE, _image_event(record)) for record in records)
+    # The status change locks the row and checks the lease first: a crash or a lost lease
+    # before the commit leaves no image rows (the next attempt stores the same
+    # content-addressed files again).
+    await job_store.transition(
+        tx,
+        job.id,
+        JobStatus.COMPLETED,
+        owner=owner,
+        reason=reason,
+        values={"image_count": image_count},
+        before=events,
+    )
+    await image_store.insert_images(tx, records)
+
+
+def _image_event(record: ImageRecord) -> dict[str, Any]:
+    return {
+        "image_id": record.id,
+        "index": record.index,
+        "url": f"/api/images/{record.id}/file",
+        "thumbnail_url": f"/api/images/{record.id}/thumbnail",
+        "width": record.width,
+        "height": record.height,
+        "bytes": record.bytes,
+        "seed": record.seed,
+        "qc_status": record.qc_status,
+        "qc_reason": record.qc_reason,
+    }
 
 
 async def _upload(
@@ -228,18 +253,15 @@ async def _upload(
     )
     notes = _qc_notes(records, verdicts)
     records = _with_verdicts(records, verdicts)
-    # Rows, image events and completion in one transaction: a crash before this point
-    # leaves no image rows (the next attempt stores the same content-addressed files).
     async with service.db.write() as tx:
-        await job_store.assert_owner(tx.conn, job.id, owner)
-        await _append_images(tx, job.id, records, notes)
-        await job_store.transition(
+        await _complete(
             tx,
-            job.id,
-            JobStatus.COMPLETED,
-            owner=owner,
+            job,
+            owner,
+            records,
+            notes,
             reason=f"{len(records)} image{'s' if len(records) != 1 else ''} ready",
-            values={"image_count": len(records)},
+            image_count=len(records),
         )
 
 
@@ -271,8 +293,16 @@ async def _upload_regenerated(
     notes = _qc_notes(records, verdicts)
     [record] = _with_verdicts(records, verdicts)
     async with service.db.write() as tx:
-        await job_store.assert_owner(tx.conn, job.id, owner)
-        await _append_images(tx, job.id, [record], notes)
+        await _complete(
+            tx,
+            job,
+            owner,
+            [record],
+            notes,
+            reason=f"Image {source} regenerated as image {number} "
+            f"(seed {regeneration.seed}): {record.qc_status}",
+            image_count=len(existing) + 1,
+        )
         await regen_store.finish_regeneration(
             tx,
             regeneration.id,
@@ -280,15 +310,6 @@ async def _upload_regenerated(
             image_id=record.id,
             image_index=record.index,
             qc_status=record.qc_status,
-        )
-        await job_store.transition(
-            tx,
-            job.id,
-            JobStatus.COMPLETED,
-            owner=owner,
-            reason=f"Image {source} regenerated as image {number} "
-            f"(seed {regeneration.seed}): {record.qc_status}",
-            values={"image_count": len(existing) + 1},
         )
 
 
