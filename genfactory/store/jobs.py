@@ -8,7 +8,18 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,10 +60,19 @@ _PROGRESS = (
 
 
 def _claimable(skip_locked: bool) -> Select[Any]:
-    """The oldest runnable queued job, its row locked (skipping rows other workers hold)."""
+    """The oldest runnable queued job, its row locked (skipping rows other workers hold).
+
+    ``run_after + 0`` keeps the planner off ``ix_jobs_claim``'s run_after range: that
+    index would make SQLite sort every queued job on each claim (0.7 ms at 5,000 queued,
+    growing with the queue); walking ``ix_jobs_status_created`` in order finds the first
+    runnable one at once (delayed retries are few).
+    """
     return (
         select(jobs)
-        .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_after <= bindparam("now"))
+        .where(
+            jobs.c.status == JobStatus.QUEUED.value,
+            (jobs.c.run_after + literal(0.0)) <= bindparam("now"),
+        )
         .order_by(jobs.c.created_at, jobs.c.id)
         .limit(1)
         .with_for_update(skip_locked=skip_locked)
