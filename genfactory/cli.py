@@ -15,6 +15,7 @@ from rich.table import Table
 
 from genfactory import __version__
 from genfactory.cli_export import export_jobs
+from genfactory.cli_images import images_app
 from genfactory.settings import Mode, Settings
 
 #: WebSocket settings of the server (``bench/stream.py`` runs its servers with them too).
@@ -29,6 +30,7 @@ jobs_app = typer.Typer(help="Inspect and act on jobs (through the API).", no_arg
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 jobs_app.command("export")(export_jobs)
+app.add_typer(images_app, name="images")
 app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)

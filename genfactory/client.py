@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -89,9 +90,42 @@ class Client:
         result: dict[str, Any] = self._call("POST", f"/api/jobs/{job_id}/rerun")
         return result
 
-    def images(self, job_id: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call("GET", f"/api/jobs/{job_id}/images")
+    def images(self, job_id: str, qc_status: str | None = None) -> list[dict[str, Any]]:
+        params = {"qc_status": qc_status} if qc_status else {}
+        result: list[dict[str, Any]] = self._call(
+            "GET", f"/api/jobs/{job_id}/images", params=params
+        )
         return result
+
+    def regenerate(self, image_id: str, seed: int | None = None) -> dict[str, Any]:
+        body = {"seed": seed} if seed is not None else {}
+        result: dict[str, Any] = self._call("POST", f"/api/images/{image_id}/regenerate", json=body)
+        return result
+
+    def regenerations(self, job_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/api/jobs/{job_id}/regenerations")
+        return result
+
+    def export_images(self, ids: list[str], target: Path) -> int:
+        """Stream the ZIP of ``ids`` into ``target`` (written whole or not at all: a
+        temporary file next to it is renamed at the end). Returns its size in bytes."""
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            with self.http.stream("POST", "/api/images/export", json={"ids": ids}) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        detail = response.json().get("detail")
+                    except (ValueError, AttributeError):
+                        detail = response.text
+                    raise ApiError(response.status_code, detail)
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target.stat().st_size
 
     def events(self, job_id: str, after: int = 0, wait: float = 0) -> dict[str, Any]:
         result: dict[str, Any] = self._call(

@@ -1,0 +1,139 @@
+"""``genfactory images``: a job's images with their QC verdicts, regenerating a failed one
+and downloading images as a ZIP, through the API (what the gallery of the Single Job View
+does, for scripts and terminals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+images_app = typer.Typer(
+    help="A job's images: list them, regenerate a failed one, download them as a ZIP.",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+
+ServerOpt = Annotated[
+    str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
+]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
+]
+_QC_COLOURS = {"passed": "green", "failed": "red", "pending": "yellow"}
+
+
+def _call(fn: Any) -> Any:
+    from genfactory.cli import _api_call
+
+    return _api_call(fn)
+
+
+def _client(server: str, token: str | None) -> Any:
+    from genfactory.client import Client
+
+    return Client(server, token=token)
+
+
+@images_app.command("list")
+def images_list(
+    job_id: str,
+    qc: Annotated[
+        Literal["passed", "failed", "pending"] | None,
+        typer.Option("--qc", help="Only images with this QC status."),
+    ] = None,
+    server: ServerOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+) -> None:
+    """A job's images in order, with their QC status and reason."""
+    with _client(server, token) as client:
+        images = _call(lambda: client.images(job_id, qc_status=qc))
+    table = Table("#", "image id", "seed", "size", "QC", "reason")
+    for image in images:
+        status = image["qc_status"]
+        table.add_row(
+            str(image["index"] + 1),
+            image["id"],
+            str(image["seed"]),
+            f"{image['width']}×{image['height']}",
+            f"[{_QC_COLOURS.get(status, 'white')}]{status}[/]",
+            image.get("qc_reason") or "",
+        )
+    console.print(table)
+    console.print(f"{len(images)} image{'s' if len(images) != 1 else ''}")
+
+
+@images_app.command("regenerate")
+def images_regenerate(
+    image_id: str,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the new image (default: a random one).")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Show the job's progress live.")
+    ] = False,
+    server: ServerOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+) -> None:
+    """Make a new image in place of a failed one (same job and settings, a new seed).
+    The job is queued again; with --follow, exit non-zero unless the new image passes."""
+    from genfactory.cli import _follow
+
+    with _client(server, token) as client:
+        queued = _call(lambda: client.regenerate(image_id, seed))
+        regeneration, job = queued["regeneration"], queued["job"]
+        console.print(
+            f"image {regeneration['source_index'] + 1} of job [bold]{job['id']}[/] is being "
+            f"regenerated with seed {regeneration['seed']}  {server}{job['links']['page']}"
+        )
+        if not follow:
+            return
+        _follow(client, job)
+        done = next(
+            (
+                r
+                for r in _call(lambda: client.regenerations(job["id"]))
+                if r["id"] == regeneration["id"]
+            ),
+            None,
+        )
+    if done is None or done["status"] != "completed":
+        why = (done or {}).get("error") or {}
+        err.print(
+            f"[red]regeneration {done['status'] if done else 'lost'}[/] {why.get('message', '')}"
+        )
+        raise typer.Exit(1)
+    colour = _QC_COLOURS.get(done["qc_status"], "white")
+    console.print(
+        f"new image {done['image_index'] + 1} ({done['image_id']}): "
+        f"[{colour}]{done['qc_status']}[/]"
+    )
+    if done["qc_status"] != "passed":
+        raise typer.Exit(1)
+
+
+@images_app.command("export")
+def images_export(
+    image_ids: Annotated[list[str], typer.Argument(help="Image ids (1 to 10,000).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The ZIP to write.")] = Path(
+        "images.zip"
+    ),
+    server: ServerOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+) -> None:
+    """Download images as one ZIP, with a manifest.csv of what is in it.
+
+    Each image is stored as images/JOB_ID/NUMBER.EXT; an unknown id gets a manifest row
+    saying so."""
+    if output.is_dir():
+        output = output / "images.zip"
+    with _client(server, token) as client:
+        size = _call(lambda: client.export_images(image_ids, output))
+    console.print(
+        f"{len(image_ids)} image{'s' if len(image_ids) != 1 else ''} → [bold]{output}[/] "
+        f"({size:,} bytes)"
+    )
