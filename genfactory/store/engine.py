@@ -83,6 +83,7 @@ class Database:
         self.is_sqlite = is_sqlite(url)
         self._publisher: Publisher | None = None
         self._write_lock = asyncio.Lock()
+        self._inline: AsyncConnection | None = None
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
@@ -130,7 +131,10 @@ class Database:
         async with AsyncExitStack() as stack:
             if self.is_sqlite:
                 await stack.enter_async_context(self._write_lock)
-            conn = await stack.enter_async_context(engine.connect())
+            if self.is_sqlite and not offload:
+                conn = await self._inline_connection()
+            else:
+                conn = await stack.enter_async_context(engine.connect())
             await stack.enter_async_context(conn.begin())
             tx = WriteTx(conn)
             yield tx
@@ -143,6 +147,22 @@ class Database:
                 if not self.is_sqlite:
                     await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await self.publish(tx.events)
+
+    async def _inline_connection(self) -> AsyncConnection:
+        """The one connection of SQLite's inline write path, kept open across
+        transactions (they are serialised by the write lock anyway): checking a connection
+        out of the pool and returning it cost as much as the transaction's statements."""
+        conn = self._inline
+        if conn is not None and not (conn.closed or conn.invalidated):
+            raw = (await conn.get_raw_connection()).driver_connection
+            if not conn.in_transaction() and not inline_sqlite.in_transaction(raw):
+                return conn
+            # A transaction left open (its rollback failed): start over on a new one.
+            await conn.invalidate()
+        if conn is not None:
+            await conn.close()
+        conn = self._inline = await self.write_engine.connect()
+        return conn
 
     async def publish(self, events: list[Event]) -> None:
         if events and self._publisher is not None:
@@ -157,5 +177,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self._inline is not None:
+            await self._inline.close()
+            self._inline = None
         for engine in {self.write_engine, self.offload_engine, self.read_engine}:
             await engine.dispose()

@@ -76,6 +76,12 @@ async def _retry_busy(call: Callable[[], T]) -> T:
         pause = min(pause * 2, MAX_BACKOFF)
 
 
+def in_transaction(connection: Any) -> bool:
+    """Whether an inline :class:`Connection` has a transaction open at the SQLite level."""
+    live = getattr(connection, "_conn", None)
+    return bool(live is not None and live.in_transaction)
+
+
 class Cursor:
     """An aiosqlite-style cursor over a :class:`sqlite3.Cursor`."""
 

@@ -92,3 +92,63 @@ async def test_offloaded_writes_share_the_same_serialisation(sqlite_db: Database
     await asyncio.gather(write("a", True), write("b", False), write("c", True))
     # Never two transactions open at once, whichever engine they use.
     assert order == [f"{n} {w}" for n in "abc" for w in ("begin", "end")]
+
+
+def _count_checkouts(db: Database) -> list[int]:
+    from sqlalchemy import event
+
+    checkouts = [0]
+
+    def on_checkout(*_args: object) -> None:
+        checkouts[0] += 1
+
+    event.listen(db.write_engine.sync_engine.pool, "checkout", on_checkout)
+    return checkouts
+
+
+async def _preference_keys(db: Database) -> list[str]:
+    async with db.read() as conn:
+        rows = await conn.execute(text("SELECT key FROM preferences ORDER BY key"))
+        return [row.key for row in rows]
+
+
+async def test_inline_writes_keep_one_connection_across_transactions(sqlite_db: Database) -> None:
+    checkouts = _count_checkouts(sqlite_db)
+    for n in range(10):
+        async with sqlite_db.write() as tx:
+            await tx.conn.execute(
+                text("INSERT INTO preferences (key, value, updated_at) VALUES (:k, '{}', 0)"),
+                {"k": f"k{n}"},
+            )
+    # Not checked out of the pool per transaction (that cost as much as the statements).
+    assert checkouts[0] <= 1
+    assert len(await _preference_keys(sqlite_db)) == 10
+
+
+async def test_a_failed_transaction_is_rolled_back_and_the_next_one_works(
+    sqlite_db: Database,
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with sqlite_db.write() as tx:
+            await tx.conn.execute(
+                text("INSERT INTO preferences (key, value, updated_at) VALUES ('lost', '{}', 0)")
+            )
+            raise RuntimeError("the caller changed its mind")
+    async with sqlite_db.write() as tx:
+        await tx.conn.execute(
+            text("INSERT INTO preferences (key, value, updated_at) VALUES ('kept', '{}', 0)")
+        )
+    assert await _preference_keys(sqlite_db) == ["kept"]
+
+
+async def test_a_transaction_left_open_underneath_is_not_reused(sqlite_db: Database) -> None:
+    async with sqlite_db.write() as tx:
+        raw = (await tx.conn.get_raw_connection()).driver_connection
+    # Something left the kept connection inside a transaction (a rollback that failed).
+    raw._conn.execute("BEGIN")  # type: ignore[union-attr]
+    async with sqlite_db.write() as tx:
+        await tx.conn.execute(
+            text("INSERT INTO preferences (key, value, updated_at) VALUES ('fresh', '{}', 0)")
+        )
+        assert (await tx.conn.get_raw_connection()).driver_connection is not raw
+    assert await _preference_keys(sqlite_db) == ["fresh"]
