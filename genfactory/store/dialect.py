@@ -38,11 +38,16 @@ def sqlite_engine_setup(
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-async def order_event_appends(conn: AsyncConnection) -> None:
+async def order_event_appends(conn: AsyncConnection, *, notify: str) -> None:
     """Serialise transactions that append events (PostgreSQL only; SQLite writes are
-    serialised already). Taken first in the transaction, so no row lock is held before it."""
+    serialised already), and have the commit notify channel ``notify`` — one round trip
+    for both (``pg_notify`` is delivered at commit wherever in the transaction it is
+    called)."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_ORDER_LOCK})
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:k), pg_notify(:channel, '')"),
+            {"k": _EVENT_ORDER_LOCK, "channel": notify},
+        )
 
 
 def skip_locked(conn: AsyncConnection) -> bool:

@@ -142,10 +142,9 @@ class Database:
                 if not self.is_sqlite:
                     # Held only from here to the commit: ids are assigned and committed
                     # in the same order, and row locks were all taken before it.
-                    await order_event_appends(conn)
+                    # The commit also notifies other nodes (core.fanout) of new events.
+                    await order_event_appends(conn, notify=NOTIFY_CHANNEL)
                 await tx.flush_events()
-                if not self.is_sqlite:
-                    await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         await self.publish(tx.events)
 
     async def _inline_connection(self) -> AsyncConnection:
