@@ -1,9 +1,11 @@
 """Page routes: the server-rendered HTML shells of the web UI, and its static files.
 
 Each page is a small Jinja2 shell (title, description and Open Graph tags, job-specific
-on ``/jobs/{id}``) that loads one ES module; the module gets its data from the API. No
-build step, nothing fetched from elsewhere, no inline script or style: every HTML page is
-sent with a strict Content-Security-Policy.
+on ``/jobs/{id}``) that loads one ES module; the module gets its data from the API (the
+progress page's shell embeds its first data). No build step, nothing fetched from
+elsewhere, no inline script or style: every HTML page is sent with a strict
+Content-Security-Policy. The progress page loads its modules and styles joined into one
+file each (:mod:`genfactory.web.assets`), served from memory under ``/static/bundle/``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import Scope
 
 from genfactory import __version__
 from genfactory.api.auth import TOKEN_COOKIE
@@ -31,6 +34,7 @@ from genfactory.domain.errors import NotFound
 from genfactory.store import events as event_store
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
+from genfactory.web.assets import BUNDLE_DIR, IMMUTABLE, Bundles, BundleSpec
 from genfactory.web.qc_form import qc_form_fields
 
 log = logging.getLogger(__name__)
@@ -67,19 +71,56 @@ PAGE_HEADERS = {
 DEFAULT_OG_IMAGE = "img/og-default.png"
 DEFAULT_OG_SIZE = (1200, 630)
 
+#: Stylesheets every page links, in cascade order (base.html).
+BASE_SHEETS = ("css/tokens.css", "css/base.css", "css/components.css", "css/nav.css")
+
+#: The joined files pages load instead of their many small ones.
+BUNDLES = Bundles(
+    STATIC,
+    [
+        BundleSpec("progress.js", entry="js/pages/progress.js"),
+        BundleSpec("progress.css", sheets=(*BASE_SHEETS, "css/progress.css")),
+    ],
+)
+
 templates = Jinja2Templates(directory=TEMPLATES)
-templates.env.globals.update(app_name=APP_NAME, version=__version__, prompt_max=PROMPT_MAX)
+templates.env.globals.update(
+    app_name=APP_NAME,
+    version=__version__,
+    prompt_max=PROMPT_MAX,
+    base_sheets=BASE_SHEETS,
+    bundle_url=BUNDLES.url,
+)
 
 
 class RevalidatedStaticFiles(StaticFiles):
     """Static files that browsers revalidate (ETag → 304) on every load, so an upgrade
-    never leaves a stale module in a cache; the round trip is cheap on a local server."""
+    never leaves a stale module in a cache; the round trip is cheap on a local server.
+
+    The joined bundles (``bundle/<name>.<hash>.<ext>``) are the exception: their name
+    changes with their content, so they are cached for a year and never asked again."""
 
     def file_response(self, *args: Any, **kwargs: Any) -> Any:
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        folder, _, filename = path.partition("/")
+        if folder == BUNDLE_DIR and scope["method"] in ("GET", "HEAD"):
+            bundle = BUNDLES.served(filename)
+            if bundle is not None:
+                return Response(
+                    b"" if scope["method"] == "HEAD" else bundle.content,
+                    media_type=bundle.media_type,
+                    headers={
+                        "Cache-Control": IMMUTABLE,
+                        "X-Content-Type-Options": "nosniff",
+                        "Content-Length": str(len(bundle.content)),
+                    },
+                )
+        return await super().get_response(path, scope)
 
 
 @dataclass(frozen=True)
@@ -365,6 +406,8 @@ async def login(request: Request, state: StateDep) -> Response:
 
 def install(app: FastAPI) -> None:
     """Mount the static files and add the page routes (called by ``create_app``)."""
+    for name in BUNDLES.specs:
+        BUNDLES.get(name)  # join now: a module the joiner refuses fails at startup
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC), name="static")
     router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
     router.add_api_route("/", home, methods=["GET"], name="home")

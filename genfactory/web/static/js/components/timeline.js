@@ -8,6 +8,11 @@
  * while the timeline is held (until the page has loaded the history rows) wait, so rows
  * are always built in seq order and each row's stage is the one the job was in.
  *
+ * A big batch (the history, up to 200 rows) builds only its newest rows at once, about
+ * what the log's scroll box shows; the older ones follow right after the frame that paints
+ * them. The first rows go in without measuring the scroll box (it starts at the bottom):
+ * the page becomes interactive without a forced layout of the whole log.
+ *
  * @module components/timeline
  */
 
@@ -18,12 +23,25 @@ import { describeEvent } from '../lib/job-model.js';
 
 export const MAX_ROWS = 200;
 const PAGE = 10;
+/** Rows of a big batch built at once: the log shows ~14 (420 px), this leaves a margin. */
+export const FIRST_ROWS = 40;
+/** The older rows of a big batch come right after the next frame, or after this long
+ *  where no frame comes (a background tab), in ms. */
+const BACKLOG_WAIT_MS = 250;
+
+/** The stage the job is in after `event`, given the stage it was in before. */
+function stageAfter(event, stage) {
+  if (event.type !== 'status' && event.type !== 'progress') return stage;
+  return describeEvent(event, stage).stage ?? stage;
+}
 
 /**
  * @param {{table: HTMLTableElement, body: HTMLElement, wrap: HTMLElement, summary: HTMLElement,
- *          maxRows?: number, onActivate?: (event: any) => void}} options
+ *          maxRows?: number, firstRows?: number, onActivate?: (event: any) => void}} options
  */
-export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS, onActivate }) {
+export function createTimeline({
+  table, body, wrap, summary, maxRows = MAX_ROWS, firstRows = FIRST_ROWS, onActivate,
+}) {
   /** seqs rendered (or queued), so nothing is shown twice */
   const seen = new Set();
   /** @type {any[]} */
@@ -36,6 +54,11 @@ export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS,
   let held = true;
   /** @type {Map<number, any>} */
   const envelopes = new Map();
+  /** Older rows of a big batch not built yet: [event, the stage before it], in seq order. */
+  /** @type {Array<[any, string]>} */
+  let backlog = [];
+  /** Bumped to forget a scheduled backlog (a reset). */
+  let backlogTicket = 0;
 
   function clearSkeleton() {
     if (started) return;
@@ -43,9 +66,9 @@ export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS,
     body.replaceChildren();
   }
 
-  function row(event) {
-    const d = describeEvent(event, stage);
-    if (event.type === 'status' || event.type === 'progress') stage = d.stage ?? stage;
+  /** @param {any} event @param {string} before the stage the job was in before it */
+  function row(event, before) {
+    const d = describeEvent(event, before);
     const label = STATUS_LABELS[d.stage] ?? d.stage ?? '';
     const tr = h('tr', {
       class: `log__row${d.tone ? ` log__row--${d.tone}` : ''}`,
@@ -63,34 +86,86 @@ export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS,
 
   const atBottom = () => wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 24;
 
+  /** Build rows for `items` ([event, stage before]) and insert them in seq order. */
+  function insert(items) {
+    if (!items.length) return;
+    const fragment = document.createDocumentFragment();
+    for (const [event, before] of items) {
+      fragment.append(row(event, before));
+      envelopes.set(event.seq, event);
+    }
+    // Rows arrive in seq order except history, which may land after the first live rows.
+    const firstNew = items[0][0].seq;
+    const next = [...body.children].find((tr) => Number(/** @type {HTMLElement} */ (tr).dataset.seq) > firstNew);
+    body.insertBefore(fragment, next ?? null);
+  }
+
+  function toBottom() {
+    wrap.scrollTop = wrap.scrollHeight;
+  }
+
   function flush() {
     frame = 0;
     if (held || !queue.length) return;
     clearSkeleton();
     const batch = queue.sort((a, b) => a.seq - b.seq);
     queue = [];
-    const stick = atBottom();
+    // An empty log starts at the bottom: no need to measure it (a forced layout).
+    const fresh = body.children.length === 0 && !backlog.length;
+    const stick = fresh || atBottom();
     // Only the newest maxRows can survive the trim: skip building the others.
     const skip = Math.max(0, batch.length - maxRows);
-    for (let i = 0; i < skip; i++) {
-      const event = batch[i];
-      if (event.type === 'status' || event.type === 'progress') stage = describeEvent(event, stage).stage ?? stage;
-    }
-    const fragment = document.createDocumentFragment();
-    for (const event of batch.slice(skip)) {
-      fragment.append(row(event));
-      envelopes.set(event.seq, event);
-    }
+    /** @type {Array<[any, string]>} */
+    const items = [];
+    batch.forEach((event, i) => {
+      if (i >= skip) items.push([event, stage]);
+      stage = stageAfter(event, stage);
+    });
     dropped += skip;
-    // Rows arrive in seq order except history, which may land after the first live rows.
-    const firstNew = batch[skip]?.seq ?? Infinity;
-    const before = [...body.children].find((tr) => Number(/** @type {HTMLElement} */ (tr).dataset.seq) > firstNew);
-    body.insertBefore(fragment, before ?? null);
+    const newest = items.length > firstRows ? items.slice(-firstRows) : items;
+    const older = items.slice(0, items.length - newest.length);
+    if (older.length) {
+      // Older than every row shown so far only when nothing is shown yet (the history).
+      if (fresh) {
+        backlog = older;
+        scheduleBacklog();
+      } else {
+        insert(older);
+      }
+    }
+    insert(newest);
     total = Math.max(total, batch[batch.length - 1].seq);
     trim();
     ensureTabStop();
     renderSummary();
-    if (stick) wrap.scrollTop = wrap.scrollHeight;
+    if (!stick) return;
+    // Scroll once the rows are laid out for the next frame, not by forcing it now.
+    if (fresh) window.requestAnimationFrame(toBottom);
+    else toBottom();
+  }
+
+  function scheduleBacklog() {
+    const ticket = ++backlogTicket;
+    const run = () => { if (ticket === backlogTicket) fillBacklog(); };
+    // A task after the next frame: the newest rows are painted first. Whichever comes
+    // first runs it (fillBacklog does nothing the second time).
+    window.requestAnimationFrame(() => window.setTimeout(run, 0));
+    window.setTimeout(run, BACKLOG_WAIT_MS);
+  }
+
+  /** Build the older rows of the history: as many as still fit under maxRows, newest first. */
+  function fillBacklog() {
+    if (!backlog.length) return;
+    const room = Math.max(0, maxRows - body.children.length);
+    const fits = room ? backlog.slice(-room) : [];
+    dropped += backlog.length - fits.length;
+    backlog = [];
+    const stick = atBottom();
+    insert(fits);
+    trim();
+    ensureTabStop();
+    renderSummary();
+    if (stick) toBottom();
   }
 
   function trim() {
@@ -103,8 +178,10 @@ export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS,
   }
 
   function renderSummary() {
-    const shown = body.children.length;
-    const firstSeq = Number(/** @type {HTMLElement | null} */ (body.firstElementChild)?.dataset.seq ?? 1);
+    const shown = body.children.length + backlog.length;
+    const firstSeq = backlog.length
+      ? backlog[0][0].seq
+      : Number(/** @type {HTMLElement | null} */ (body.firstElementChild)?.dataset.seq ?? 1);
     const earlier = Math.max(dropped, firstSeq - 1);
     setText(summary, shown === 0 ? COPY.logEmpty : earlier > 0 ? COPY.earlierEvents(earlier) : '');
     table.setAttribute('aria-rowcount', String(Math.max(total, shown) + 1));
@@ -183,6 +260,8 @@ export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS,
     reset() {
       held = true;
       queue = [];
+      backlogTicket += 1;
+      backlog = [];
       seen.clear();
       envelopes.clear();
       body.replaceChildren();
@@ -192,8 +271,9 @@ export function createTimeline({ table, body, wrap, summary, maxRows = MAX_ROWS,
       started = true;
       renderSummary();
     },
+    /** Rows in the log, counting the history's older rows not built yet. */
     get size() {
-      return body.children.length;
+      return body.children.length + backlog.length;
     },
   };
 }
