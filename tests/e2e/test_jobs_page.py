@@ -462,6 +462,9 @@ def test_modal_shows_information_gallery_and_timeline(
     expect(log).to_have_count(live_server.job(job["id"])["last_seq"])
     expect(log.first).to_contain_text("job submitted")
     expect(log.first.locator("time")).to_have_attribute("datetime", re.compile("^20"))
+    # The loading placeholder is gone once the history is shown: every row is an event.
+    expect(page.locator("#modal-log-body .log__skeleton")).to_have_count(0)
+    expect(page.locator("#modal-log-body tr")).to_have_count(log.count())
     params = page.locator("#modal-params")
     expect(params).to_contain_text("two lanterns by a river")
     expect(params).to_contain_text("256x256")

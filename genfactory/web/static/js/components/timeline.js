@@ -268,7 +268,8 @@ export function createTimeline({
       stage = 'queued';
       total = 0;
       dropped = 0;
-      started = true;
+      // Whatever the caller shows meanwhile (a loading skeleton) goes when rows come.
+      started = false;
       renderSummary();
     },
     /** Rows in the log, counting the history's older rows not built yet. */
