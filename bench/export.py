@@ -11,7 +11,8 @@ thread samples the process's RSS every 10 ms; the peak above the RSS just before
 started is reported.
 
 * **ours** — :func:`genfactory.exports.export_jobs`: keyset-paginated reads of 1,000 jobs,
-  XlsxWriter in ``constant_memory`` mode, sheets Jobs / Images / Filters.
+  XlsxWriter in ``constant_memory`` mode with the rows of each chunk rendered at once
+  (``genfactory/exports/_worksheet.py``), sheets Jobs / Images / Filters.
 * **pandas** (the baseline) — the same rows read with ``pandas.read_sql_query`` (jobs with
   their settings expanded into columns, images with their job's prompt), written with
   ``DataFrame.to_excel`` through ``pandas.ExcelWriter`` with its default engine (openpyxl)
@@ -270,11 +271,16 @@ def report(
                 fmt(r["bytes"] / 2**20, 1),
             ]
         )
+    baseline = (
+        "--no-pandas"
+        if args.no_pandas
+        else f"--pandas-sizes {' '.join(map(str, args.pandas_sizes))}"
+    )
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}; load average at the start "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (other work shared the machine).",
-        f"`python -m bench.export --sizes {' '.join(map(str, args.sizes))} --pandas-sizes "
-        f"{' '.join(map(str, args.pandas_sizes))} --repeat {args.repeat}`: "
+        f"`python -m bench.export --sizes {' '.join(map(str, args.sizes))} {baseline} "
+        f"--repeat {args.repeat}`: "
         "one SQLite database seeded with "
         f"{largest:,} jobs ({seed_seconds:.0f} s), each export in a fresh process; "
         f"the fastest of {args.repeat} runs (in rounds) is shown; “CPU s” is the process's "

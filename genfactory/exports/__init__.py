@@ -170,15 +170,17 @@ async def _next_chunk(
     if after is not None:
         query = query.where(tuple_(jobs.c.created_at, jobs.c.id) > tuple_(*after))
     rows = await conn.execute(query.order_by(jobs.c.created_at, jobs.c.id).limit(CHUNK))
-    return list(rows)
+    return list(rows.all())
 
 
 async def _images_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[Any]]:
     rows = await conn.execute(
-        select(images).where(images.c.job_id.in_(job_ids)).order_by(images.c.job_id, images.c.index)
+        select(*(images.c[name] for name in ExportWorkbook.IMAGE_FIELDS))
+        .where(images.c.job_id.in_(job_ids))
+        .order_by(images.c.job_id, images.c.index)
     )
     found: dict[str, list[Any]] = {}
-    for row in rows:
+    for row in rows.all():
         found.setdefault(row.job_id, []).append(row)
     return found
 

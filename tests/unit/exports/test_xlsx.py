@@ -1,0 +1,378 @@
+"""The exported workbook, read back with openpyxl cell by cell, on SQLite and PostgreSQL:
+every sheet, column, value, type and format a person opening the file sees."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import insert, select
+
+from genfactory.exports import export_jobs
+from genfactory.exports.xlsx import IMAGE_HEADERS, JOB_HEADERS, ExportWorkbook
+from genfactory.store.blobs import BlobStore
+from genfactory.store.engine import Database
+from genfactory.store.migrate import upgrade
+from genfactory.store.search import JobFilter
+from genfactory.store.tables import configurations, images, jobs
+from tests.support.databases import own_database
+
+T0 = 1_700_000_000.0
+DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+CONFIGURATION = {
+    "id": "c" * 32,
+    "name": "Product Photos",
+    "version": 3,
+    "description": "",
+    "settings": {
+        "provider": "procedural",
+        "model": "m-1 <fast>",
+        "size": "512x512",
+        "steps": 30,
+        "style": None,
+        "count": 2,
+        "output_format": "png",
+        "qc": {"enabled": True, "api_key": "never exported"},
+        "access_token": "never exported",
+    },
+    "created_at": T0 - 1000,
+}
+
+
+def job(n: int, **fields: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": f"{n:032x}",
+        "created_at": T0 + n,
+        "updated_at": T0 + n + 60,
+        "status": "completed",
+        "status_changed_at": T0 + n + 60,
+        "prompt": f"prompt {n}",
+        "label": None,
+        "provider": "procedural",
+        "params": {},
+        "configuration_id": None,
+        "configuration_name": None,
+        "configuration_version": None,
+        "rerun_of": None,
+        "attempt": 1,
+        "max_attempts": 3,
+        "run_after": T0 + n,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "started_at": None,
+        "attempt_started_at": None,
+        "finished_at": None,
+        "last_seq": 4,
+        "stage": "completed",
+        "percent": 100.0,
+        "step": None,
+        "total_steps": None,
+        "progress_message": "",
+        "error": None,
+        "image_count": 0,
+    }
+    values.update(fields)
+    return values
+
+
+JOBS = [
+    job(
+        1,
+        prompt="=cmd|' /C calc'!A0 formula-looking & <odd>",
+        label="Summer Sale hero 7",
+        params={
+            "size": "512x512",
+            "width": 512,
+            "height": 512,
+            "steps": 20,
+            "count": 2,
+            "style": "photo",
+            "seed": 7,
+            "negative": "blurry",
+            "api_token": "never exported",
+        },
+        configuration_id=CONFIGURATION["id"],
+        configuration_name="Product Photos",
+        configuration_version=3,
+        started_at=T0 + 10,
+        attempt_started_at=T0 + 10,
+        finished_at=T0 + 22.5,
+        image_count=2,
+    ),
+    job(
+        2,
+        status="failed",
+        stage="failed",
+        percent=40.0,
+        prompt="  spaced\tprompt ",
+        params={"seed": 2**40, "style": None, "sampler": {"name": "euler", "password": "x"}},
+        attempt=3,
+        started_at=T0 + 30,
+        attempt_started_at=T0 + 50,
+        finished_at=T0 + 61.25,
+        error={"code": "provider_error", "message": "it broke"},
+        progress_message="step 4 of 10",
+        step=4,
+        total_steps=10,
+    ),
+    job(
+        3,
+        status="running",
+        stage="running",
+        percent=12.5,
+        lease_owner="worker-1",
+        lease_expires_at=T0 + 600,
+        started_at=T0 + 70,
+        attempt_started_at=T0 + 70,
+        rerun_of=f"{1:032x}",
+    ),
+]
+IMAGES = [
+    {
+        "id": "a" * 32,
+        "job_id": JOBS[0]["id"],
+        "index": 0,
+        "seed": 7,
+        "width": 512,
+        "height": 512,
+        "format": "png",
+        "bytes": 123_456,
+        "sha256": "ab" + "0" * 62,
+        "thumb_sha256": "cd" + "0" * 62,
+        "qc_status": "rejected",
+        "qc_reason": "too dark & <blurry>",
+        "qc_at": T0 + 30,
+        "created_at": T0 + 22,
+    },
+    {
+        "id": "b" * 32,
+        "job_id": JOBS[0]["id"],
+        "index": 1,
+        "seed": 8,
+        "width": 512,
+        "height": 512,
+        "format": "webp",
+        "bytes": 99,
+        "sha256": "ef" + "1" * 62,
+        "thumb_sha256": "cd" + "1" * 62,
+        "qc_status": "pending",
+        "qc_reason": None,
+        "qc_at": None,
+        "created_at": T0 + 22,
+    },
+]
+
+
+def when(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+#: What each Jobs row shows, column by column (an absent column is an empty cell).
+EXPECTED_JOBS: list[dict[str, Any]] = [
+    {
+        "id": JOBS[0]["id"],
+        "created_at": when(T0 + 1),
+        "updated_at": when(T0 + 61),
+        "status": "completed",
+        "status_changed_at": when(T0 + 61),
+        "prompt": "=cmd|' /C calc'!A0 formula-looking & <odd>",
+        "label": "Summer Sale hero 7",
+        "provider": "procedural",
+        "configuration_id": CONFIGURATION["id"],
+        "configuration_name": "Product Photos",
+        "configuration_version": 3,
+        "attempt": 1,
+        "max_attempts": 3,
+        "run_after": when(T0 + 1),
+        "started_at": when(T0 + 10),
+        "attempt_started_at": when(T0 + 10),
+        "finished_at": when(T0 + 22.5),
+        "last_seq": 4,
+        "stage": "completed",
+        "percent": 100,
+        "progress_message": "",
+        "image_count": 2,
+        "duration_seconds": 12.5,
+        "param: size": "512x512",
+        "param: width": 512,
+        "param: height": 512,
+        "param: steps": 20,
+        "param: count": 2,
+        "param: style": "photo",
+        "param: seed": 7,
+        "params (other)": '{"negative": "blurry"}',
+        "configuration: provider": "procedural",
+        "configuration: model": "m-1 <fast>",
+        "configuration: size": "512x512",
+        "configuration: steps": 30,
+        "configuration: count": 2,
+        "configuration: output_format": "png",
+        "configuration: qc": '{"enabled": true}',
+    },
+    {
+        "id": JOBS[1]["id"],
+        "created_at": when(T0 + 2),
+        "updated_at": when(T0 + 62),
+        "status": "failed",
+        "status_changed_at": when(T0 + 62),
+        "prompt": "  spaced\tprompt ",
+        "provider": "procedural",
+        "attempt": 3,
+        "max_attempts": 3,
+        "run_after": when(T0 + 2),
+        "started_at": when(T0 + 30),
+        "attempt_started_at": when(T0 + 50),
+        "finished_at": when(T0 + 61.25),
+        "last_seq": 4,
+        "stage": "failed",
+        "percent": 40,
+        "step": 4,
+        "total_steps": 10,
+        "progress_message": "step 4 of 10",
+        "error": "provider_error: it broke",
+        "image_count": 0,
+        "duration_seconds": 31.25,
+        "param: seed": 2**40,
+        "params (other)": '{"sampler": {"name": "euler"}}',
+    },
+    {
+        "id": JOBS[2]["id"],
+        "created_at": when(T0 + 3),
+        "updated_at": when(T0 + 63),
+        "status": "running",
+        "status_changed_at": when(T0 + 63),
+        "prompt": "prompt 3",
+        "provider": "procedural",
+        "rerun_of": JOBS[0]["id"],
+        "attempt": 1,
+        "max_attempts": 3,
+        "run_after": when(T0 + 3),
+        "lease_owner": "worker-1",
+        "lease_expires_at": when(T0 + 600),
+        "started_at": when(T0 + 70),
+        "attempt_started_at": when(T0 + 70),
+        "last_seq": 4,
+        "stage": "running",
+        "percent": 12.5,
+        "progress_message": "",
+        "image_count": 0,
+    },
+]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def export_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLite file, or a PostgreSQL database of this test's own."""
+    with own_database(request.param) as url:
+        yield url or f"sqlite+aiosqlite:///{tmp_path / 'export.db'}"
+
+
+@pytest.fixture
+async def db(export_db_url: str) -> AsyncIterator[Database]:
+    """A migrated database holding :data:`JOBS`, :data:`IMAGES` and a configuration."""
+    database = Database(export_db_url)
+    try:
+        await upgrade(database)
+        async with database.write() as tx:
+            await tx.conn.execute(insert(configurations), [CONFIGURATION])
+            await tx.conn.execute(insert(jobs), JOBS)
+            await tx.conn.execute(insert(images), IMAGES)
+        yield database
+    finally:
+        await database.dispose()
+
+
+def cells(sheet: Any) -> list[list[Any]]:
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def assert_row(sheet: Any, number: int, headers: tuple[str, ...], expected: dict[str, Any]) -> None:
+    row = sheet[number]
+    assert len(row) == len(headers)
+    for header, cell in zip(headers, row, strict=True):
+        want = expected.get(header)
+        if isinstance(want, datetime):
+            assert cell.is_date and cell.number_format == DATE_FORMAT, header
+            assert abs(cell.value - want) < timedelta(milliseconds=1), header
+        else:
+            assert cell.value == want, (header, cell.value, want)
+            assert not cell.is_date, header
+            if isinstance(want, str):
+                assert cell.data_type == "s", header
+            elif want is not None:
+                assert cell.data_type == "n", header
+
+
+async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    result = await export_jobs(
+        db, blobs, JobFilter(), tmp_path / "out" / "jobs.xlsx", filters=[("q", "summer")]
+    )
+    assert (result.jobs, result.images) == (3, 2)
+    book = openpyxl.load_workbook(result.path)
+    assert book.sheetnames == ["Jobs", "Images", "Filters"]
+
+    sheet = book["Jobs"]
+    assert [c.value for c in sheet[1]] == list(JOB_HEADERS)
+    assert all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet[1][-1].column_letter}1"
+    assert sheet.max_row == 4
+    for number, expected in enumerate(EXPECTED_JOBS, start=2):
+        assert_row(sheet, number, JOB_HEADERS, expected)
+    assert "never exported" not in json.dumps(cells(sheet), default=str)
+
+    sheet = book["Images"]
+    assert [c.value for c in sheet[1]] == list(IMAGE_HEADERS)
+    assert sheet.freeze_panes == "A2" and sheet.max_row == 3
+    prompt = EXPECTED_JOBS[0]["prompt"]
+    for number, (image, qc_at) in enumerate(zip(IMAGES, [when(T0 + 30), None], strict=True), 2):
+        expected = {
+            "id": image["id"],
+            "job": image["job_id"],
+            "index": image["index"],
+            "prompt": prompt,
+            "seed": image["seed"],
+            "size": "512x512",
+            "format": image["format"],
+            "bytes": image["bytes"],
+            "qc_status": image["qc_status"],
+            "qc_reason": image["qc_reason"],
+            "qc_at": qc_at,
+            "file": str(blobs.path(image["sha256"], image["format"])),
+        }
+        assert_row(sheet, number, IMAGE_HEADERS, expected)
+
+    rows = cells(book["Filters"])
+    assert rows[:3] == [["filter", "value"], ["q", "summer"], ["jobs", 3]]
+    assert rows[3][0] == "exported at (UTC)"
+    exported_at = datetime.strptime(rows[3][1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert abs(datetime.now(UTC) - exported_at) < timedelta(minutes=5)
+
+
+async def test_a_full_sheet_continues_on_the_next(db: Database, tmp_path: Path) -> None:
+    """At the row limit (Excel's; three rows here) a sheet goes on in "Jobs (2)", …"""
+    async with db.read() as conn:
+        job_rows = list((await conn.execute(select(jobs).order_by(jobs.c.created_at))).all())
+        image_rows = list((await conn.execute(select(images).order_by(images.c.index))).all())
+    path = tmp_path / "split.xlsx"
+    book = ExportWorkbook(path, blobs=BlobStore(tmp_path), filters=[], rows_per_sheet=3)
+    book.add(job_rows[:1], {}, {})
+    book.add(job_rows[1:], {}, {})
+    book.add([], {}, {})
+    book.add(job_rows[:1], {JOBS[0]["id"]: [*image_rows, image_rows[0]]}, {})
+    book.close()
+    read = openpyxl.load_workbook(path)
+    assert read.sheetnames == ["Jobs", "Images", "Filters", "Jobs (2)", "Images (2)"]
+    ids = [row[0] for name in ("Jobs", "Jobs (2)") for row in cells(read[name])[1:]]
+    assert ids == [j["id"] for j in JOBS] + [JOBS[0]["id"]]
+    assert [len(cells(read[name])) for name in ("Jobs", "Jobs (2)")] == [3, 3]
+    assert cells(read["Jobs (2)"])[0] == list(JOB_HEADERS)
+    images_ids = [row[0] for name in ("Images", "Images (2)") for row in cells(read[name])[1:]]
+    assert images_ids == [IMAGES[0]["id"], IMAGES[1]["id"], IMAGES[0]["id"]]
+    assert read["Images (2)"].freeze_panes == "A2"
