@@ -276,12 +276,15 @@ async def run_postgres(admin_url: str, jobs: int, runs: int, baseline_runs: int)
 
 NOTES = """Reading the numbers: everything but search is answered from indexes and the
 trigger-kept counts (`job_totals`, `job_counts`) whatever the size of the result. A search
-costs what it matches: SQLite counts a search alone inside the FTS index (doclists), but
-statistics or filters combined with a search read each matching row once (~4 µs each
-here); PostgreSQL visits the heap page of every match to count it (GIN has no index-only
-scans), and a prefix word is expanded to every lexeme it begins. So a word found in 10 % of
-a million prompts, or statistics over 1 % of them, are where p95 goes past 50 ms; rare and
-typical searches stay well within. The p95 column moves most with the machine's load."""
+alone is counted without reading its matches: SQLite inside the FTS index (doclists),
+PostgreSQL from `search_words` (each word with the number of jobs having it, kept by
+triggers; migration 0008) — a word in 10 % of a million jobs is one row, and a prefix is
+first turned into the whole words it begins, so the GIN index looks up words instead of
+gathering a partial match. What still reads each match once: statistics with a search
+(status and date of every match; SQLite ~2–3 µs a row here, PostgreSQL a heap visit),
+several words together on PostgreSQL (the jobs having all of them), and a search combined
+with filters (counted with the page, in one pass, when few match). The p95 column moves
+most with the machine's load."""
 
 
 def report(outcomes: list[Outcome], args: argparse.Namespace, load: tuple[float, ...]) -> str:

@@ -185,3 +185,42 @@ def test_postgres_search_document_matches_the_migration() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.PG_SEARCH_DOCUMENT == search.SEARCH_DOCUMENT
+
+
+@pytest.mark.parametrize(
+    ("prefix", "following"),
+    [
+        ("port", "poru"),
+        ("az", "a{"),
+        ("caf\u00e9", "caf\u00ea"),
+        ("a\ud7ff", "a\ue000"),  # the next code point would be a surrogate: skipped
+        ("a\U0010ffff", "b"),
+        ("\U0010ffff", None),
+    ],
+)
+def test_a_prefix_is_one_range_of_words(prefix: str, following: str | None) -> None:
+    assert search._following(prefix) == following
+    if following is not None:  # every word that starts with the prefix sorts before it
+        for word in (prefix, prefix + "a", prefix + "\U0010ffff" * 3):
+            assert prefix <= word < following
+
+
+def test_whole_words_make_a_literal_of_lexemes_only() -> None:
+    query = SearchQuery(("summer", "hero"), last_words=(("hero", 9), ("heroic", 2)))
+    assert query.tsquery_of_words() == "'summer' & ( 'hero' | 'heroic' )"
+    assert SearchQuery(("port",), last_words=(("port", 1),)).tsquery_of_words() == "'port'"
+    assert SearchQuery(("zzz",), last_words=()).tsquery_of_words() is None
+    odd = SearchQuery(("it's",), last_words=(("it's", 1), ("a\\b", 1)))
+    assert odd.tsquery_of_words() == "( 'it''s' | 'a\\\\b' )"
+
+
+def test_walking_a_covering_index_is_chosen_for_fewer_matches() -> None:
+    # 2,940 of a million, 25 wanted: collecting reads 2,940 rows; the walk ~8,500 entries,
+    # which is cheaper only when an entry is checked without reading the row.
+    assert not search.walk_sort_index(2_940, 1_000_000, 25)
+    assert search.walk_sort_index(2_940, 1_000_000, 25, covered=True)
+    assert not search.walk_sort_index(498, 1_000_000, 25, covered=True)
+    assert not search.walk_sort_index(0, 1_000_000, 25, covered=True)
+    # Start from the search only when it is much smaller than the filters.
+    assert search.search_first(498, 850_000)
+    assert not search.search_first(9_907, 14_700)
