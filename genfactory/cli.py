@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from genfactory import __version__
+from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client
 from genfactory.cli_export import export_jobs
 from genfactory.cli_images import images_app
 from genfactory.settings import Mode, Settings
@@ -34,13 +35,6 @@ app.add_typer(images_app, name="images")
 app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)
-
-ServerOpt = Annotated[
-    str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
-]
-TokenOpt = Annotated[
-    str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
-]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -156,25 +150,6 @@ def db_upgrade(
     console.print(f"database at revision {asyncio.run(run())}")
 
 
-def _client(server: str, token: str | None) -> Any:
-    from genfactory.client import Client
-
-    return Client(server, token=token)
-
-
-def _api_call(fn: Any) -> Any:
-    from genfactory.client import ApiError
-
-    try:
-        return fn()
-    except ApiError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
-    except Exception as exc:  # connection refused and the like
-        err.print(f"[red]Cannot reach the server: {exc}[/]")
-        raise typer.Exit(3) from None
-
-
 @app.command()
 def generate(
     prompt: str,
@@ -191,8 +166,8 @@ def generate(
     token: TokenOpt = None,
 ) -> None:
     """Submit a job; with --follow, show its progress live and exit non-zero on failure."""
-    with _client(server, token) as client:
-        job = _api_call(
+    with api_client(server, token) as client:
+        job = api_call(
             lambda: client.create_job(
                 prompt, size=size, steps=steps, count=count, style=style, seed=seed, label=label
             )
@@ -216,7 +191,7 @@ def _follow(client: Any, job: dict[str, Any]) -> str:
         console=console,
     ) as progress:
         task = progress.add_task("job", total=100, status=status, message="")
-        for event in _api_call(lambda: list_follow(client, job)):
+        for event in api_call(lambda: list_follow(client, job)):
             data = event["data"]
             if event["type"] == "progress":
                 progress.update(task, completed=data["percent"], message=data.get("message", ""))
@@ -250,8 +225,8 @@ def jobs_list(
     token: TokenOpt = None,
 ) -> None:
     """Newest jobs first."""
-    with _client(server, token) as client:
-        page = _api_call(lambda: client.list_jobs(limit, offset))
+    with api_client(server, token) as client:
+        page = api_call(lambda: client.list_jobs(limit, offset))
     table = Table("id", "status", "attempt", "images", "created", "prompt")
     for j in page["items"]:
         table.add_row(
@@ -296,8 +271,8 @@ def jobs_show(
     job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
 ) -> None:
     """One job's snapshot."""
-    with _client(server, token) as client:
-        _show(_api_call(lambda: client.get_job(job_id)))
+    with api_client(server, token) as client:
+        _show(api_call(lambda: client.get_job(job_id)))
 
 
 @jobs_app.command("cancel")
@@ -305,8 +280,8 @@ def jobs_cancel(
     job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
 ) -> None:
     """Cancel a queued or running job."""
-    with _client(server, token) as client:
-        _show(_api_call(lambda: client.cancel(job_id)))
+    with api_client(server, token) as client:
+        _show(api_call(lambda: client.cancel(job_id)))
 
 
 @jobs_app.command("retry")
@@ -314,8 +289,8 @@ def jobs_retry(
     job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
 ) -> None:
     """Start a new attempt of a failed or cancelled job."""
-    with _client(server, token) as client:
-        _show(_api_call(lambda: client.retry(job_id)))
+    with api_client(server, token) as client:
+        _show(api_call(lambda: client.retry(job_id)))
 
 
 @jobs_app.command("rerun")
@@ -323,8 +298,8 @@ def jobs_rerun(
     job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
 ) -> None:
     """Create a new job from this job's settings."""
-    with _client(server, token) as client:
-        _show(_api_call(lambda: client.rerun(job_id)))
+    with api_client(server, token) as client:
+        _show(api_call(lambda: client.rerun(job_id)))
 
 
 def main() -> None:

@@ -5,11 +5,13 @@ does, for scripts and terminals)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client
 
 images_app = typer.Typer(
     help="A job's images: list them, regenerate a failed one, download them as a ZIP.",
@@ -18,25 +20,7 @@ images_app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
-ServerOpt = Annotated[
-    str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
-]
-TokenOpt = Annotated[
-    str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
-]
 _QC_COLOURS = {"passed": "green", "failed": "red", "pending": "yellow"}
-
-
-def _call(fn: Any) -> Any:
-    from genfactory.cli import _api_call
-
-    return _api_call(fn)
-
-
-def _client(server: str, token: str | None) -> Any:
-    from genfactory.client import Client
-
-    return Client(server, token=token)
 
 
 @images_app.command("list")
@@ -50,8 +34,8 @@ def images_list(
     token: TokenOpt = None,
 ) -> None:
     """A job's images in order, with their QC status and reason."""
-    with _client(server, token) as client:
-        images = _call(lambda: client.images(job_id, qc_status=qc))
+    with api_client(server, token) as client:
+        images = api_call(lambda: client.images(job_id, qc_status=qc))
     table = Table("#", "image id", "seed", "size", "QC", "reason")
     for image in images:
         status = image["qc_status"]
@@ -83,8 +67,8 @@ def images_regenerate(
     The job is queued again; with --follow, exit non-zero unless the new image passes."""
     from genfactory.cli import _follow
 
-    with _client(server, token) as client:
-        queued = _call(lambda: client.regenerate(image_id, seed))
+    with api_client(server, token) as client:
+        queued = api_call(lambda: client.regenerate(image_id, seed))
         regeneration, job = queued["regeneration"], queued["job"]
         console.print(
             f"image {regeneration['source_index'] + 1} of job [bold]{job['id']}[/] is being "
@@ -96,7 +80,7 @@ def images_regenerate(
         done = next(
             (
                 r
-                for r in _call(lambda: client.regenerations(job["id"]))
+                for r in api_call(lambda: client.regenerations(job["id"]))
                 if r["id"] == regeneration["id"]
             ),
             None,
@@ -131,8 +115,8 @@ def images_export(
     saying so."""
     if output.is_dir():
         output = output / "images.zip"
-    with _client(server, token) as client:
-        size = _call(lambda: client.export_images(image_ids, output))
+    with api_client(server, token) as client:
+        size = api_call(lambda: client.export_images(image_ids, output))
     console.print(
         f"{len(image_ids)} image{'s' if len(image_ids) != 1 else ''} → [bold]{output}[/] "
         f"({size:,} bytes)"
