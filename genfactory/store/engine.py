@@ -154,7 +154,7 @@ class Database:
         conn = self._inline
         if conn is not None and not (conn.closed or conn.invalidated):
             raw = (await conn.get_raw_connection()).driver_connection
-            if not conn.in_transaction() and not inline_sqlite.in_transaction(raw):
+            if not conn.in_transaction() and raw is not None and not raw.in_transaction:
                 return conn
             # A transaction left open (its rollback failed): start over on a new one.
             await conn.invalidate()

@@ -76,12 +76,6 @@ async def _retry_busy(call: Callable[[], T]) -> T:
         pause = min(pause * 2, MAX_BACKOFF)
 
 
-def in_transaction(connection: Any) -> bool:
-    """Whether an inline :class:`Connection` has a transaction open at the SQLite level."""
-    live = getattr(connection, "_conn", None)
-    return bool(live is not None and live.in_transaction)
-
-
 class Cursor:
     """An aiosqlite-style cursor over a :class:`sqlite3.Cursor`."""
 
@@ -181,6 +175,11 @@ class Connection:
         if self._conn is None:
             raise ValueError("no active connection")
         return self._conn
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open at the SQLite level (as aiosqlite's)."""
+        return self._conn is not None and self._conn.in_transaction
 
     def cursor(self) -> Cursor:
         return Cursor(self._live().cursor())

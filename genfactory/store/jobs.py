@@ -369,11 +369,10 @@ async def claim_next_job(
             .group_by(jobs.c.provider)
         )
         skip |= {p for p, n in running if n >= concurrency_caps[p]}
+    query = _CLAIM[skip_locked(tx.conn)]
     if skip:
-        query = _claimable(skip_locked(tx.conn)).where(jobs.c.provider.not_in(skip))
-        row = (await tx.conn.execute(query, {"now": now})).first()
-    else:
-        row = (await tx.conn.execute(_CLAIM[skip_locked(tx.conn)], {"now": now})).first()
+        query = query.where(jobs.c.provider.not_in(skip))
+    row = (await tx.conn.execute(query, {"now": now})).first()
     if row is None:
         return None
     candidate = JobRecord.from_row(row)
