@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from genfactory import __version__
-from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client
+from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client, err
 from genfactory.cli_export import export_jobs
 from genfactory.cli_images import images_app
 from genfactory.settings import Mode, Settings
@@ -34,7 +34,6 @@ jobs_app.command("export")(export_jobs)
 app.add_typer(images_app, name="images")
 app.add_typer(db_app, name="db")
 console = Console()
-err = Console(stderr=True)
 
 
 def _settings(**overrides: Any) -> Settings:

@@ -11,14 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client
+from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client, err
 
 images_app = typer.Typer(
     help="A job's images: list them, regenerate a failed one, download them as a ZIP.",
     no_args_is_help=True,
 )
 console = Console()
-err = Console(stderr=True)
 
 _QC_COLOURS = {"passed": "green", "failed": "red", "pending": "yellow"}
 

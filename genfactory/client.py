@@ -50,12 +50,7 @@ class Client:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail")
-            except (ValueError, AttributeError):
-                detail = response.text
-            raise ApiError(response.status_code, detail)
+        _raise_for_refusal(response)
         return response.json()
 
     def health(self) -> dict[str, Any]:
@@ -112,13 +107,7 @@ class Client:
         partial = target.with_name(f".{target.name}.part")
         try:
             with self.http.stream("POST", "/api/images/export", json={"ids": ids}) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    try:
-                        detail = response.json().get("detail")
-                    except (ValueError, AttributeError):
-                        detail = response.text
-                    raise ApiError(response.status_code, detail)
+                _raise_for_refusal(response)
                 with partial.open("wb") as out:
                     for chunk in response.iter_bytes():
                         out.write(chunk)
@@ -146,9 +135,7 @@ class Client:
                     headers={"Accept": "text/event-stream", "Last-Event-ID": str(last)},
                     timeout=httpx.Timeout(30, read=60),
                 ) as response:
-                    if response.status_code >= 400:
-                        response.read()
-                        raise ApiError(response.status_code, response.json().get("detail"))
+                    _raise_for_refusal(response)
                     for event in _parse_sse(response.iter_lines()):
                         if event.get("event") == "reset":
                             raise ApiError(409, json.loads(event["data"]))
@@ -172,6 +159,19 @@ class Client:
                 import time
 
                 time.sleep(1.0)
+
+
+def _raise_for_refusal(response: httpx.Response) -> None:
+    """Raise :class:`ApiError` with the problem's ``detail`` for a 4xx/5xx answer (a
+    streamed one is read first)."""
+    if response.status_code < 400:
+        return
+    response.read()
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = response.text
+    raise ApiError(response.status_code, detail)
 
 
 def _parse_sse(lines: Iterator[str]) -> Iterator[dict[str, str]]:
