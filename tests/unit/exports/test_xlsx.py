@@ -21,6 +21,7 @@ from genfactory.store.migrate import upgrade
 from genfactory.store.search import JobFilter
 from genfactory.store.tables import configurations, images, jobs
 from tests.support.databases import own_database
+from tests.unit.store.records import job_record
 
 T0 = 1_700_000_000.0
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -45,39 +46,17 @@ CONFIGURATION = {
 
 
 def job(n: int, **fields: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "id": f"{n:032x}",
-        "created_at": T0 + n,
-        "updated_at": T0 + n + 60,
-        "status": "completed",
-        "status_changed_at": T0 + n + 60,
-        "prompt": f"prompt {n}",
-        "label": None,
-        "provider": "procedural",
-        "params": {},
-        "configuration_id": None,
-        "configuration_name": None,
-        "configuration_version": None,
-        "rerun_of": None,
-        "attempt": 1,
-        "max_attempts": 3,
-        "run_after": T0 + n,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "started_at": None,
-        "attempt_started_at": None,
-        "finished_at": None,
-        "last_seq": 4,
-        "stage": "completed",
-        "percent": 100.0,
-        "step": None,
-        "total_steps": None,
-        "progress_message": "",
-        "error": None,
-        "image_count": 0,
-    }
-    values.update(fields)
-    return values
+    """A ``jobs`` row to insert: job ``n`` of a completed batch, ``fields`` changed."""
+    record = job_record(
+        id=f"{n:032x}",
+        created_at=T0 + n,
+        updated_at=T0 + n + 60,
+        status_changed_at=T0 + n + 60,
+        prompt=f"prompt {n}",
+        run_after=T0 + n,
+        last_seq=4,
+    )
+    return {**record.__dict__, "status": record.status.value, **fields}
 
 
 JOBS = [
