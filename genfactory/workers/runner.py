@@ -11,8 +11,9 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from genfactory.core.service import JobService
 from genfactory.domain.errors import ErrorCode, JobCancelled, LeaseLost, ProviderError
@@ -33,6 +34,12 @@ from genfactory.store.regenerations import RegenerationRecord, RegenerationStatu
 from genfactory.workers.reporter import RUNNING_SHARE, JobReporter
 
 log = logging.getLogger(__name__)
+
+#: Storing and checking a job's images that takes longer than this shows ``uploading``
+#: while it runs; quicker work writes ``uploading`` together with ``completed``.
+UPLOADING_NOTICE_SECONDS = 0.25
+
+_T = TypeVar("_T")
 
 
 def _provider_for(service: JobService, job: JobRecord) -> Provider:
@@ -106,17 +113,55 @@ async def _fail(service: JobService, job: JobRecord, owner: str, error: Provider
         await service.attempt_failed(job.id, owner, error)
 
 
+class _Uploading:
+    """The ``uploading`` status of one job's storing and checking, written only if that
+    work is still going after :data:`UPLOADING_NOTICE_SECONDS`.
+
+    Storing is usually local and quick: then ``uploading`` is written in the same
+    transaction as ``completed`` (both status events stay in the log, in order), which
+    saves a transaction per job. Slower work (many images, a remote vision check) shows
+    ``uploading`` while it runs, with a progress event per stored image from then on.
+    """
+
+    def __init__(self, service: JobService, job: JobRecord, owner: str, reason: str) -> None:
+        self.service, self.job, self.owner, self.reason = service, job, owner, reason
+        self.written = False
+
+    async def run(self, work: Coroutine[Any, Any, _T]) -> _T:
+        """Await ``work``, writing ``uploading`` once it outlasts the notice time."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _pending = await asyncio.wait({task}, timeout=UPLOADING_NOTICE_SECONDS)
+            if not done:
+                async with self.service.db.write() as tx:
+                    await self._transition(tx)
+                self.written = True
+            return await task
+        finally:
+            if not task.done():  # the write failed (lease lost, cancelled): stop the work
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def locked_in(self, tx: WriteTx) -> JobRecord | None:
+        """In the completing transaction: write ``uploading`` if it was not written yet,
+        and return the job as that left it (locked), else None."""
+        return None if self.written else await self._transition(tx)
+
+    async def _transition(self, tx: WriteTx) -> JobRecord:
+        return await job_store.transition(
+            tx, self.job.id, JobStatus.UPLOADING, owner=self.owner, reason=self.reason
+        )
+
+
 async def _store(
     service: JobService,
-    job: JobRecord,
-    owner: str,
+    uploading: _Uploading,
     generated: list[GeneratedImage],
     token: CancelToken,
-    reason: str,
 ) -> list[ImageRecord]:
-    """Enter ``uploading`` and write the image files; return their (unchecked) records."""
-    async with service.db.write() as tx:
-        await job_store.transition(tx, job.id, JobStatus.UPLOADING, owner=owner, reason=reason)
+    """Write the image files; return their (unchecked) records."""
+    job, owner = uploading.job, uploading.owner
     records: list[ImageRecord] = []
     total = len(generated)
     for n, image in enumerate(generated, start=1):
@@ -140,7 +185,9 @@ async def _store(
                 created_at=time.time(),
             )
         )
-        if n < total:  # the last one is followed at once by the checks and completion
+        # Progress once the job shows ``uploading``; the last image is followed at once
+        # by the checks and completion.
+        if uploading.written and n < total:
             async with service.db.write() as tx:
                 await job_store.record_progress(
                     tx,
@@ -184,17 +231,18 @@ def _qc_notes(records: list[ImageRecord], verdicts: list[ImageQC]) -> list[str]:
 
 async def _complete(
     tx: WriteTx,
-    job: JobRecord,
-    owner: str,
+    uploading: _Uploading,
     records: list[ImageRecord],
     notes: list[str],
     *,
     reason: str,
     image_count: int,
 ) -> None:
-    """Complete the job with its image rows, in the caller's transaction: the
-    quality-check log lines and each image's ``image`` event come just before the
-    ``completed`` status event (one seq reservation, one event insert)."""
+    """Complete the job with its image rows, in the caller's transaction (entering
+    ``uploading`` first if that was not written yet): the quality-check log lines and each
+    image's ``image`` event come just before the ``completed`` status event (one seq
+    reservation, one event insert)."""
+    locked = await uploading.locked_in(tx)
     events: list[tuple[EventType, dict[str, Any]]] = []
     if notes:
         events.append((EventType.LOG, {"level": "warning", "message": "; ".join(notes)}))
@@ -215,11 +263,12 @@ async def _complete(
     # content-addressed files again).
     await job_store.transition(
         tx,
-        job.id,
+        uploading.job.id,
         JobStatus.COMPLETED,
-        owner=owner,
+        owner=uploading.owner,
         reason=reason,
         values={"image_count": image_count},
+        locked=locked,
         before=events,
     )
     await image_store.insert_images(tx, records)
@@ -247,17 +296,20 @@ async def _upload(
     generated: list[GeneratedImage],
     token: CancelToken,
 ) -> None:
-    records = await _store(service, job, owner, generated, token, "storing images")
-    verdicts = await quality_check(
-        job.params, [(image.index, image.data) for image in generated], prompt=job.prompt
-    )
-    notes = _qc_notes(records, verdicts)
-    records = _with_verdicts(records, verdicts)
+    uploading = _Uploading(service, job, owner, "storing images")
+
+    async def store_and_check() -> tuple[list[ImageRecord], list[str]]:
+        records = await _store(service, uploading, generated, token)
+        verdicts = await quality_check(
+            job.params, [(image.index, image.data) for image in generated], prompt=job.prompt
+        )
+        return _with_verdicts(records, verdicts), _qc_notes(records, verdicts)
+
+    records, notes = await uploading.run(store_and_check())
     async with service.db.write() as tx:
         await _complete(
             tx,
-            job,
-            owner,
+            uploading,
             records,
             notes,
             reason=f"{len(records)} image{'s' if len(records) != 1 else ''} ready",
@@ -283,20 +335,24 @@ async def _upload_regenerated(
     index = max((image.index for image in existing), default=-1) + 1
     image = replace(generated[0], index=index, seed=regeneration.seed)
     source, number = regeneration.source_index + 1, index + 1
-    records = await _store(
-        service, job, owner, [image], token, f"storing image {number} (regenerated image {source})"
+    uploading = _Uploading(
+        service, job, owner, f"storing image {number} (regenerated image {source})"
     )
-    earlier = await asyncio.to_thread(_read_images, service, existing)
-    verdicts = await quality_check(
-        job.params, [(index, image.data)], prompt=job.prompt, earlier=earlier
-    )
-    notes = _qc_notes(records, verdicts)
-    [record] = _with_verdicts(records, verdicts)
+
+    async def store_and_check() -> tuple[ImageRecord, list[str]]:
+        records = await _store(service, uploading, [image], token)
+        earlier = await asyncio.to_thread(_read_images, service, existing)
+        verdicts = await quality_check(
+            job.params, [(index, image.data)], prompt=job.prompt, earlier=earlier
+        )
+        [record] = _with_verdicts(records, verdicts)
+        return record, _qc_notes(records, verdicts)
+
+    record, notes = await uploading.run(store_and_check())
     async with service.db.write() as tx:
         await _complete(
             tx,
-            job,
-            owner,
+            uploading,
             [record],
             notes,
             reason=f"Image {source} regenerated as image {number} "

@@ -1,0 +1,147 @@
+"""The ``uploading`` status: written with ``completed`` when storing is quick, on its own
+(with a progress event per stored image) when storing outlasts the notice time."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from genfactory.core.service import JobService
+from genfactory.domain.events import Event, EventType
+from genfactory.domain.statuses import JobStatus
+from genfactory.providers.base import CancelToken
+from genfactory.store import events as event_store
+from genfactory.store import images as image_store
+from genfactory.store import jobs as job_store
+from genfactory.store.jobs import JobRecord
+from genfactory.workers import runner
+from genfactory.workers.runner import run_job
+
+PARAMS: dict[str, Any] = {
+    "size": "64x64",
+    "width": 64,
+    "height": 64,
+    "steps": 1,
+    "style": None,
+    "seed": 7,
+    "qc": {"min_detail": 0, "max_hash_distance": 0},
+}
+
+
+async def claimed_job(service: JobService, count: int) -> JobRecord:
+    async with service.db.write() as tx:
+        await job_store.create_job(
+            tx,
+            prompt="a red kite over hills",
+            provider="procedural",
+            params={**PARAMS, "count": count},
+            max_attempts=1,
+        )
+        job = await job_store.claim_next_job(tx, "w1", 30, now=time.time() + 10)
+    assert job is not None
+    return job
+
+
+async def log_of(service: JobService, job_id: str) -> list[Event]:
+    async with service.db.read() as conn:
+        return await event_store.read_after(conn, job_id, 0)
+
+
+def after_running(log: list[Event]) -> list[str]:
+    """The log from the ``uploading`` status on, as ``type:status-or-message`` strings."""
+    start = next(n for n, e in enumerate(log) if e.data.get("status") == "uploading")
+    return [
+        f"{e.type}:{e.data.get('status') or e.data.get('message', '')[:14]}" for e in log[start:]
+    ]
+
+
+def count_commits(service: JobService) -> list[int]:
+    commits = [0]
+
+    def on_commit(_conn: Any) -> None:
+        commits[0] += 1
+
+    sa_event.listen(service.db.write_engine.sync_engine, "commit", on_commit)
+    return commits
+
+
+async def test_quick_storing_writes_uploading_with_completed(
+    service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = count_commits(service)
+    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 30.0)
+    quick = await claimed_job(service, 1)
+    before = commits[0]
+    await run_job(service, quick, "w1", CancelToken())
+    quick_commits = commits[0] - before
+
+    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 0.0)
+    slow = await claimed_job(service, 1)
+    before = commits[0]
+    await run_job(service, slow, "w1", CancelToken())
+    slow_commits = commits[0] - before
+
+    assert quick_commits == slow_commits - 1  # uploading + completed in one transaction
+    for job in (quick, slow):
+        log = await log_of(service, job.id)
+        assert [e.seq for e in log] == list(range(1, len(log) + 1))
+        assert after_running(log) == [
+            "status:uploading",
+            "log:Quality checks",
+            "image:",
+            "status:completed",
+        ]
+        async with service.db.read() as conn:
+            assert (await job_store.get_job(conn, job.id)).status is JobStatus.COMPLETED
+            assert len(await image_store.job_images(conn, job.id)) == 1
+
+
+async def test_slow_storing_shows_uploading_and_each_stored_image(
+    service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 0.0)
+    job = await claimed_job(service, 3)
+    await run_job(service, job, "w1", CancelToken())
+    log = await log_of(service, job.id)
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert after_running(log) == [
+        "status:uploading",
+        "progress:Stored image 1",
+        "progress:Stored image 2",
+        "log:Quality checks",
+        "image:",
+        "image:",
+        "image:",
+        "status:completed",
+    ]
+    stored = [e for e in log if e.type == EventType.PROGRESS and e.data["stage"] == "uploading"]
+    assert [(e.data["step"], e.data["total"]) for e in stored] == [(1, 3), (2, 3)]
+
+
+async def test_quick_storing_of_many_images_skips_their_progress(
+    service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 30.0)
+    job = await claimed_job(service, 3)
+    await run_job(service, job, "w1", CancelToken())
+    log = await log_of(service, job.id)
+    assert after_running(log)[:2] == ["status:uploading", "log:Quality checks"]
+    assert after_running(log)[-1] == "status:completed"
+
+
+async def test_a_job_cancelled_before_uploading_is_written_stores_no_image(
+    service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 0.0)
+    job = await claimed_job(service, 2)
+    await service.cancel(job.id)  # the worker has not noticed: its token is not set
+    await run_job(service, job, "w1", CancelToken())
+    log = await log_of(service, job.id)
+    statuses = [e.data["status"] for e in log if e.type == EventType.STATUS]
+    assert statuses == ["queued", "running", "cancelled"]
+    async with service.db.read() as conn:
+        assert (await job_store.get_job(conn, job.id)).status is JobStatus.CANCELLED
+        assert await image_store.job_images(conn, job.id) == []
