@@ -12,6 +12,7 @@ transaction (nothing of that batch was stored then).
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from genfactory.store import jobs as job_store
 from genfactory.store.engine import Database
@@ -19,6 +20,8 @@ from genfactory.store.jobs import JobRecord, NewJob
 
 #: At most this many jobs per transaction (one multi-row INSERT each for jobs and events).
 MAX_BATCH = 500
+
+log = logging.getLogger(__name__)
 
 
 class SubmitQueue:
@@ -34,7 +37,11 @@ class SubmitQueue:
             self._flusher = asyncio.create_task(self._flush(), name="submit-group-commit")
         # Shielded: once queued, the job is stored even if this caller goes away (a
         # client that disconnects after sending its request), like any committed request.
-        return await asyncio.shield(future)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(_report_unclaimed)
+            raise
 
     async def _flush(self) -> None:
         batch: list[tuple[NewJob, asyncio.Future[JobRecord]]] = []
@@ -59,3 +66,9 @@ class SubmitQueue:
                 if not future.done():
                     future.cancel()
             self._waiting = []
+
+
+def _report_unclaimed(future: asyncio.Future[JobRecord]) -> None:
+    """The outcome of a submit whose caller went away: nobody else hears that it failed."""
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.error("A job whose submitter had gone away was not stored: %s", exc, exc_info=exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -93,3 +94,29 @@ async def test_a_caller_that_goes_away_still_gets_its_job_stored(sqlite_db: Data
                 return
         await asyncio.sleep(0.01)
     pytest.fail("the job of a cancelled caller was not stored")
+
+
+async def test_a_gone_callers_failed_job_is_logged_not_left_unretrieved(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    queue = SubmitQueue(sqlite_db)
+    bad = NewJob(prompt="bad", provider="procedural", params={"seed": object()}, max_attempts=3)
+    caller = asyncio.create_task(queue.submit(bad))
+    await asyncio.sleep(0)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    for _ in range(50):
+        if queue._flusher is None:
+            break
+        await asyncio.sleep(0.01)
+    del caller
+    gc.collect()  # an unretrieved future exception is reported when the future is freed
+    await asyncio.sleep(0)
+    assert unhandled == []
+    [record] = [r for r in caplog.records if r.name == "genfactory.core.submits"]
+    assert "submitter had gone away was not stored" in record.getMessage()
+    assert "not JSON serializable" in record.getMessage()
