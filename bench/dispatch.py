@@ -16,6 +16,10 @@ already run, and is timed from the first submit until every job is complete:
   job), image storage (content-addressed, so the same file is written once) and
   thumbnail. Submissions go ``--chunk`` at a time through ``asyncio.gather``. Afterwards
   every job's log must be gap-free (``count(events) = max(seq) = last_seq``, min seq 1).
+* **our SQL only** — every statement (with its parameters) and commit that ours sent to
+  SQLite in its run, replayed in the same order through plain ``sqlite3`` on a fresh
+  database with our schema and pragmas: what the event log's SQL costs by itself, so the
+  table shows how much of ours is SQL and how much is the engine around it.
 * **huey** (the baseline) — ``SqliteHuey`` in its own temporary folder, a task that
   returns the same PNG, a consumer with 2 worker threads started in-process; timed until
   every result is stored (counted with ``SIGNAL_COMPLETE``), then every result is read
@@ -167,6 +171,14 @@ def _completion_bus(total: int) -> Any:
     return CompletionBus()
 
 
+def _listen(recorder: SqlCounter | SqlRecorder, *engines: Any) -> None:
+    from sqlalchemy import event
+
+    for engine in {id(e): e for e in engines}.values():
+        event.listen(engine.sync_engine, "before_cursor_execute", recorder._statement)
+        event.listen(engine.sync_engine, "commit", recorder._commit)
+
+
 class SqlCounter:
     """Counts statements (normalised) and commits on SQLAlchemy engines."""
 
@@ -174,12 +186,8 @@ class SqlCounter:
         self.statements: Counter[str] = Counter()
         self.commits = 0
 
-    def attach(self, *engines: Any) -> None:
-        from sqlalchemy import event
-
-        for engine in {id(e): e for e in engines}.values():
-            event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
-            event.listen(engine.sync_engine, "commit", self._commit)
+    def attach(self, db: Any) -> None:
+        _listen(self, db.write_engine, db.offload_engine, db.read_engine)
 
     def _statement(self, _conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
         text = re.sub(r"\s+", " ", statement).strip()
@@ -190,13 +198,80 @@ class SqlCounter:
         self.commits += 1
 
 
+COMMIT = "COMMIT"
+
+
+class SqlRecorder:
+    """Records every statement (with its parameters) and commit on the write engines, in
+    the order SQLite saw them, for :func:`replay_sql`."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, Any, bool]] = []
+
+    def attach(self, db: Any) -> None:
+        """The write engines only: the benchmark's own checks afterwards are reads."""
+        _listen(self, db.write_engine, db.offload_engine)
+
+    def _statement(
+        self, _conn: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool
+    ) -> None:
+        self.log.append((statement, params, many))
+
+    def _commit(self, _conn: Any) -> None:
+        self.log.append((COMMIT, None, False))
+
+
+def replay_sql(log: list[tuple[str, Any, bool]], jobs: int) -> Result:
+    """Send the recorded statements through plain ``sqlite3`` to a fresh database with our
+    schema and the same pragmas, one after the other: what our SQL costs with no engine,
+    no SQLAlchemy, no event loop (the floor of any Python job engine writing this log)."""
+    import sqlite3
+
+    from genfactory.store.engine import Database
+    from genfactory.store.migrate import upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="gf-bench-replay-"))
+    try:
+        path = tmp / "replay.db"
+
+        async def schema() -> None:
+            db = Database(f"sqlite+aiosqlite:///{path}")
+            try:
+                await upgrade(db)
+            finally:
+                await db.dispose()
+
+        asyncio.run(schema())
+        conn = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+            conn.execute(f"PRAGMA {pragma}")
+        cursor = conn.cursor()
+        cpu0, t0 = _cpu(), time.perf_counter()
+        for statement, params, many in log:
+            if statement is COMMIT:
+                conn.execute("COMMIT")
+            elif many and params and isinstance(params[0], (tuple, list, dict)):
+                cursor.executemany(statement, params)
+            else:
+                cursor.execute(statement, params)
+                cursor.fetchall()
+        seconds, cpu = time.perf_counter() - t0, _cpu() - cpu0
+        events = conn.execute("SELECT count(*) FROM job_events").fetchone()[0]
+        done = conn.execute("SELECT count(*) FROM jobs WHERE status = 'completed'").fetchone()[0]
+        conn.close()
+        return Result("our SQL only", "SQLite", jobs, seconds, int(done), int(events), 0, cpu,
+                      "replayed through sqlite3")  # fmt: skip
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 async def run_engine(
     backend: str,
     url: str | None,
     jobs: int,
     chunk: int,
     budget: float,
-    counter: SqlCounter | None = None,
+    counter: SqlCounter | SqlRecorder | None = None,
 ) -> Result:
     from sqlalchemy import text
 
@@ -217,7 +292,7 @@ async def run_engine(
         try:
             await upgrade(db)
             if counter is not None:
-                counter.attach(db.write_engine, db.offload_engine, db.read_engine)
+                counter.attach(db)
             bus = _completion_bus(jobs)
             service = JobService(
                 db, bus, settings, ProviderRegistry([_zero_provider()]), BlobStore(tmp / "blobs")
@@ -470,8 +545,12 @@ def main(argv: list[str] | None = None) -> int:
 
     results.append(run_huey(jobs, args.budget, poll=0.05))
     progress(results[-1])
-    results.append(asyncio.run(run_engine("SQLite", None, jobs, args.chunk, args.budget)))
+    recorder = SqlRecorder()
+    results.append(asyncio.run(run_engine("SQLite", None, jobs, args.chunk, args.budget, recorder)))
     progress(results[-1])
+    if results[-1].ok:
+        results.append(replay_sql(recorder.log, results[-1].completed))
+        progress(results[-1])
     if not args.no_postgres:
         pg, note = asyncio.run(
             run_engine_postgres(args.pg_admin_url, jobs, args.chunk, args.budget)
@@ -491,8 +570,10 @@ def main(argv: list[str] | None = None) -> int:
                 if r.ok
                 else (f"{r.completed:,}/{r.jobs:,} completed, {r.bad_logs} bad logs")
             )
-        else:
+        elif r.system == "huey":
             check = "all results stored" if r.ok else f"{r.completed:,}/{r.jobs:,} completed"
+        else:
+            check = "same rows as ours" if r.ok else f"only {r.completed:,} completed rows"
         if r.note:
             check += f" ({r.note})"
         rows.append(
@@ -512,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "\n`jobs/s` = jobs completed ÷ wall time from the first submit to the last completion "
         "(or to the cut-off);\n`CPU s` = CPU time of the whole benchmark process (all threads) "
-        "in that interval."
+        "in that interval;\n`our SQL only` = every statement and commit ours sent to SQLite "
+        "in its run, replayed in order through plain `sqlite3` on a fresh database with our "
+        "schema (no engine, no SQLAlchemy, no event loop): the floor for this event log."
     )
     for note in notes:
         print(f"{note}.")
@@ -520,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     huey = results[0]
     print()
     for r in results[1:]:
+        if r.system != "ours":
+            continue
         holds = r.ok and r.jobs_per_s >= huey.jobs_per_s
         ratio = r.jobs_per_s / huey.jobs_per_s if huey.jobs_per_s else float("nan")
         print(
