@@ -31,7 +31,7 @@ from genfactory.store.job_edits import (
     unreferenced,
 )
 from genfactory.store.jobs import JobRecord
-from genfactory.store.search import JobFilter, filter_conditions, jobs_by_id
+from genfactory.store.search import JobFilter, filter_conditions, jobs_by_id, with_whole_words
 from genfactory.store.stats import count_jobs
 from genfactory.store.tables import jobs
 
@@ -82,13 +82,17 @@ async def resolve_selection(
             f"The filter matches {matched} jobs; at most {MAX_BULK} can be acted on at once. "
             "Narrow the filter.",
         )
+    return Resolved(await with_whole_words(conn, selection, lambda f: _matching_ids(conn, f)))
+
+
+async def _matching_ids(conn: AsyncConnection, f: JobFilter) -> list[str]:
     rows = await conn.execute(
         select(jobs.c.id)
-        .where(*filter_conditions(conn, selection))
+        .where(*filter_conditions(conn, f))
         .order_by(jobs.c.created_at, jobs.c.id)
         .limit(MAX_BULK)
     )
-    return Resolved([r.id for r in rows])
+    return [r.id for r in rows]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, event, func, select, text
 
 from genfactory.core.bus import EventBus
-from genfactory.core.management import JobManager
+from genfactory.core.management import JobManager, resolve_selection
 from genfactory.core.service import JobService, JobSpec
 from genfactory.domain.statuses import JobStatus
+from genfactory.exports import export_jobs
 from genfactory.providers.procedural import ProceduralProvider
 from genfactory.providers.registry import ProviderRegistry
 from genfactory.settings import Settings
@@ -484,3 +485,38 @@ async def test_tables_py_matches_the_migrations(database: Database) -> None:
     async with database.read() as conn:
         differences = await conn.run_sync(_compare)
     assert differences == []
+
+
+async def test_bulk_selection_and_export_search_whole_words(
+    database: Database, tmp_path: Path
+) -> None:
+    """A bulk action's filter and an export find the jobs a prefix search means, and on
+    PostgreSQL ask for the whole words it stands for (never the prefix itself)."""
+    async with database.write() as tx:
+        for prompt in ("portrait one", "portraiture two", "landscape three"):
+            await job_store.create_job(
+                tx, prompt=prompt, provider="procedural", params={}, max_attempts=3
+            )
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        sent.append(f"{statement} {parameters!r}")
+
+    selection = JobFilter(search=parse_search("portr"))
+    event.listen(database.read_engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with database.read() as conn:
+            resolved = await resolve_selection(
+                conn, ids=None, selection=selection, expected_count=2, require_expected=True
+            )
+        exported = await export_jobs(
+            database, BlobStore(tmp_path / "blobs"), selection, tmp_path / "out.xlsx", filters=[]
+        )
+    finally:
+        event.remove(database.read_engine.sync_engine, "before_cursor_execute", seen)
+    assert len(resolved.ids) == 2 and exported.jobs == 2
+    if not database.is_sqlite:
+        searching = [s for s in sent if "portr" in s and "search_words" not in s]
+        assert searching, "no search was sent"
+        assert not any("portr':*" in s for s in searching), searching
+        assert all("'portrait'" in s and "'portraiture'" in s for s in searching), searching
