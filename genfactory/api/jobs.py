@@ -17,8 +17,9 @@ from genfactory.core.management import JobManager
 from genfactory.core.service import JobSpec
 from genfactory.domain.statuses import JobStatus
 from genfactory.store import images as image_store
-from genfactory.store import job_edits, job_list, search
+from genfactory.store import job_edits, job_list
 from genfactory.store import jobs as job_store
+from genfactory.store.highlights import highlights as highlights_of
 from genfactory.store.jobs import JobRecord
 from genfactory.store.search import PageRequest, SortKey
 
@@ -115,7 +116,7 @@ async def list_jobs(
         highlights = {
             j.id: marks
             for j in found.jobs
-            if (marks := search.highlights(j, selection.search).as_dict())
+            if (marks := highlights_of(j, selection.search).as_dict())
         }
     return JobPage(
         items=[JobPublic.build(j, qc=qc.get(j.id), now=now) for j in found.jobs],

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genfactory.store import search
-from genfactory.store.search import SearchQuery, highlights, parse_search
+from genfactory.store.highlights import highlights
+from genfactory.store.search import SearchQuery, parse_search
 from genfactory.store.stats import DAY, split_days
 from tests.unit.store.records import job_record
 
