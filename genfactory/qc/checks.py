@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PIL import Image, ImageChops, ImageFilter, ImageStat
+from PIL import Image, ImageChops, ImageFilter
 
 from genfactory.qc.analysis import AnalysisImage, UnreadableImageError, load_analysis_image
 from genfactory.qc.config import QCCheck, QCConfig
 from genfactory.qc.hashing import hash_distance, phash
 from genfactory.qc.results import CheckResult, ImageQC
+from genfactory.qc.stats import Stat
 
 _DEFAULT_CONFIG = QCConfig()
 
@@ -126,7 +127,7 @@ def check_dimensions(image: AnalysisImage, expected_size: tuple[int, int]) -> Ch
 
 def check_blank(image: AnalysisImage, config: QCConfig) -> list[CheckResult]:
     """The image is not blank: enough colour spread, and not nearly all one colour."""
-    stats = ImageStat.Stat(image.rgb)
+    stats = Stat(image.rgb)
     spread = max(stats.stddev)
     spread_ok = spread >= config.min_colour_spread
     spread_result = CheckResult(
@@ -187,10 +188,10 @@ def detail_score(gray: Image.Image) -> float:
     response = gray.filter(_LAPLACIAN)
     # Pillow copies the 1-pixel border unfiltered: leave it out.
     inner = response.crop((1, 1, gray.width - 1, gray.height - 1))
-    return float(ImageStat.Stat(inner).stddev[0])
+    return float(Stat(inner).stddev[0])
 
 
-def same_colour_share(rgb: Image.Image, stats: ImageStat.Stat, tolerance: int) -> float:
+def same_colour_share(rgb: Image.Image, stats: Stat, tolerance: int) -> float:
     """Share (0–1) of pixels within ``tolerance`` of the per-channel median colour in every
     channel. When one colour covers more than half the image the median is that colour, so
     this is the share of the dominant colour whenever it matters."""
