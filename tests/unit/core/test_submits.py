@@ -80,14 +80,19 @@ async def test_a_failed_batch_fails_every_caller_and_stores_nothing(
     assert job.prompt == "fine"
 
 
-async def test_a_caller_that_goes_away_still_gets_its_job_stored(sqlite_db: Database) -> None:
-    queue = SubmitQueue(sqlite_db)
-    new = NewJob(prompt="kept", provider="procedural", params={"seed": 1}, max_attempts=3)
+async def submit_and_go_away(queue: SubmitQueue, new: NewJob) -> None:
+    """Submit ``new``, then cancel the caller before its batch is committed."""
     caller = asyncio.create_task(queue.submit(new))
     await asyncio.sleep(0)
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
+
+
+async def test_a_caller_that_goes_away_still_gets_its_job_stored(sqlite_db: Database) -> None:
+    queue = SubmitQueue(sqlite_db)
+    new = NewJob(prompt="kept", provider="procedural", params={"seed": 1}, max_attempts=3)
+    await submit_and_go_away(queue, new)
     for _ in range(50):
         async with sqlite_db.read() as conn:
             if (await conn.execute(text("SELECT count(*) FROM jobs"))).scalar_one() == 1:
@@ -104,16 +109,11 @@ async def test_a_gone_callers_failed_job_is_logged_not_left_unretrieved(
     loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
     queue = SubmitQueue(sqlite_db)
     bad = NewJob(prompt="bad", provider="procedural", params={"seed": object()}, max_attempts=3)
-    caller = asyncio.create_task(queue.submit(bad))
-    await asyncio.sleep(0)
-    caller.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await caller
+    await submit_and_go_away(queue, bad)
     for _ in range(50):
         if queue._flusher is None:
             break
         await asyncio.sleep(0.01)
-    del caller
     gc.collect()  # an unretrieved future exception is reported when the future is freed
     await asyncio.sleep(0)
     assert unhandled == []

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -58,43 +60,45 @@ def after_running(log: list[Event]) -> list[str]:
     ]
 
 
-def count_commits(service: JobService) -> list[int]:
+@contextlib.contextmanager
+def counting_commits(service: JobService) -> Iterator[list[int]]:
     commits = [0]
 
     def on_commit(_conn: Any) -> None:
         commits[0] += 1
 
-    sa_event.listen(service.db.write_engine.sync_engine, "commit", on_commit)
-    return commits
+    engine = service.db.write_engine.sync_engine
+    sa_event.listen(engine, "commit", on_commit)
+    try:
+        yield commits
+    finally:
+        sa_event.remove(engine, "commit", on_commit)
+
+
+async def run_one(
+    service: JobService, monkeypatch: pytest.MonkeyPatch, *, notice: float, count: int
+) -> tuple[JobRecord, list[Event], int]:
+    """Run a new job of ``count`` images with ``notice`` as the uploading notice time: the
+    job, its (gap-free) log and how many write transactions running it committed."""
+    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", notice)
+    job = await claimed_job(service, count)
+    with counting_commits(service) as commits:
+        await run_job(service, job, "w1", CancelToken())
+    log = await log_of(service, job.id)
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    return job, log, commits[0]
 
 
 async def test_quick_storing_writes_uploading_with_completed(
     service: JobService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    commits = count_commits(service)
-    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 30.0)
-    quick = await claimed_job(service, 1)
-    before = commits[0]
-    await run_job(service, quick, "w1", CancelToken())
-    quick_commits = commits[0] - before
-
-    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 0.0)
-    slow = await claimed_job(service, 1)
-    before = commits[0]
-    await run_job(service, slow, "w1", CancelToken())
-    slow_commits = commits[0] - before
-
+    quick, quick_log, quick_commits = await run_one(service, monkeypatch, notice=30.0, count=1)
+    slow, slow_log, slow_commits = await run_one(service, monkeypatch, notice=0.0, count=1)
     assert quick_commits == slow_commits - 1  # uploading + completed in one transaction
-    for job in (quick, slow):
-        log = await log_of(service, job.id)
-        assert [e.seq for e in log] == list(range(1, len(log) + 1))
-        assert after_running(log) == [
-            "status:uploading",
-            "log:Quality checks",
-            "image:",
-            "status:completed",
-        ]
-        async with service.db.read() as conn:
+    expected = ["status:uploading", "log:Quality checks", "image:", "status:completed"]
+    assert after_running(quick_log) == after_running(slow_log) == expected
+    async with service.db.read() as conn:
+        for job in (quick, slow):
             assert (await job_store.get_job(conn, job.id)).status is JobStatus.COMPLETED
             assert len(await image_store.job_images(conn, job.id)) == 1
 
@@ -102,11 +106,7 @@ async def test_quick_storing_writes_uploading_with_completed(
 async def test_slow_storing_shows_uploading_and_each_stored_image(
     service: JobService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 0.0)
-    job = await claimed_job(service, 3)
-    await run_job(service, job, "w1", CancelToken())
-    log = await log_of(service, job.id)
-    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    _job, log, _commits = await run_one(service, monkeypatch, notice=0.0, count=3)
     assert after_running(log) == [
         "status:uploading",
         "progress:Stored image 1",
@@ -124,12 +124,15 @@ async def test_slow_storing_shows_uploading_and_each_stored_image(
 async def test_quick_storing_of_many_images_skips_their_progress(
     service: JobService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "UPLOADING_NOTICE_SECONDS", 30.0)
-    job = await claimed_job(service, 3)
-    await run_job(service, job, "w1", CancelToken())
-    log = await log_of(service, job.id)
-    assert after_running(log)[:2] == ["status:uploading", "log:Quality checks"]
-    assert after_running(log)[-1] == "status:completed"
+    _job, log, _commits = await run_one(service, monkeypatch, notice=30.0, count=3)
+    assert after_running(log) == [
+        "status:uploading",
+        "log:Quality checks",
+        "image:",
+        "image:",
+        "image:",
+        "status:completed",
+    ]
 
 
 async def test_a_job_cancelled_before_uploading_is_written_stores_no_image(
