@@ -138,10 +138,12 @@ class _Uploading:
                 self.written = True
             return await task
         finally:
-            if not task.done():  # the write failed (lease lost, cancelled): stop the work
+            # When the write failed (lease lost, cancelled), stop the work and collect its
+            # outcome quietly: the write's error is the one that counts.
+            if not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def locked_in(self, tx: WriteTx) -> JobRecord | None:
         """In the completing transaction: write ``uploading`` if it was not written yet,
