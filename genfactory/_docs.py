@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -30,7 +31,12 @@ def render_events() -> str:
     ]
     for event_type, model in PAYLOADS.items():
         scope = "job and global stream" if event_type in GLOBAL_TYPES else "job stream only"
-        lines += [f"## `{event_type.value}` ({scope})", "", (model.__doc__ or "").strip(), ""]
+        lines += [
+            f"## `{event_type.value}` ({scope})",
+            "",
+            inspect.cleandoc(model.__doc__ or ""),
+            "",
+        ]
         lines += ["| field | type | required | meaning |", "| --- | --- | --- | --- |"]
         for name, field in model.model_fields.items():
             required = "yes" if field.is_required() else "no"

@@ -47,7 +47,13 @@ GLOBAL_TYPES = frozenset(
 
 
 class StatusData(BaseModel):
-    """The job changed status. ``reason`` says why, in words a person can read."""
+    """The job changed status. ``reason`` says why, in words a person can read.
+
+    Every job that completes passes through ``uploading`` (storing its images, thumbnails
+    and quality checks). When that takes under a quarter of a second, the ``uploading``
+    event is written together with ``completed``, at the same moment; when it takes longer,
+    ``uploading`` comes once the quarter second has passed, then ``progress`` events as the
+    images are stored."""
 
     status: str
     previous: str | None = None
