@@ -64,6 +64,7 @@ async def request_regeneration(
             job,
             budget=service.settings.max_attempts,
             reason=f"Regenerating image {n} with seed {chosen}",
+            keep_finish=True,
         )
     return regeneration, job
 

@@ -288,7 +288,10 @@ async def transition(
         changes["lease_owner"] = None
         changes["lease_expires_at"] = None
     if target.is_terminal:
-        changes["finished_at"] = now
+        # A regeneration keeps the job's first finish (see queue_new_attempt), so its
+        # duration stays the time the job took, not the wait before the regeneration.
+        kept = job.finished_at if target is JobStatus.COMPLETED else None
+        changes["finished_at"] = kept if kept is not None else now
     if target is JobStatus.COMPLETED:
         changes["percent"] = 100.0
     if target is JobStatus.QUEUED:
@@ -328,22 +331,22 @@ async def transition(
     return replace(job, **{**changes, "status": target})
 
 
-async def queue_new_attempt(tx: WriteTx, job: JobRecord, *, budget: int, reason: str) -> JobRecord:
+async def queue_new_attempt(
+    tx: WriteTx, job: JobRecord, *, budget: int, reason: str, keep_finish: bool = False
+) -> JobRecord:
     """Queue ``job`` again as its next attempt, with ``budget`` attempts from that one on
-    (a manual retry, a regeneration): runnable now, its last error cleared."""
+    (a manual retry, a regeneration): runnable now, its last error cleared. With
+    ``keep_finish`` (a regeneration of a completed job) the job keeps its finish time."""
     attempt = job.attempt + 1
-    return await transition(
-        tx,
-        job.id,
-        JobStatus.QUEUED,
-        reason=reason,
-        values={
-            "attempt": attempt,
-            "max_attempts": attempt + budget - 1,
-            "run_after": time.time(),
-            "error": None,
-        },
-    )
+    values: dict[str, Any] = {
+        "attempt": attempt,
+        "max_attempts": attempt + budget - 1,
+        "run_after": time.time(),
+        "error": None,
+    }
+    if keep_finish:
+        values["finished_at"] = job.finished_at
+    return await transition(tx, job.id, JobStatus.QUEUED, reason=reason, values=values)
 
 
 async def claim_next_job(

@@ -66,6 +66,9 @@ async def test_a_regeneration_runs_through_the_worker_and_adds_an_image(
     assert images[2].seed == 4242
     assert ended.status is regen_store.RegenerationStatus.COMPLETED
     assert (ended.image_id, ended.image_index) == (images[2].id, 2)
+    # The job's own run times stay: a regeneration later on does not stretch its duration.
+    assert (done.started_at, done.finished_at) == (job.started_at, job.finished_at)
+    assert queued.finished_at == job.finished_at
 
 
 async def test_refusals(service: JobService) -> None:
@@ -87,7 +90,7 @@ async def test_cancel_while_queued_returns_to_completed(service: JobService) -> 
     regeneration, _ = await request_regeneration(service, await _first_image_id(service, job.id))
     cancelled = await service.cancel(job.id)
     assert cancelled.status is JobStatus.COMPLETED and cancelled.image_count == 1
-    assert cancelled.finished_at is not None and cancelled.percent == 100
+    assert cancelled.finished_at == job.finished_at and cancelled.percent == 100
     async with service.db.read() as conn:
         ended = await regen_store.get_regeneration(conn, regeneration.id)
         assert await regen_store.pending_for_job(conn, job.id) is None
