@@ -56,6 +56,16 @@ test('the rerun queue counts queued, running and finished reruns', () => {
   assert.equal(q.settled, true);
 });
 
+test('a rerun a worker started before the request answered counts as running', () => {
+  const q = createRerunQueue();
+  assert.equal(q.update('early', 'running'), false); // its event came first
+  q.add([{ job_id: 'early', status: 'queued' }, { job_id: 'late', status: 'queued' }]);
+  assert.deepEqual(q.counts(), { queued: 1, running: 1, completed: 0, failed: 0, cancelled: 0 });
+  for (let n = 0; n < 600; n += 1) q.update(`other-${n}`, 'running'); // bounded memory
+  q.add([{ job_id: 'other-0', status: 'queued' }, { job_id: 'other-599', status: 'queued' }]);
+  assert.deepEqual(q.counts(), { queued: 2, running: 2, completed: 0, failed: 0, cancelled: 0 });
+});
+
 test('stat cards say rates, trends and the queue', () => {
   const stats = {
     total: { count: 10, trend: { basis: 'last_7_days', change: 4, change_percent: 66.7 } },

@@ -13,17 +13,34 @@ import { $, setText } from '../lib/dom.js';
  * The state of the reruns the page started, kept up to date from the global stream.
  * Pure: no DOM.
  */
+/** How many statuses of not-yet-known jobs the rerun queue remembers. */
+const EARLY_LIMIT = 500;
+
 export function createRerunQueue() {
   /** @type {Map<string, string>} job id → status */
   const jobs = new Map();
+  /**
+   * Statuses of jobs not (yet) ours: a worker may start a rerun before the request that
+   * queued it has answered, so its `running` event arrives first. Bounded.
+   * @type {Map<string, string>}
+   */
+  const early = new Map();
   return {
     /** @param {Array<{job_id: string, status?: string}>} list */
     add(list) {
-      for (const j of list) jobs.set(j.job_id, j.status ?? 'queued');
+      for (const j of list) {
+        jobs.set(j.job_id, early.get(j.job_id) ?? j.status ?? 'queued');
+        early.delete(j.job_id);
+      }
     },
     /** @returns {boolean} whether the job is one of ours */
     update(jobId, status) {
-      if (!jobs.has(jobId)) return false;
+      if (!jobs.has(jobId)) {
+        early.delete(jobId);
+        early.set(jobId, status);
+        if (early.size > EARLY_LIMIT) early.delete(early.keys().next().value);
+        return false;
+      }
       jobs.set(jobId, status);
       return true;
     },
