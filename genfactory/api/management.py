@@ -168,7 +168,7 @@ async def bulk_delete(body: Selection, state: StateDep) -> BulkDeleteResult:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BulkRerunResult,
     responses=BULK_ERRORS,
-    summary="Queue a new job from each job's settings, to run one after another",
+    summary="Queue a new job from each job's settings, to start in the given order",
 )
 async def bulk_rerun(body: Selection, state: StateDep, runner: RunnerDep) -> BulkRerunResult:
     """Each rerun copies its job's snapshot (prompt, settings, seed, configuration) and

@@ -68,7 +68,7 @@ def test_selection_survives_pages_and_filters_then_bulk_rerun(
 
     before = api_list(live_server)["total"]
     toolbar.get_by_role("button", name="Rerun Selected").click()
-    expect(page.locator("#toasts")).to_contain_text("3 reruns queued, to run one after another.")
+    expect(page.locator("#toasts")).to_contain_text("3 reruns queued, to start in this order.")
     queue = page.locator("#rerun-queue")
     expect(queue).to_be_visible()
     expect(queue).to_contain_text(re.compile(r"Reruns: \d+ queued · \d+ running · \d+ completed"))

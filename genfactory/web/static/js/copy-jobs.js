@@ -156,7 +156,7 @@ export const JOBS_COPY = Object.freeze({
   exportSelected: 'Export Selected',
   deleteSelected: 'Delete Selected',
   clearSelection: 'Clear Selection',
-  rerunQueued: (n) => `${plural(n, 'rerun')} queued, to run one after another.`,
+  rerunQueued: (n) => `${plural(n, 'rerun')} queued, to start in this order.`,
   rerunQueue: ({ queued, running, completed, failed, cancelled }) =>
     `Reruns: ${queued} queued · ${running} running · ${completed} completed${failed ? ` · ${failed} failed` : ''}${cancelled ? ` · ${cancelled} stopped` : ''}`,
   rerunOperation: (done, total) => `Queuing reruns: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`,
