@@ -271,7 +271,7 @@ def jobs_show(
 ) -> None:
     """One job's snapshot."""
     with api_client(server, token) as client:
-        _show(api_call(lambda: client.get_job(job_id)))
+        _show(api_call(lambda: client.get_job(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("cancel")
@@ -280,7 +280,7 @@ def jobs_cancel(
 ) -> None:
     """Cancel a queued or running job."""
     with api_client(server, token) as client:
-        _show(api_call(lambda: client.cancel(job_id)))
+        _show(api_call(lambda: client.cancel(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("retry")
@@ -289,7 +289,7 @@ def jobs_retry(
 ) -> None:
     """Start a new attempt of a failed or cancelled job."""
     with api_client(server, token) as client:
-        _show(api_call(lambda: client.retry(job_id)))
+        _show(api_call(lambda: client.retry(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("rerun")
@@ -298,7 +298,7 @@ def jobs_rerun(
 ) -> None:
     """Create a new job from this job's settings."""
     with api_client(server, token) as client:
-        _show(api_call(lambda: client.rerun(job_id)))
+        _show(api_call(lambda: client.rerun(client.resolve_job_id(job_id))))
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ def images_list(
 ) -> None:
     """A job's images in order, with their QC status and reason."""
     with api_client(server, token) as client:
-        images = api_call(lambda: client.images(job_id, qc_status=qc))
+        images = api_call(lambda: client.images(client.resolve_job_id(job_id), qc_status=qc))
     table = Table("#", "image id", "seed", "size", "QC", "reason")
     for image in images:
         status = image["qc_status"]

@@ -9,6 +9,10 @@ from typing import Any
 
 import httpx
 
+#: Job ids are 32 hex digits; the pages and ``jobs list`` show the first 8.
+JOB_ID_LENGTH = 32
+SHORT_ID_MIN = 6
+
 
 class ApiError(Exception):
     """The server refused a request. ``detail`` is its problem body."""
@@ -62,6 +66,22 @@ class Client:
         body = {"prompt": prompt, **{k: v for k, v in fields.items() if v is not None}}
         result: dict[str, Any] = self._call("POST", "/api/jobs", json=body)
         return result
+
+    def resolve_job_id(self, given: str) -> str:
+        """The full id of the one job whose id begins with ``given`` (the short ids the
+        pages and ``jobs list`` show); a full id as it is. Unknown or ambiguous: ApiError."""
+        prefix = given.strip().lower()
+        if len(prefix) >= JOB_ID_LENGTH or len(prefix) < SHORT_ID_MIN:
+            return given
+        page = self._call("GET", "/api/jobs", params={"q": prefix, "limit": 100})
+        matches = [job["id"] for job in page["items"] if job["id"].startswith(prefix)]
+        if len(matches) == 1:
+            return str(matches[0])
+        if not matches:
+            raise ApiError(404, {"message": f"No job with an id starting {given!r}."})
+        raise ApiError(
+            409, {"message": f"More than one job has an id starting {given!r}; give more of it."}
+        )
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", f"/api/jobs/{job_id}")

@@ -236,6 +236,20 @@ async def get_job(conn: AsyncConnection, job_id: str, *, for_update: bool = Fals
     return JobRecord.from_row(row)
 
 
+async def ids_starting(conn: AsyncConnection, prefix: str, limit: int = 2) -> list[str]:
+    """Ids of up to ``limit`` jobs whose id begins with ``prefix`` (walks the primary key)."""
+    if not prefix:
+        return []
+    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = await conn.execute(
+        select(jobs.c.id)
+        .where(jobs.c.id >= prefix, jobs.c.id < high)
+        .order_by(jobs.c.id)
+        .limit(limit)
+    )
+    return [row.id for row in rows]
+
+
 async def list_jobs(
     conn: AsyncConnection, *, limit: int, offset: int
 ) -> tuple[list[JobRecord], int]:

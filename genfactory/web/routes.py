@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from genfactory.web.qc_form import qc_form_fields
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+#: A job id as the pages and the CLI show it (its first characters; ids are 32 hex digits).
+_SHORT_ID = re.compile(r"[0-9a-f]{6,31}")
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 
@@ -235,7 +238,7 @@ def page_data(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
 
 
-async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLResponse:
+async def job_page(request: Request, job_id: str, state: StateDep) -> Response:
     """Generation Progress: renders the shell with the job's snapshot and the newest events
     of its log embedded, so the module renders at once and streams from there (it still
     loads them over the API when the page comes without them)."""
@@ -252,6 +255,12 @@ async def job_page(request: Request, job_id: str, state: StateDep) -> HTMLRespon
             )
         job = await job_public(state, record)
     except NotFound:
+        if _SHORT_ID.fullmatch(job_id):
+            # The short id the pages and the CLI show: open the one job it names.
+            async with state.db.read() as conn:
+                matches = await job_store.ids_starting(conn, job_id)
+            if len(matches) == 1:
+                return RedirectResponse(f"/jobs/{matches[0]}", status_code=307)
         meta = PageMeta(
             title="Job not found · Generation Progress",
             description="There is no job with this id.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import httpx
+
 from genfactory.client import Client
 from tests.integration.helpers import wait_for
 from tests.support.server import ServerProcess
@@ -81,3 +83,22 @@ def test_serve_refuses_a_public_bind_without_a_token(tmp_path: object) -> None:
     )
     assert refused.returncode == 2
     assert "needs an API token" in refused.stderr
+
+
+def test_the_short_ids_shown_are_accepted(server: ServerProcess) -> None:
+    """`jobs list` and the pages show 8 characters of an id: the CLI and the job page take
+    them back (an unknown one is a clear 404)."""
+    with Client(server.url) as client:
+        job = client.create_job("short id job", size="256x256", steps=2)
+        wait_for(client, job["id"], {"completed"})
+    short = job["short_id"]
+    assert len(short) == 8 and job["id"].startswith(short)
+    shown = cli(server, "jobs", "show", short)
+    assert shown.returncode == 0 and job["id"] in shown.stdout, shown.stderr
+    images = cli(server, "images", "list", short)
+    assert images.returncode == 0 and "passed" in images.stdout, images.stderr
+    unknown = cli(server, "jobs", "show", "ffffff00")
+    assert unknown.returncode == 1 and "No job with an id starting" in unknown.stderr
+    page = httpx.get(f"{server.url}/jobs/{short}", follow_redirects=False)
+    assert page.status_code == 307 and page.headers["location"] == f"/jobs/{job['id']}"
+    assert httpx.get(f"{server.url}/jobs/ffffff00").status_code == 404
