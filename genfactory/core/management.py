@@ -31,7 +31,12 @@ from genfactory.store.job_edits import (
     unreferenced,
 )
 from genfactory.store.jobs import JobRecord
-from genfactory.store.search import JobFilter, filter_conditions, jobs_by_id, with_whole_words
+from genfactory.store.search import (
+    JobFilter,
+    filter_conditions,
+    jobs_by_id,
+    resolve_whole_words,
+)
 from genfactory.store.stats import count_jobs
 from genfactory.store.tables import jobs
 
@@ -65,6 +70,8 @@ async def resolve_selection(
     if ids is not None:
         return Resolved(list(dict.fromkeys(ids)))
     assert selection is not None
+    # One resolution of the search for the count and the ids (PostgreSQL: whole words).
+    selection = await resolve_whole_words(conn, selection)
     matched = await count_jobs(conn, selection)
     if require_expected and expected_count is None:
         raise InvalidRequest(
@@ -82,17 +89,13 @@ async def resolve_selection(
             f"The filter matches {matched} jobs; at most {MAX_BULK} can be acted on at once. "
             "Narrow the filter.",
         )
-    return Resolved(await with_whole_words(conn, selection, lambda f: _matching_ids(conn, f)))
-
-
-async def _matching_ids(conn: AsyncConnection, f: JobFilter) -> list[str]:
     rows = await conn.execute(
         select(jobs.c.id)
-        .where(*filter_conditions(conn, f))
+        .where(*filter_conditions(conn, selection))
         .order_by(jobs.c.created_at, jobs.c.id)
         .limit(MAX_BULK)
     )
-    return [r.id for r in rows]
+    return Resolved([r.id for r in rows])
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from genfactory.store.search import (
     Steering,
     estimated_job_count,
     filter_conditions,
+    resolve_whole_words,
     walk_sort_index,
-    with_whole_words,
 )
 from genfactory.store.stats import count_jobs
 from genfactory.store.tables import configurations, images, jobs
@@ -75,7 +75,7 @@ async def export_jobs(
     async with db.read() as conn:
         # PostgreSQL: the search's last word as the whole words it stands for (as the job
         # list does), resolved once for every chunk of this export.
-        selection = await with_whole_words(conn, selection, _resolved)
+        selection = await resolve_whole_words(conn, selection)
         total = await count_jobs(conn, selection)
         steering = await _steering(conn, selection, total)
     book = await asyncio.to_thread(
@@ -152,10 +152,6 @@ def _discard(book: ExportWorkbook, *paths: Path) -> None:
     book.abort()
     for path in paths:
         path.unlink(missing_ok=True)
-
-
-async def _resolved(f: JobFilter) -> JobFilter:
-    return f
 
 
 def _now() -> str:

@@ -236,16 +236,18 @@ async def get_job(conn: AsyncConnection, job_id: str, *, for_update: bool = Fals
     return JobRecord.from_row(row)
 
 
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """``[low, high)``: the ids that start with ``prefix`` (not empty) sort between them."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 async def ids_starting(conn: AsyncConnection, prefix: str, limit: int = 2) -> list[str]:
     """Ids of up to ``limit`` jobs whose id begins with ``prefix`` (walks the primary key)."""
     if not prefix:
         return []
-    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    low, high = prefix_range(prefix)
     rows = await conn.execute(
-        select(jobs.c.id)
-        .where(jobs.c.id >= prefix, jobs.c.id < high)
-        .order_by(jobs.c.id)
-        .limit(limit)
+        select(jobs.c.id).where(jobs.c.id >= low, jobs.c.id < high).order_by(jobs.c.id).limit(limit)
     )
     return [row.id for row in rows]
 

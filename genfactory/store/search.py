@@ -58,7 +58,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from genfactory.domain.statuses import JobStatus
-from genfactory.store.jobs import JobRecord
+from genfactory.store.jobs import JobRecord, prefix_range
 from genfactory.store.tables import DURATION_SORT_KEY, LABEL_SORT_KEY, jobs
 
 #: PostgreSQL: the searchable text of a job, stored in the generated column
@@ -152,10 +152,7 @@ class SearchQuery:
 
     def id_range(self) -> tuple[str, str] | None:
         """``[low, high)`` of the ids that start with ``id_prefix``."""
-        if self.id_prefix is None:
-            return None
-        prefix = self.id_prefix
-        return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return None if self.id_prefix is None else prefix_range(self.id_prefix)
 
 
 def _lexeme(word: str) -> str:
@@ -603,3 +600,13 @@ async def with_whole_words(
         if await _unchanged(conn, resolved):
             return result
     return await answer(f)
+
+
+async def resolve_whole_words(conn: AsyncConnection, f: JobFilter) -> JobFilter:
+    """``f`` with its search resolved as :func:`with_whole_words` does, for a caller that
+    runs several queries with one filter (a bulk selection, an export's chunks)."""
+    return await with_whole_words(conn, f, _as_is)
+
+
+async def _as_is(f: JobFilter) -> JobFilter:
+    return f

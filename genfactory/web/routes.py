@@ -35,6 +35,7 @@ from genfactory.domain.errors import NotFound
 from genfactory.store import events as event_store
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
+from genfactory.store.search import MIN_ID_PREFIX
 from genfactory.web.assets import BUNDLE_DIR, IMMUTABLE, Bundles, BundleSpec
 from genfactory.web.qc_form import qc_form_fields
 
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 #: A job id as the pages and the CLI show it (its first characters; ids are 32 hex digits).
-_SHORT_ID = re.compile(r"[0-9a-f]{6,31}")
+_SHORT_ID = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},31}}")
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 
