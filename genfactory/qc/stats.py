@@ -20,16 +20,17 @@ _SQUARES = tuple(level * level for level in _LEVELS)
 
 
 class Stat(ImageStat.Stat):
+    @cached_property
     def _bands(self) -> list[list[int]]:
         return [self.h[start : start + 256] for start in range(0, len(self.h), 256)]
 
     @cached_property
     def sum(self) -> list[int]:
-        return [sum(map(mul, band, _LEVELS)) for band in self._bands()]
+        return [sum(map(mul, band, _LEVELS)) for band in self._bands]
 
     @cached_property
     def sum2(self) -> list[int]:
-        return [sum(map(mul, band, _SQUARES)) for band in self._bands()]
+        return [sum(map(mul, band, _SQUARES)) for band in self._bands]
 
     @cached_property
     def median(self) -> list[int]:
@@ -37,5 +38,5 @@ class Stat(ImageStat.Stat):
         # loop; an empty band gives 255, as there).
         return [
             min(bisect_right(list(accumulate(band)), count // 2), 255)
-            for band, count in zip(self._bands(), self.count, strict=True)
+            for band, count in zip(self._bands, self.count, strict=True)
         ]
