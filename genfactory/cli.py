@@ -9,12 +9,12 @@ import signal
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from genfactory import __version__
 from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client, err
+from genfactory.cli_common import out as console
 from genfactory.cli_export import export_jobs
 from genfactory.cli_images import images_app
 from genfactory.settings import Mode, Settings
@@ -33,7 +33,6 @@ app.add_typer(jobs_app, name="jobs")
 jobs_app.command("export")(export_jobs)
 app.add_typer(images_app, name="images")
 app.add_typer(db_app, name="db")
-console = Console()
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -226,15 +225,24 @@ def jobs_list(
     """Newest jobs first."""
     with api_client(server, token) as client:
         page = api_call(lambda: client.list_jobs(limit, offset))
-    table = Table("id", "status", "attempt", "images", "created", "prompt")
+    # Only the prompt gives way on a narrow terminal; the rest is never cut.
+    table = Table(
+        Column("id", min_width=8),
+        Column("status", min_width=9),
+        Column("attempt", min_width=7),
+        Column("images", min_width=6, justify="right"),
+        Column("created (UTC)", min_width=16),
+        Column("prompt", no_wrap=True, overflow="ellipsis", ratio=1),
+        expand=True,
+    )
     for j in page["items"]:
         table.add_row(
             j["short_id"],
             j["status"],
             f"{j['attempt']}/{j['max_attempts']}",
             str(j["image_count"]),
-            j["created_at"][:19],
-            j["prompt"][:50],
+            j["created_at"][:16].replace("T", " "),
+            j["prompt"][:80],
         )
     console.print(table)
     console.print(f"{len(page['items'])} of {page['total']} jobs")

@@ -8,6 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+#: Standard output of every command. ``soft_wrap``: a line is never broken by the CLI, so
+#: ids and URLs stay whole when copied or piped (the terminal wraps them for display).
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 ServerOpt = Annotated[

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-console = Console()
-err = Console(stderr=True)
+from genfactory.cli_common import err
+from genfactory.cli_common import out as console
 
 _FINAL = {"completed", "failed", "cancelled"}
 

@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client, err
+from genfactory.cli_common import out as console
 
 images_app = typer.Typer(
     help="A job's images: list them, regenerate a failed one, download them as a ZIP.",
     no_args_is_help=True,
 )
-console = Console()
 
 _QC_COLOURS = {"passed": "green", "failed": "red", "pending": "yellow"}
 
@@ -35,7 +34,14 @@ def images_list(
     """A job's images in order, with their QC status and reason."""
     with api_client(server, token) as client:
         images = api_call(lambda: client.images(client.resolve_job_id(job_id), qc_status=qc))
-    table = Table("#", "image id", "seed", "size", "QC", "reason")
+    table = Table(
+        "#",
+        Column("image id", no_wrap=True, min_width=32),
+        "seed",
+        Column("size", no_wrap=True),
+        "QC",
+        "reason",
+    )
     for image in images:
         status = image["qc_status"]
         table.add_row(

@@ -12,13 +12,15 @@ from tests.integration.helpers import wait_for
 from tests.support.server import ServerProcess
 
 
-def cli(server: ServerProcess, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    server: ServerProcess, *args: str, timeout: float = 60, columns: int = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "genfactory", *args, "--server", server.url],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin"},
     )
 
 
@@ -51,6 +53,30 @@ def test_jobs_commands(server: ServerProcess) -> None:
     assert rerun.returncode == 0 and job["id"] in rerun.stdout  # rerun_of
     cancelled = cli(server, "jobs", "cancel", job["id"])
     assert cancelled.returncode == 1 and "already completed" in cancelled.stderr
+
+
+def test_ids_and_urls_stay_whole_in_a_narrow_terminal(server: ServerProcess) -> None:
+    """Piped or narrow output never breaks an id or a URL, so either can be copied."""
+    prompt = "a long prompt about a lighthouse on a cliff at dusk, waves and gulls " * 3
+    done = cli(server, "generate", prompt, "--size", "256x256", "--steps", "2", "--follow",
+               "--count", "2", columns=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with Client(server.url) as client:
+        job = client.list_jobs(1, 0)["items"][0]
+        images = client.images(job["id"])
+    lines = done.stdout.splitlines()
+    assert f"{server.url}/jobs/{job['id']}" in lines[0]
+    for image in images:
+        assert f"  image {image['index'] + 1}: {server.url}{image['url']}" in lines
+
+    listed = cli(server, "jobs", "list", "--limit", "5", columns=70)
+    row = next(line for line in listed.stdout.splitlines() if job["short_id"] in line)
+    assert "completed" in row and "1/3" in row and "…" in row  # only the prompt is cut
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 70
+
+    shown = cli(server, "images", "list", job["short_id"], columns=70)
+    for image in images:
+        assert image["id"] in shown.stdout
 
 
 def test_unreachable_server_is_a_clear_error() -> None:
