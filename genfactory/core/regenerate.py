@@ -5,6 +5,8 @@ The rules:
 * Only an image whose QC status is ``failed`` (by the checks or by a reviewer) can be
   regenerated, and only while its job is ``completed``: a queued or running job is busy
   (perhaps already regenerating), and a failed or cancelled job is retried instead.
+  Once a regeneration has made an image in its place, it is the new image that can be
+  regenerated (if it failed too), not the replaced one again.
 * The request records a *regeneration* (``store.regenerations``) and moves the job
   ``completed → queued`` with a new attempt and a fresh budget of automatic retries, so
   the normal worker path runs it: concurrency caps, leases, cancel, progress, previews and
@@ -53,6 +55,13 @@ async def request_regeneration(
             raise Conflict(
                 f"Image {n} has QC status {image.qc_status}; only a failed image can be "
                 "regenerated (reject it first to replace it)."
+            )
+        replaced = await regen_store.replacement_of(tx.conn, image.id)
+        if replaced is not None and replaced.image_index is not None:
+            m = replaced.image_index + 1
+            raise Conflict(
+                f"Image {n} was already replaced by image {m}; regenerate image {m} if it "
+                "failed too."
             )
         _check_provider(service, job)
         chosen = seed if seed is not None else random.randint(0, _max_seed())

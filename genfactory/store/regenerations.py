@@ -91,6 +91,22 @@ async def pending_for_job(conn: AsyncConnection, job_id: str) -> RegenerationRec
     return None if row is None else RegenerationRecord.from_row(row)
 
 
+async def replacement_of(conn: AsyncConnection, image_id: str) -> RegenerationRecord | None:
+    """The completed regeneration that made a new image in place of ``image_id``, if any."""
+    row = (
+        await conn.execute(
+            select(image_regenerations)
+            .where(
+                image_regenerations.c.source_image_id == image_id,
+                image_regenerations.c.status == RegenerationStatus.COMPLETED.value,
+            )
+            .order_by(image_regenerations.c.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else RegenerationRecord.from_row(row)
+
+
 async def get_regeneration(conn: AsyncConnection, regeneration_id: str) -> RegenerationRecord:
     row = (
         await conn.execute(

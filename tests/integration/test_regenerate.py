@@ -88,6 +88,11 @@ def test_regenerate_makes_a_new_checked_image_in_the_same_job(http: httpx.Client
         2,
     )
     assert listed["qc_status"] == "passed" and listed["finished_at"]
+    again = regenerate(http, second["id"])
+    assert again.status_code == 409
+    assert again.json()["detail"]["message"] == (
+        "Image 2 was already replaced by image 3; regenerate image 3 if it failed too."
+    )
 
     # The timeline: back in the queue with the reason, the normal run, one new image.
     new_events = events_after(http, job["id"], before["last_seq"])

@@ -127,7 +127,12 @@ export function createGallery({ onReviewed, notify }) {
         + (focused.dataset.verdict ? `[data-verdict="${focused.dataset.verdict}"]` : '')
       : null;
     replaceChildren(els.grid, ...images.map(tile), pending && !els.qc.value ? placeholder(pending) : null);
-    if (key) /** @type {HTMLElement | null} */ (els.grid.querySelector(key))?.focus();
+    if (key) {
+      // A replaced image loses its regenerate button: its first review button takes over.
+      const again = els.grid.querySelector(key)
+        ?? els.grid.querySelector(`[data-role="review"][data-id="${focused?.dataset.id}"]`);
+      /** @type {HTMLElement | null} */ (again)?.focus();
+    }
     syncTools();
   }
 
@@ -154,7 +159,9 @@ export function createGallery({ onReviewed, notify }) {
     } else if (latest?.status === 'cancelled') {
       notes.push(h('p', { class: 'gallery__regen-note small', text: G.regenerationCancelled(n) }));
     }
-    if (qc !== 'failed' && !busy) return { notes, button: null };
+    // A replaced image is done with: its replacement is the one to regenerate if need be.
+    const replaced = latest?.status === 'completed';
+    if ((qc !== 'failed' || replaced) && !busy) return { notes, button: null };
     // aria-disabled (not disabled) keeps the button focusable while the job is busy.
     const blocked = busy || jobStatus !== 'completed' || pendingRegeneration() !== null;
     const button = h('button', {
