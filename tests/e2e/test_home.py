@@ -71,6 +71,35 @@ def test_layout_options_and_character_count(new_page: PageFactory, live_server: 
     screenshot(page, "home-dark")
 
 
+def test_the_provider_name_is_whole_and_the_nav_fits_a_phone(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_home(new_page, live_server, scheme="light")
+    provider = page.locator("#provider")
+    expect(provider).to_be_visible()
+    # The select shows its chosen option's whole name: it is as wide as it needs.
+    needed = provider.evaluate(
+        """s => { const c = document.createElement('canvas').getContext('2d');
+                  c.font = getComputedStyle(s).font;
+                  return c.measureText(s.selectedOptions[0].text).width; }"""
+    )
+    assert provider.evaluate("s => s.clientWidth") > needed + 40  # + padding and the arrow
+
+    phone = new_page(width=390, height=800)
+    phone.goto(f"{live_server.url}/")
+    nav = phone.get_by_role("navigation", name="Main")
+    controls = {
+        n: nav.get_by_role("link", name=n, exact=True) for n in ("Generate", "Jobs", "Docs")
+    }
+    controls |= {n: nav.get_by_role("link", name=n) for n in ("Configurations", "Settings")}
+    controls["theme"] = nav.locator("#theme-toggle")
+    for name, control in controls.items():
+        bounds = control.bounding_box()
+        assert bounds is not None, name
+        assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 390, (name, bounds)
+    screenshot(phone, "home-phone-dark")
+
+
 def test_validation_messages_at_the_field(new_page: PageFactory, live_server: LiveServer) -> None:
     page = open_home(new_page, live_server, scheme="light")
     page.get_by_role("button", name="Generate").click()
