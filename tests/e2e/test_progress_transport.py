@@ -96,6 +96,12 @@ def test_websocket_and_sse_refused_polls_with_the_degraded_banner(
     expect(banner.get_by_role("button", name="Try SSE/WS again")).to_be_focused()
     expect_status(page, "completed", timeout=30_000)
     expect_every_seq_once(page, live_server, job["id"])
+    # A finished job has nothing more to update: the job banner speaks, the chip still
+    # says how the page listens, and the focus that was in the banner goes to the chip.
+    expect(banner).to_be_hidden()
+    expect(page.locator("#job-banner")).to_contain_text("Generation completed")
+    expect(page.locator("#transport-mode")).to_have_text("Poll")
+    expect(page.locator("#transport-chip")).to_be_focused()
 
 
 def test_manual_switch_to_polling_and_back(new_page: PageFactory, live_server: LiveServer) -> None:

@@ -26,9 +26,11 @@ const seconds = (msValue) => Math.max(0, Math.ceil(msValue / 1000));
 /**
  * @param {any} ts transport state (transport.js onState) or null before the first report
  * @param {number} now epoch ms
+ * @param {boolean} [finished] the job has ended: being on polling is no news then (the job
+ *   banner says how it ended; the chip still shows Poll), a lost connection still is
  * @returns {BannerView | null}
  */
-export function connectionView(ts, now) {
+export function connectionView(ts, now, finished = false) {
   if (!ts) {
     return { kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting, lines: [COPY.connectingVia('ws')], actions: [] };
   }
@@ -52,6 +54,7 @@ export function connectionView(ts, now) {
         actions: [{ action: 'reconnect', label: COPY.reconnectNow, kind: 'primary', icon: 'refresh' }],
       };
     case 'degraded':
+      if (finished) return null;
       if (ts.reason === 'manual') {
         return {
           kind: 'degraded-manual', tone: 'info', icon: 'clock', title: COPY.degraded(pollSeconds),

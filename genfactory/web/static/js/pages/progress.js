@@ -16,7 +16,7 @@ import { COPY, SEL, STATUS_LABELS } from '../copy.js';
 import { api } from '../lib/api.js';
 import { $, announce, copyText, h, setText } from '../lib/dom.js';
 import { longTime } from '../lib/format.js';
-import { applyEvent, modelFromSnapshot } from '../lib/job-model.js';
+import { TERMINAL, applyEvent, modelFromSnapshot } from '../lib/job-model.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { createJobStream } from '../transport.js';
 import { connectionView, jobView, renderBanner } from '../components/banners.js';
@@ -106,7 +106,7 @@ function main() {
     jobbar.renderJob(model, now);
     jobbar.renderTransport(transport, model, now, lastUpdateAt);
     renderBanner(els.jobBanner, jobView(model, now), els.main);
-    renderBanner(els.connBanner, connectionView(transport, now), jobbar.els.chip);
+    renderBanner(els.connBanner, connectionView(transport, now, TERMINAL.has(model.status)), jobbar.els.chip);
     els.main.dataset.status = model.status;
     announceStatus();
     renderDebug(now);
