@@ -75,36 +75,34 @@ async def create_regeneration(
     return RegenerationRecord(**{**values, "status": RegenerationStatus.PENDING})
 
 
-async def pending_for_job(conn: AsyncConnection, job_id: str) -> RegenerationRecord | None:
-    """The regeneration the job is queued or running for, if any."""
+async def _newest(conn: AsyncConnection, *where: Any) -> RegenerationRecord | None:
     row = (
         await conn.execute(
             select(image_regenerations)
-            .where(
-                image_regenerations.c.job_id == job_id,
-                image_regenerations.c.status == RegenerationStatus.PENDING.value,
-            )
+            .where(*where)
             .order_by(image_regenerations.c.created_at.desc())
             .limit(1)
         )
     ).first()
     return None if row is None else RegenerationRecord.from_row(row)
+
+
+async def pending_for_job(conn: AsyncConnection, job_id: str) -> RegenerationRecord | None:
+    """The regeneration the job is queued or running for, if any."""
+    return await _newest(
+        conn,
+        image_regenerations.c.job_id == job_id,
+        image_regenerations.c.status == RegenerationStatus.PENDING.value,
+    )
 
 
 async def replacement_of(conn: AsyncConnection, image_id: str) -> RegenerationRecord | None:
     """The completed regeneration that made a new image in place of ``image_id``, if any."""
-    row = (
-        await conn.execute(
-            select(image_regenerations)
-            .where(
-                image_regenerations.c.source_image_id == image_id,
-                image_regenerations.c.status == RegenerationStatus.COMPLETED.value,
-            )
-            .order_by(image_regenerations.c.created_at.desc())
-            .limit(1)
-        )
-    ).first()
-    return None if row is None else RegenerationRecord.from_row(row)
+    return await _newest(
+        conn,
+        image_regenerations.c.source_image_id == image_id,
+        image_regenerations.c.status == RegenerationStatus.COMPLETED.value,
+    )
 
 
 async def get_regeneration(conn: AsyncConnection, regeneration_id: str) -> RegenerationRecord:
