@@ -153,6 +153,10 @@ def test_themes_follow_the_system_and_the_toggle_is_remembered(
     page.goto(f"{live_server.url}/", wait_until="commit")
     page.wait_for_selector("body", state="attached")
     assert page.evaluate("() => document.documentElement.dataset.theme") == "light"
+    # The stylesheet may still be on its way at "commit": wait for a background, any.
+    page.wait_for_function(
+        "() => getComputedStyle(document.body).backgroundColor !== 'rgba(0, 0, 0, 0)'"
+    )
     assert background(page) == "rgb(249, 250, 251)"
 
 
