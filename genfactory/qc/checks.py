@@ -60,8 +60,9 @@ def check_job_images(
 ) -> list[ImageQC]:
     """Check every image of a job, then look for near-duplicates among them.
 
-    ``images`` are ``(index, data)`` pairs in job order; the index is the number reasons use
-    to name an image ("near-duplicate of image 1"). The first of a group of near-duplicates
+    ``images`` are ``(index, data)`` pairs in job order; the index is the image's index in its
+    job (from 0), and reasons name an image as people count, from 1 ("near-duplicate of
+    image 1" is index 0). The first of a group of near-duplicates
     passes; each later one fails. Returns one :class:`ImageQC` per image, in the same order.
     """
     results = [check_image(data, expected_size=expected_size, config=config) for _, data in images]
@@ -222,9 +223,9 @@ def _duplicate_result(closest: tuple[int, int] | None, max_distance: int) -> Che
         value=distance,
         threshold=max_distance,
         reason=(
-            f"Near-duplicate of image {index} (hash distance {distance})"
+            f"Near-duplicate of image {index + 1} (hash distance {distance})"
             if not passed
-            else f"Not a near-duplicate (closest is image {index}, hash distance {distance})"
+            else f"Not a near-duplicate (closest is image {index + 1}, hash distance {distance})"
         ),
     )
 

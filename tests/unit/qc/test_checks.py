@@ -236,13 +236,13 @@ def test_job_duplicates_are_flagged_and_a_different_image_is_not(
 ) -> None:
     brighter_jpeg = encode(ImageEnhance.Brightness(detailed).enhance(1.03), "JPEG", quality=85)
     different = encode(detailed_image(seed=2))
-    images = [(1, detailed_png), (2, detailed_png), (3, brighter_jpeg), (4, different)]
+    images = [(0, detailed_png), (1, detailed_png), (2, brighter_jpeg), (3, different)]
 
     results = check_job_images(images, expected_size=(SIZE, SIZE))
 
     assert [r.status for r in results] == ["passed", "failed", "failed", "passed"]
-    assert [r.duplicate_of for r in results] == [None, 1, 1, None]
-    assert results[1].reasons == ["Near-duplicate of image 1 (hash distance 0)"]
+    assert [r.duplicate_of for r in results] == [None, 0, 0, None]  # indexes, from 0
+    assert results[1].reasons == ["Near-duplicate of image 1 (hash distance 0)"]  # from 1
     passed, distance = result(results[2], "hash_distance")
     assert not passed and isinstance(distance, int) and distance <= 6
     assert results[2].reasons == [f"Near-duplicate of image 1 (hash distance {distance})"]
@@ -260,7 +260,7 @@ def test_duplicate_names_the_closest_earlier_image() -> None:
     checked = apply_duplicate_check(results, [10, 11, 12], QCConfig(max_hash_distance=8))
 
     assert [r.duplicate_of for r in checked] == [None, 10, 11]
-    assert checked[2].reasons == ["Near-duplicate of image 11 (hash distance 1)"]
+    assert checked[2].reasons == ["Near-duplicate of image 12 (hash distance 1)"]
 
 
 def test_duplicate_distance_threshold_is_inclusive() -> None:
