@@ -501,6 +501,8 @@ def test_modal_shows_error_details_and_deletes(
     confirm = page.get_by_role("dialog", name=re.compile("^Delete job"))
     expect(confirm).to_be_visible()
     expect(page.locator("#jobs-confirm-ok")).to_have_text("Delete 1 job")
+    expect(confirm).to_contain_text("Its events and images are removed too.")
+    expect(page.locator("#jobs-confirm-keep")).to_have_text("Keep it")
     page.locator("#jobs-confirm-ok").click()
     expect(page.locator("#job-modal")).to_be_hidden()
     expect(row(page, failed["id"])).to_have_count(0)

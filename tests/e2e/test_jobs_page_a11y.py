@@ -129,7 +129,7 @@ def test_single_job_view_passes_axe(
     expect(page.locator("#jobs-confirm")).to_be_visible()
     assert_no_violations(page, "delete dialog")
     screenshot(page, f"jobs-delete-dialog-{scheme}")
-    page.get_by_role("button", name="Keep them").click()
+    page.get_by_role("button", name="Keep it").click()
     page.keyboard.press("Escape")
     expect(page.locator("#job-modal")).to_be_hidden()
 

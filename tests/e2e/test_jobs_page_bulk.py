@@ -67,7 +67,16 @@ def test_selection_survives_pages_and_filters_then_bulk_rerun(
     screenshot(page, "jobs-selection-dark")
 
     before = api_list(live_server)["total"]
+    # Reruns spend provider time: the page asks first, and "Not now" queues nothing.
     toolbar.get_by_role("button", name="Rerun Selected").click()
+    dialog = page.get_by_role("dialog", name="Rerun 3 jobs?")
+    expect(dialog).to_contain_text("runs again as a new job")
+    dialog.get_by_role("button", name="Not now").click()
+    expect(dialog).to_be_hidden()
+    expect(toolbar.get_by_role("button", name="Rerun Selected")).to_be_focused()
+    assert api_list(live_server)["total"] == before
+    toolbar.get_by_role("button", name="Rerun Selected").click()
+    dialog.get_by_role("button", name="Rerun 3 jobs").click()
     expect(page.locator("#toasts")).to_contain_text("3 reruns queued, to start in this order.")
     queue = page.locator("#rerun-queue")
     expect(queue).to_be_visible()
@@ -155,6 +164,34 @@ def test_delete_selected_asks_naming_the_count(
         assert live_server.api.get(f"/api/jobs/{job_id}").status_code == 404
     for job_id in ids[3:]:
         assert live_server.api.get(f"/api/jobs/{job_id}").status_code == 200
+
+
+def test_the_scrolling_views_header_box_selects_every_matching_job(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    total = api_list(live_server, q="lighthouse")["total"]
+    page = open_jobs(new_page, live_server, "?q=lighthouse")
+    page.get_by_label("Per page").select_option("all")
+    expect(page.locator("#jobs-scroller")).to_have_class(re.compile("is-virtual"))
+    drawn = rows(page).count()
+    assert 0 < drawn < total  # only the rows in view are drawn
+    header = page.get_by_label("Select all jobs shown")
+    header.check()
+    # Every matching job, not the rows drawn at the moment.
+    expect(page.locator("#batch-count")).to_have_text(f"All {total} matching jobs selected")
+    expect(page.locator("#select-notice")).to_contain_text(
+        f"All {total} jobs matching the filters are selected."
+    )
+    page.locator("#jobs-scroller").evaluate("s => { s.scrollTop = s.scrollHeight; }")
+    expect(rows(page).last).to_have_attribute("aria-selected", "true")
+    expect(header).to_be_checked()
+    header.uncheck()
+    expect(page.locator("#batch-count")).to_have_text("No jobs selected")
+    # One row ticked by hand: the header box says "some", not "all".
+    rows(page).first.locator(".jobs-check").check()
+    expect(page.locator("#batch-count")).to_have_text("1 job selected")
+    assert header.evaluate("h => h.indeterminate && !h.checked")
+    expect(page.locator("#select-notice")).to_be_hidden()
 
 
 def test_select_all_matching_acts_on_the_filter(

@@ -172,12 +172,18 @@ export const JOBS_COPY = Object.freeze({
   downloadAgain: 'Download again',
   deleteTitle: (n) => (n === 1 ? 'Delete 1 job?' : `Delete ${n.toLocaleString('en-US')} jobs?`),
   deleteOneTitle: (name) => `Delete job ${quoted(name)}?`,
-  deleteBody: 'Their events and images are removed too. This cannot be undone. Running jobs are skipped: stop them first.',
+  deleteBody: (n) => (n === 1
+    ? 'Its events and images are removed too. This cannot be undone. A running job is skipped: stop it first.'
+    : 'Their events and images are removed too. This cannot be undone. Running jobs are skipped: stop them first.'),
   deleteConfirm: (n) => (n === 1 ? 'Delete 1 job' : `Delete ${n.toLocaleString('en-US')} jobs`),
-  deleteKeep: 'Keep them',
+  deleteKeep: (n) => (n === 1 ? 'Keep it' : 'Keep them'),
+  rerunTitle: (n) => (n === 1 ? 'Rerun 1 job?' : `Rerun ${n.toLocaleString('en-US')} jobs?`),
+  rerunBody: 'Each one runs again as a new job, with the settings it ran with; the original stays. The new jobs are queued in this order and use the provider like any job.',
+  rerunConfirm: (n) => (n === 1 ? 'Rerun 1 job' : `Rerun ${n.toLocaleString('en-US')} jobs`),
+  rerunKeep: 'Not now',
   deleted: (n) => `${plural(n, 'job')} deleted.`,
   deleteSkipped: (n, why) => `${plural(n, 'job')} not deleted: ${why}`,
-  countChanged: (message) => `Nothing was done: ${message} Look at the list again, then confirm.`,
+  countChanged: (message) => `Nothing was done: ${message}`,
   actionFailed: (message) => `That did not work: ${message}`,
 
   // -- row menu ----------------------------------------------------------------------------

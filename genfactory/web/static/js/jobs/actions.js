@@ -70,8 +70,26 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     }
   }
 
+  /**
+   * The page's confirmation dialog, worded for one action. Resolves true on confirm.
+   * @param {{title: string, body: string, ok: string, keep: string, danger: boolean}} words
+   */
+  function ask({ title, body, ok, keep, danger }) {
+    setText($(S.confirmTitle), title);
+    setText($(S.confirmBody), body);
+    setText($(S.confirmOk), ok);
+    setText($(S.confirmKeep), keep);
+    $(S.confirmOk).classList.toggle('btn--danger', danger);
+    $(S.confirmOk).classList.toggle('btn--primary', !danger);
+    return confirmDialog(/** @type {HTMLDialogElement} */ ($(S.confirmDialog)), { confirm: $(S.confirmOk), keep: $(S.confirmKeep) });
+  }
+
   async function rerunSelected() {
-    if (!selection.size) return;
+    const count = selection.size;
+    if (!count) return;
+    // Every rerun is a new job that spends provider time (money, with a paid provider).
+    const yes = await ask({ title: T.rerunTitle(count), body: T.rerunBody, ok: T.rerunConfirm(count), keep: T.rerunKeep, danger: false });
+    if (!yes || !selection.size) return;
     toolbar.setBusy('rerun', true);
     try {
       const result = await jobsApi.bulkRerun(selection.body());
@@ -186,11 +204,10 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
    * @param {any} [one]  the job, when deleting one
    */
   async function deleteJobs(body, count, one = null) {
-    setText($(S.confirmTitle), one ? T.deleteOneTitle(one.label || one.short_id) : T.deleteTitle(count));
-    setText($(S.confirmBody), T.deleteBody);
-    setText($(S.confirmOk), T.deleteConfirm(count));
-    setText($(S.confirmKeep), T.deleteKeep);
-    const yes = await confirmDialog(/** @type {HTMLDialogElement} */ ($(S.confirmDialog)), { confirm: $(S.confirmOk), keep: $(S.confirmKeep) });
+    const yes = await ask({
+      title: one ? T.deleteOneTitle(one.label || one.short_id) : T.deleteTitle(count),
+      body: T.deleteBody(count), ok: T.deleteConfirm(count), keep: T.deleteKeep(count), danger: true,
+    });
     if (!yes) return false;
     toolbar.setBusy('delete', true);
     let result;

@@ -264,6 +264,14 @@ export function createTable(options) {
   // ---- selection ---------------------------------------------------------------------
 
   function syncHeaderCheck() {
+    if (source.virtual) {
+      // The scrolling view lists every matching job: its header box stands for all of
+      // them (matching mode), never for the few rows drawn at the moment.
+      selectPage.checked = selection.mode === 'matching';
+      selectPage.indeterminate = !selectPage.checked && selection.size > 0;
+      selectPage.disabled = source.count === 0;
+      return;
+    }
     const ids = shownIds();
     const on = ids.filter((id) => selection.has(id)).length;
     selectPage.checked = ids.length > 0 && on === ids.length;
@@ -492,6 +500,8 @@ export function createTable(options) {
     },
     syncSelection,
     shownIds,
+    /** Whether the table is the scrolling view of every matching job (not a page). */
+    get virtual() { return source.virtual; },
     /** [id, info] pairs of the shown jobs, for selection ranges. */
     shownEntries() {
       return shownIds().map((id) => {

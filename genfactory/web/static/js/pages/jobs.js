@@ -567,7 +567,18 @@ function main() {
       selection.clear();
       return;
     }
+    // The scrolling view's header box selects every matching job, not the rows drawn now.
+    if (table.virtual) {
+      if (on) selectMatching();
+      else selection.clear();
+      return;
+    }
     selection.setMany(table.shownEntries(), on);
+  }
+
+  function selectMatching() {
+    selection.selectMatching({ filter: filterBody(state), count: total, key: filterKey(state) });
+    announce(T.allMatchingSelected(total));
   }
 
   function clearSelection() {
@@ -587,7 +598,7 @@ function main() {
       setText($(S.selectNoticeText), T.allMatchingSelected(selection.size));
       setText(action, T.clearSelection);
       action.dataset.action = 'clear';
-    } else if (allShown && total > shownIds.length) {
+    } else if (allShown && total > shownIds.length && !table.virtual) {
       notice.hidden = false;
       setText($(S.selectNoticeText), T.pageSelected(shownIds.length));
       setText(action, T.selectAllMatching(total));
@@ -598,8 +609,7 @@ function main() {
   $(S.selectNoticeAction).addEventListener('click', (event) => {
     const action = /** @type {HTMLElement} */ (event.currentTarget).dataset.action;
     if (action === 'matching') {
-      selection.selectMatching({ filter: filterBody(state), count: total, key: filterKey(state) });
-      announce(T.allMatchingSelected(total));
+      selectMatching();
       $(S.selectNoticeAction).focus();
     } else {
       clearSelection();
