@@ -15,11 +15,18 @@ from genfactory.store.jobs import JobRecord
 PROMPT_MAX = 2000
 
 
-def _no_control_characters(value: str, field: str) -> str:
+def _no_control_characters(value: str, field: str, *, single_line: bool = False) -> str:
+    """``value``, refused if it holds a control or format character; tabs and line breaks
+    are allowed unless ``single_line`` (a label or a name: one line in tables and files)."""
     for ch in value:
+        category = unicodedata.category(ch)
+        if single_line and (ch in "\n\r\t" or category in ("Zl", "Zp")):
+            raise ValueError(
+                f"{field} must be one line, without tabs or line breaks (found U+{ord(ch):04X})"
+            )
         if ch in "\n\t":
             continue
-        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
+        if category in ("Cc", "Cf") and ch not in "\u200d":
             raise ValueError(f"{field} must not contain control characters (found U+{ord(ch):04X})")
     return value
 
@@ -62,7 +69,7 @@ class JobCreate(BaseModel):
         if value is None:
             return None
         value = value.strip()
-        return _no_control_characters(value, "Label") or None
+        return _no_control_characters(value, "Label", single_line=True) or None
 
 
 class ProgressPublic(BaseModel):
@@ -337,7 +344,7 @@ def _config_name(value: str) -> str:
     if "/" in value or value in (".", ".."):
         # The name is a path segment of the by-name routes.
         raise ValueError("Name must not contain '/' or be '.' or '..'.")
-    return _no_control_characters(value, "Name")
+    return _no_control_characters(value, "Name", single_line=True)
 
 
 class ConfigurationCreate(BaseModel):
@@ -380,7 +387,10 @@ class JobUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(description="1–200 characters after trimming; no control characters.")
+    label: str = Field(
+        description="1–200 characters after trimming; one line: no tabs, line breaks or other "
+        "control characters."
+    )
 
     @field_validator("label")
     @classmethod
@@ -390,7 +400,7 @@ class JobUpdate(BaseModel):
             raise ValueError("Label must not be empty (1–200 characters after trimming).")
         if len(value) > 200:
             raise ValueError(f"Label must be at most 200 characters (got {len(value)}).")
-        return _no_control_characters(value, "Label")
+        return _no_control_characters(value, "Label", single_line=True)
 
 
 class TrendPublic(BaseModel):

@@ -27,6 +27,7 @@ def http(server: ServerProcess) -> Iterator[httpx.Client]:
         ({"prompt": "   "}, "prompt", "must not be empty"),
         ({"prompt": "x" * 2001}, "prompt", "at most 2000"),
         ({"prompt": "bell \x07 here"}, "prompt", "control characters"),
+        ({"prompt": "ok", "label": "two\nlines"}, "label", "one line"),
         ({"prompt": "ok", "size": "13x13"}, "size", "not offered"),
         ({"prompt": "ok", "steps": 0}, "steps", "greater than or equal to 1"),
         ({"prompt": "ok", "steps": 151}, "steps", "less than or equal to 150"),
