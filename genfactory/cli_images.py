@@ -4,6 +4,7 @@ does, for scripts and terminals)."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -122,7 +123,12 @@ def images_export(
         output = output / "images.zip"
     with api_client(server, token) as client:
         size = api_call(lambda: client.export_images(image_ids, output))
-    console.print(
-        f"{len(image_ids)} image{'s' if len(image_ids) != 1 else ''} → [bold]{output}[/] "
-        f"({size:,} bytes)"
-    )
+    with zipfile.ZipFile(output) as archive:
+        found = sum(1 for name in archive.namelist() if name.startswith("images/"))
+    console.print(f"{found} image{'s' if found != 1 else ''} → [bold]{output}[/] ({size:,} bytes)")
+    missing = len(set(image_ids)) - found
+    if missing > 0:
+        err.print(
+            f"[yellow]{missing} id{'s' if missing != 1 else ''} matched no image[/] "
+            "(see manifest.csv in the ZIP)"
+        )

@@ -68,6 +68,8 @@ def test_export_writes_the_zip_with_a_manifest(server: ServerProcess, tmp_path: 
     done = cli(server, "images", "export", images[0]["id"], "nope", "-o", str(target))
     assert done.returncode == 0, done.stderr
     assert str(target) in done.stdout.replace("\n", "")
+    assert done.stdout.startswith("1 image → ")  # the unknown id is not counted
+    assert "1 id matched no image (see manifest.csv in the ZIP)" in done.stderr
     with zipfile.ZipFile(target) as archive:
         names = set(archive.namelist())
         manifest = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
