@@ -14,6 +14,7 @@ from genfactory.api.schemas import (
     ConfigurationPublic,
     ConfigurationSettings,
     ConfigurationVersionCreate,
+    Problem,
 )
 from genfactory.core.service import InvalidRequest, JobSpec
 from genfactory.domain.events import iso_time
@@ -24,6 +25,12 @@ from genfactory.store.configurations import ConfigurationRecord
 router = APIRouter(prefix="/api/configurations", tags=["configurations"])
 VALIDATION: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid settings: the field and a readable message"}
+}
+UNCHANGED: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": Problem,
+        "description": "Nothing changed: the newest version already has these settings",
+    }
 }
 
 
@@ -109,8 +116,8 @@ async def configuration_versions(name: str, state: StateDep) -> list[Configurati
     "/by-name/{name}/versions",
     status_code=status.HTTP_201_CREATED,
     response_model=ConfigurationPublic,
-    responses={**VALIDATION, **NOT_FOUND},
-    summary="Save a new version",
+    responses={**VALIDATION, **NOT_FOUND, **UNCHANGED},
+    summary="Save a new version (refused when it repeats the newest)",
 )
 async def save_version(
     name: str, body: ConfigurationVersionCreate, state: StateDep

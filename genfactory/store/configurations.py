@@ -35,20 +35,19 @@ async def save_configuration(
     tx: WriteTx, name: str, settings: dict[str, Any], description: str, *, new: bool
 ) -> ConfigurationRecord:
     """``new=True`` creates version 1 (refused if the name exists); otherwise adds the next
-    version of an existing name."""
-    latest = (
-        await tx.conn.execute(
-            select(func.max(configurations.c.version)).where(configurations.c.name == name)
-        )
-    ).scalar_one()
+    version of an existing name, refused when it would repeat the newest version: a version
+    that changes nothing would only make the history longer."""
+    latest = await _newest(tx.conn, name)
     if new and latest is not None:
         raise Conflict(f"A configuration named {name!r} exists; save a new version of it instead.")
     if not new and latest is None:
         raise NotFound(f"No configuration named {name!r}.")
+    if latest is not None and latest.settings == settings and latest.description == description:
+        raise Conflict(f"Nothing changed: version {latest.version} already has these settings.")
     record = ConfigurationRecord(
         id=new_id(),
         name=name,
-        version=(latest or 0) + 1,
+        version=(latest.version if latest else 0) + 1,
         description=description,
         settings=settings,
         created_at=time.time(),
@@ -66,7 +65,7 @@ async def get_configuration(conn: AsyncConnection, config_id: str) -> Configurat
     return ConfigurationRecord.from_row(row)
 
 
-async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecord:
+async def _newest(conn: AsyncConnection, name: str) -> ConfigurationRecord | None:
     row = (
         await conn.execute(
             select(configurations)
@@ -75,9 +74,14 @@ async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecor
             .limit(1)
         )
     ).first()
-    if row is None:
+    return ConfigurationRecord.from_row(row) if row is not None else None
+
+
+async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecord:
+    latest = await _newest(conn, name)
+    if latest is None:
         raise NotFound(f"No configuration named {name!r}.")
-    return ConfigurationRecord.from_row(row)
+    return latest
 
 
 async def versions(conn: AsyncConnection, name: str) -> list[ConfigurationRecord]:

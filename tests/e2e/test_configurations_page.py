@@ -340,6 +340,187 @@ def test_duplicate_makes_a_new_name_from_a_version(
     assert copy["settings"] == base["settings"]
 
 
+def test_a_new_configuration_follows_the_providers_defaults(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """Size, steps and style start on "Provider's default" (empty): a name alone saves no
+    size or steps, so jobs take the provider's own defaults."""
+    page = open_configurations(new_page, live_server, scheme="light")
+    page.get_by_role("button", name="New configuration").click()
+    size = page.get_by_label("Size", exact=True)
+    steps = page.get_by_label("Steps", exact=True)
+    expect(size).to_have_value("")
+    expect(size.locator("option:checked")).to_have_text("Provider’s default")
+    expect(steps).to_have_value("")
+    expect(steps).to_have_attribute("placeholder", "20")
+    expect(page.get_by_label("Style", exact=True)).to_have_value("")
+    page.get_by_label("Name", exact=True).fill("Defaults only")
+    page.get_by_role("button", name="Create configuration").click()
+    expect(page.locator("#toasts")).to_contain_text("Created “Defaults only” (version 1).")
+    (saved,) = versions(live_server, "Defaults only")
+    assert saved["settings"] == {"provider": "procedural", "count": 1}
+    expect(row(page, "Defaults only").locator("td").nth(2)).to_have_text("default")  # size
+    expect(row(page, "Defaults only").locator("td").nth(3)).to_have_text("default")  # steps
+    # Loaded back for editing, the fields stay empty.
+    expect(size).to_have_value("")
+    expect(steps).to_have_value("")
+
+    # The same when the providers arrive after "New configuration" was clicked.
+    page = new_page()
+    held: list[Route] = []
+    page.route("**/api/providers", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/configurations")
+    page.get_by_role("button", name="New configuration").click()
+    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+    page.wait_for_timeout(100)
+    assert held
+    held[0].continue_()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_label("Size", exact=True)).to_be_enabled()
+    expect(page.get_by_label("Size", exact=True)).to_have_value("")
+    expect(page.get_by_label("Steps", exact=True)).to_have_value("")
+    # Another size, then back to the provider's default, survives a provider change.
+    page.get_by_label("Size", exact=True).select_option("")
+    page.get_by_label("Provider").dispatch_event("change")
+    expect(page.get_by_label("Size", exact=True)).to_have_value("")
+
+
+def test_unsaved_edits_are_not_discarded_without_asking(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Drafts", steps=6)
+    second = live_server.api.post(
+        "/api/configurations/by-name/Drafts/versions",
+        json={"settings": {"provider": "procedural", "steps": 8}},
+    )
+    assert second.status_code == 201, second.text
+    create_config(live_server, "Other", count=2)
+    page = open_configurations(new_page, live_server, scheme="light")
+    unloads: list[str] = []
+    leave = {"answer": False}
+
+    def on_dialog(dialog: Any) -> None:
+        unloads.append(dialog.type)
+        if leave["answer"]:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    count = page.get_by_label("Count", exact=True)
+    description = page.get_by_label("Description")
+    discard = page.get_by_role("dialog", name="Discard unsaved changes?")
+    new_button = page.get_by_role("button", name="New configuration")
+
+    # Nothing changed: other actions replace the form without asking, links just leave.
+    row(page, "Drafts").get_by_role("button", name="Edit").click()
+    expect(page.get_by_label("Steps", exact=True)).to_have_value("8")
+    row(page, "Other").get_by_role("button", name="Edit").click()
+    expect(page.get_by_role("heading", name="Edit “Other”")).to_be_visible()
+    expect(discard).to_be_hidden()
+
+    # Edited: "New configuration" asks; "Keep editing" (and Escape) keep every edit.
+    row(page, "Drafts").get_by_role("button", name="Edit").click()
+    count.fill("3")
+    description.fill("typed, not saved")
+    new_button.click()
+    expect(discard).to_be_visible()
+    expect(discard.get_by_role("button", name="Keep editing")).to_be_focused()
+    screenshot(page, "configurations-discard-dialog-light")
+    assert run_axe(page) == []
+    discard.get_by_role("button", name="Keep editing").click()
+    expect(discard).to_be_hidden()
+    expect(new_button).to_be_focused()
+    expect(page.get_by_role("heading", name="Edit “Drafts”")).to_be_visible()
+    expect(count).to_have_value("3")
+    expect(description).to_have_value("typed, not saved")
+    for action in (
+        row(page, "Other").get_by_role("button", name="Edit"),
+        row(page, "Other").get_by_role("button", name="Duplicate"),
+        page.get_by_role("button", name="Cancel"),
+    ):
+        action.click()
+        expect(discard).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(discard).to_be_hidden()
+        expect(page.get_by_role("heading", name="Edit “Drafts”")).to_be_visible()
+        expect(count).to_have_value("3")
+
+    # "Load into form" on another version asks too; "Discard changes" loads it.
+    history = page.locator("#config-versions li")
+    history.nth(1).get_by_role("button", name="Load into form").click()
+    expect(discard).to_be_visible()
+    discard.get_by_role("button", name="Discard changes").click()
+    expect(page.get_by_label("Steps", exact=True)).to_have_value("6")
+    expect(count).to_have_value("1")
+    expect(description).to_have_value("")
+    expect(history.nth(1)).to_have_attribute("aria-current", "true")
+
+    # Leaving the page with edits: the browser asks (and the page stays when told to).
+    count.fill("4")
+    assert not unloads
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.wait_for_timeout(300)
+    assert unloads == ["beforeunload"]
+    assert page.url.endswith("/configurations")
+    expect(count).to_have_value("4")
+
+    # Saved, nothing is left to lose: no question in the page or from the browser.
+    page.get_by_role("button", name="Save as version 3").click()
+    expect(page.locator("#toasts")).to_contain_text("Saved “Drafts” as version 3.")
+    new_button.click()
+    expect(discard).to_be_hidden()
+    expect(page.get_by_role("heading", name="New configuration")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    page.wait_for_url(re.compile(r"/jobs$"))
+    assert unloads == ["beforeunload"]
+
+    # Edited again, and told to leave: the browser's question is answered "Leave".
+    page.goto(f"{live_server.url}/configurations?edit=Other")
+    expect(page.get_by_role("heading", name="Edit “Other”")).to_be_visible()
+    page.get_by_label("Description").fill("left behind")
+    leave["answer"] = True
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    page.wait_for_url(re.compile(r"/jobs$"))
+    assert unloads == ["beforeunload", "beforeunload"]
+    assert [v["version"] for v in versions(live_server, "Other")] == [1]
+
+
+def test_saving_unchanged_settings_makes_no_version(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Steady", steps=5, count=2)
+    page = open_configurations(new_page, live_server, query="?edit=Steady")
+    expect(page.locator("#config-versions li")).to_have_count(1)
+    page.get_by_role("button", name="Save as version 2").click()
+    error = page.locator("#cfg-form-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Not saved.")
+    expect(error).to_contain_text("Nothing changed: version 1 already has these settings.")
+    expect(error).to_be_focused()
+    expect(page.locator("#toasts")).not_to_contain_text("Saved")
+    screenshot(page, "configurations-unchanged-dark")
+    assert [v["version"] for v in versions(live_server, "Steady")] == [1]
+    expect(page.locator("#config-versions li")).to_have_count(1)
+
+    # A change, and changed back, is no change either; a real change is version 2.
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill("9")
+    steps.fill("5")
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(error).to_contain_text("Nothing changed: version 1")
+    steps.fill("9")
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(page.locator("#toasts")).to_contain_text("Saved “Steady” as version 2.")
+    expect(error).to_be_hidden()
+    # Version 1 loaded into the form differs from version 2: saving it is version 3.
+    page.locator("#config-versions li").nth(1).get_by_role("button", name="Load into form").click()
+    page.get_by_role("button", name="Save as version 3").click()
+    expect(page.locator("#toasts")).to_contain_text("Saved “Steady” as version 3.")
+    assert [v["version"] for v in versions(live_server, "Steady")] == [3, 2, 1]
+
+
 def test_delete_an_unused_configuration(new_page: PageFactory, live_server: LiveServer) -> None:
     create_config(live_server, "Scratch")
     page = open_configurations(new_page, live_server)

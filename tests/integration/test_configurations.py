@@ -108,3 +108,33 @@ def test_names_that_cannot_be_addressed_are_refused(http: httpx.Client, name: st
     response = http.post("/api/configurations", json={"name": name, "settings": {}})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "name"
+
+
+def test_a_version_that_repeats_the_newest_is_refused(http: httpx.Client) -> None:
+    name = _name()
+    settings = {"provider": "procedural", "steps": 4, "qc": {"checks": ["blank"], "min_detail": 2}}
+    versions_url = f"/api/configurations/by-name/{name}/versions"
+    assert http.post(
+        "/api/configurations", json={"name": name, "description": "d", "settings": settings}
+    ).is_success
+    # Same settings (keys in another order) and description: nothing to save.
+    same = {"qc": {"min_detail": 2.0, "checks": ["blank"]}, "steps": 4, "provider": "procedural"}
+    unchanged = http.post(versions_url, json={"description": "d", "settings": same})
+    assert unchanged.status_code == 409
+    assert unchanged.json()["detail"] == {
+        "code": "conflict",
+        "message": "Nothing changed: version 1 already has these settings.",
+    }
+    assert [v["version"] for v in http.get(versions_url).json()] == [1]
+
+    # A new description, or other settings, is a new version; the rule compares with the
+    # newest version only, so going back to version 1's settings is version 3.
+    described = http.post(versions_url, json={"description": "e", "settings": settings})
+    assert described.status_code == 201 and described.json()["version"] == 2
+    fewer = http.post(versions_url, json={"description": "e", "settings": {"steps": 4}})
+    assert fewer.status_code == 201 and fewer.json()["version"] == 3
+    again = http.post(versions_url, json={"description": "e", "settings": {"steps": 4}})
+    assert again.status_code == 409
+    assert "version 3 already has these settings" in again.json()["detail"]["message"]
+    back = http.post(versions_url, json={"description": "e", "settings": settings})
+    assert back.status_code == 201 and back.json()["version"] == 4

@@ -127,9 +127,11 @@ export function createConfigForm(form) {
   let mode = 'new';
   /** names that exist (a new name must not be one of them) */
   let taken = new Set();
-  /** @type {{provider: string, size: any, steps: any, style: any, fresh: boolean} | null}
+  /** @type {{provider: string, size: any, steps: any, style: any} | null}
    *  choices filled in before the providers arrived */
   let pending = null;
+  /** What the form held when it was last filled, to tell whether anything was changed. */
+  let baseline = '';
 
   const info = () => providers.find((p) => p.name === els.provider.value) ?? null;
   const option = (value, label, selected = false, disabled = false) => h('option', { value, selected, disabled }, label);
@@ -178,6 +180,7 @@ export function createConfigForm(form) {
       setText(els.providersNote, CONFIG_COPY.providersError);
       return;
     }
+    const untouched = !isDirty();
     const current = pending?.provider ?? els.provider.value;
     const wanted = pending ?? { size: els.size.value || null, steps: els.steps.value, style: els.style.value || null };
     pending = null;
@@ -191,12 +194,15 @@ export function createConfigForm(form) {
     }
     els.provider.disabled = false;
     setProviderNote();
-    fillChoices(current && !wanted.fresh ? wanted : { size: info()?.sizes[0] ?? null, steps: info()?.default_steps ?? null, style: null });
+    // Size, steps and style left empty follow the provider's defaults (nothing is saved).
+    fillChoices(current ? wanted : { size: null, steps: null, style: null });
+    // The choices just filled in are what the form was filled with, not a change.
+    if (untouched) markClean();
   }
 
   els.provider.addEventListener('change', () => {
     showError('provider', '');
-    fillChoices({ size: els.size.value || info()?.sizes[0], steps: els.steps.value, style: els.style.value });
+    fillChoices({ size: els.size.value || null, steps: els.steps.value, style: els.style.value });
   });
 
   // ---- quality checks ---------------------------------------------------------------------
@@ -322,19 +328,16 @@ export function createConfigForm(form) {
     els.description.value = options.description ?? '';
     const first = providers.find((p) => p.available) ?? providers[0];
     const provider = s.provider ?? first?.name ?? '';
-    const fresh = mode === 'new' && !options.settings;
+    // A field the settings leave out stays empty ("Provider's default"): a new form saves
+    // only what the person chose, so the configuration follows the provider's defaults.
     if (!providers.length) {
-      pending = { provider, size: s.size ?? null, steps: s.steps ?? null, style: s.style ?? null, fresh };
+      pending = { provider, size: s.size ?? null, steps: s.steps ?? null, style: s.style ?? null };
     } else {
       if (provider && ![...els.provider.options].some((o) => o.value === provider)) {
         els.provider.append(option(provider, `${provider} (unknown)`, false, true));
       }
       els.provider.value = provider;
-      fillChoices({
-        size: s.size ?? (fresh ? info()?.sizes[0] : null),
-        steps: s.steps ?? (fresh ? info()?.default_steps : null),
-        style: s.style ?? null,
-      });
+      fillChoices({ size: s.size ?? null, steps: s.steps ?? null, style: s.style ?? null });
     }
     els.count.value = String(s.count ?? 1);
     els.model.value = s.model ?? '';
@@ -348,6 +351,30 @@ export function createConfigForm(form) {
     }
     syncChecks();
     fillVision(qc.vision ?? null);
+    markClean();
+  }
+
+  // ---- unsaved changes --------------------------------------------------------------------
+
+  /** Every control's value as typed (also what read() would leave out, such as a number
+   *  the browser cannot parse), so that any edit counts. */
+  function snapshot() {
+    const values = [...form.elements].map((el) => {
+      const control = /** @type {HTMLInputElement} */ (el);
+      if (!control.name && !control.id) return '';
+      return control.type === 'checkbox' ? String(control.checked) : control.value;
+    });
+    return JSON.stringify(values);
+  }
+
+  /** Whether the form differs from what it was last filled with (or saved). */
+  function isDirty() {
+    return baseline !== '' && snapshot() !== baseline;
+  }
+
+  /** What the form holds now is what was loaded or saved. */
+  function markClean() {
+    baseline = snapshot();
   }
 
   /** @returns {{name: string, description: string, settings: Record<string, any>}} */
@@ -463,5 +490,8 @@ export function createConfigForm(form) {
   syncVision();
   loadKeyStatus();
 
-  return { els, setProviders, fill, read, validate, showErrors, showFormError, clearErrors, setBusy, focusName: () => { els.name.focus(); els.name.select(); } };
+  return {
+    els, setProviders, fill, read, validate, showErrors, showFormError, clearErrors, setBusy, isDirty, markClean,
+    focusName: () => { els.name.focus(); els.name.select(); },
+  };
 }

@@ -5,6 +5,9 @@
  * and links that start a job with a configuration (`/?configuration=<name>`).
  *
  * `?edit=<name>` opens that configuration's editor (the Start page links here with it).
+ * Edits are never thrown away unasked: an action that replaces or closes the form asks
+ * "Discard unsaved changes?" first, and leaving the page asks the browser's question, both
+ * only while the form holds changes that are not saved.
  * `body[data-ready="true"]` once the first list is rendered (for tests and bench/ui.py).
  *
  * @module pages/configurations
@@ -20,6 +23,13 @@ import { renderHistory } from '../components/config-history.js';
 import { renderList, renderListError } from '../components/config-list.js';
 import { confirmDialog } from '../components/dialog.js';
 import { toast } from '../components/toast.js';
+
+/** The "Discard unsaved changes?" dialog (its words are in the template). */
+const DISCARD_SEL = Object.freeze({
+  dialog: '#config-discard-dialog',
+  confirm: '#config-discard-confirm',
+  keep: '#config-discard-keep',
+});
 
 /**
  * @typedef {{kind: 'new'} | {kind: 'edit', name: string, inForm: number | null}
@@ -48,6 +58,7 @@ function main() {
     dialog: /** @type {HTMLDialogElement} */ ($(S.deleteDialog)),
     deleteTitle: $(S.deleteTitle),
     deleteUsed: $(S.deleteUsed),
+    discardDialog: /** @type {HTMLDialogElement} */ ($(DISCARD_SEL.dialog)),
   };
   const form = createConfigForm(els.form);
 
@@ -211,6 +222,31 @@ function main() {
     back.focus();
   }
 
+  /** Whether the open editor holds changes that are not saved. */
+  const unsaved = () => editor !== null && !els.workspace.hidden && form.isDirty();
+
+  /**
+   * Ask before an action replaces or closes a form with unsaved changes (nothing is asked
+   * when it has none). Focus goes back to the button that asked, so the editor returns to it.
+   * @returns {Promise<boolean>} whether to go on
+   */
+  async function discardChanges() {
+    if (!unsaved()) return true;
+    const from = document.activeElement;
+    const yes = await confirmDialog(els.discardDialog, {
+      confirm: $(DISCARD_SEL.confirm), keep: $(DISCARD_SEL.keep),
+    });
+    if (yes && from instanceof HTMLElement && document.contains(from)) from.focus({ preventScroll: true });
+    return yes;
+  }
+
+  // The browser's own "Leave site?" question, for links, reloads and closing the tab.
+  window.addEventListener('beforeunload', (event) => {
+    if (!unsaved()) return;
+    event.preventDefault();
+    event.returnValue = ''; // older browsers ask only when this is set
+  });
+
   function editByName(name) {
     const item = byName(name);
     if (!item) return;
@@ -264,6 +300,11 @@ function main() {
       form.showErrors(error.fields);
       return;
     }
+    if (error?.kind === 'conflict' && editor?.kind === 'edit') {
+      // "Nothing changed: version N already has these settings." (no version was made)
+      form.showErrors({ request: error.message }, { title: CONFIG_COPY.conflictTitle });
+      return;
+    }
     if (error?.kind === 'conflict') {
       form.showErrors({ name: error.message });
       return;
@@ -276,15 +317,19 @@ function main() {
     form.showErrors({ request: error?.message ?? String(error) });
   }
 
-  els.cancel.addEventListener('click', closeEditor);
+  els.cancel.addEventListener('click', async () => {
+    if (await discardChanges()) closeEditor();
+  });
 
   // ---- history actions ---------------------------------------------------------------------
 
-  els.history.addEventListener('click', (event) => {
+  els.history.addEventListener('click', async (event) => {
     const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action]');
     if (!button || !editor || editor.kind === 'new') return;
     const name = editor.name;
     const version = versions.find((v) => String(v.version) === button.dataset.version);
+    const replacesForm = button.dataset.action === 'load' || button.dataset.action === 'duplicate-version';
+    if (replacesForm && (!version || !(await discardChanges()))) return;
     switch (button.dataset.action) {
       case 'load':
         if (!version) return;
@@ -312,6 +357,8 @@ function main() {
     const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action]');
     if (!button) return;
     const name = button.dataset.name ?? '';
+    const replacesForm = ['new', 'edit', 'duplicate'].includes(button.dataset.action ?? '');
+    if (replacesForm && !(await discardChanges())) return;
     switch (button.dataset.action) {
       case 'new':
         openEditor({ kind: 'new' });
@@ -372,7 +419,9 @@ function main() {
 
   // ---- start -----------------------------------------------------------------------------
 
-  els.newButton.addEventListener('click', () => openEditor({ kind: 'new' }));
+  els.newButton.addEventListener('click', async () => {
+    if (await discardChanges()) openEditor({ kind: 'new' });
+  });
   els.serverRetry.addEventListener('click', async () => {
     els.serverError.hidden = true;
     const [listed] = await Promise.all([fetchList(), loadProviders()]);
