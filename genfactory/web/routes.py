@@ -20,10 +20,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from genfactory import __version__
@@ -431,3 +433,22 @@ def install(app: FastAPI) -> None:
     router.add_api_route("/login", login_form, methods=["GET"], name="login")
     router.add_api_route("/login", login, methods=["POST"], name="login_submit")
     app.include_router(router)
+    app.add_exception_handler(StarletteHTTPException, _page_not_found)
+
+
+async def _page_not_found(request: Request, exc: Exception) -> Response:
+    """A browser that asks for an address that is no page gets a page that says so, in the
+    app's chrome; the API, static files and every other client keep FastAPI's JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    path = request.url.path
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if exc.status_code != 404 or not wants_page or path.startswith(("/api/", "/static/")):
+        return await http_exception_handler(request, exc)
+    meta = PageMeta(
+        title=f"Page not found · {APP_NAME}",
+        description="There is no page at this address.",
+        url=str(request.url),
+        og_title=f"Page not found · {APP_NAME}",
+        **_default_image(request),
+    )
+    return render(request, "not-found.html", meta, status_code=404, page="not-found", path=path)

@@ -252,3 +252,23 @@ def test_api_reference_is_served_without_any_outside_resource(http: httpx.Client
     assert sources and all(s.startswith("/") for s in sources), sources
     for source in sources:
         assert http.get(source).status_code == 200, source
+
+
+def test_an_unknown_address_is_a_page_for_browsers_and_json_for_the_rest(
+    http: httpx.Client,
+) -> None:
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = http.get("/configurations/no-such-page", headers=browser)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text and "/configurations/no-such-page" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert 'href="/jobs"' in page.text  # the way back, with the app's navigation
+    for path, headers in [
+        ("/no-such-page", {}),  # an API client
+        ("/api/no-such-route", browser),
+        ("/static/no-such-file.js", browser),
+    ]:
+        answer = http.get(path, headers=headers)
+        assert answer.status_code == 404, path
+        assert answer.json() == {"detail": "Not Found"}, path
