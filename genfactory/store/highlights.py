@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from genfactory.store.jobs import JobRecord
@@ -31,14 +32,40 @@ def _utf16_offsets(value: str) -> list[int]:
     return offsets
 
 
+def _fold(text: str) -> str:
+    """``text`` as the search compares it: lower case, accents dropped ("Café" → "cafe")."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _folded(value: str) -> tuple[str, list[int]]:
+    """``value`` folded, and for each folded character (and the end) its index in
+    ``value``: a match in the folded text maps back to the characters it covers."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(value):
+        piece = _fold(ch)
+        parts.append(piece)
+        origin.extend([index] * len(piece))
+    origin.append(len(value))
+    return "".join(parts), origin
+
+
 def _spans(value: str | None, query: SearchQuery) -> list[list[int]]:
     if not value or not query.words:
         return []
+    # The search matches without regard to case or accents ("cafe" finds "café"): so do
+    # the marks, on the folded text, mapped back to the original characters.
+    folded, origin = _folded(value)
     spans: list[tuple[int, int]] = []
     for position, word in enumerate(query.words):
         tail = r"" if query.is_prefix(position) else r"(?![^\W_])"
-        pattern = re.compile(r"(?<![^\W_])" + re.escape(word) + tail, re.IGNORECASE)
-        spans.extend(m.span() for m in pattern.finditer(value))
+        pattern = re.compile(r"(?<![^\W_])" + re.escape(_fold(word)) + tail)
+        for m in pattern.finditer(folded):
+            start, end = m.span()
+            if end > start:
+                # Up to the next folded character: accents that folded away stay inside.
+                spans.append((origin[start], max(origin[end], origin[end - 1] + 1)))
     if not spans:
         return []
     spans.sort()

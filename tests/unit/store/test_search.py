@@ -146,6 +146,21 @@ def test_highlights_are_utf16_offsets_merged_and_whole_word_for_one_letter() -> 
     assert "id" not in marks
 
 
+def test_highlights_ignore_accents_and_case_as_the_search_does() -> None:
+    # "cafe" finds "Café" (and "unicode" finds "ünïcödé"): the marks cover those words.
+    job = job_record(label="Un Café à Paris", prompt="🎨 ünïcödé cafés, de-cafe")
+    query = parse_search("unicode cafe")
+    assert query is not None
+    marks = highlights(job, query).as_dict()
+    assert marks["label"] == [[3, 7]]
+    # 🎨 is two UTF-16 units; "cafe" is the last word, so a prefix ("cafés" too).
+    assert marks["prompt"] == [[3, 10], [11, 15], [21, 25]]
+    decomposed = job_record(prompt="cafe\u0301 noir")  # é as e + combining accent
+    exact = parse_search("café")
+    assert exact is not None
+    assert highlights(decomposed, exact).as_dict()["prompt"] == [[0, 5]]
+
+
 def test_highlights_mark_an_id_prefix() -> None:
     job = job_record(id="3f2a9c1b" + "0" * 24)
     query = parse_search("3f2a9c1b")
