@@ -11,6 +11,7 @@ import json
 import math
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -749,3 +750,19 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     page2.get_by_role("button", name="Try again").first.click()
     expect(page2.locator("#main")).to_have_attribute("data-view", "ready")
     expect(page2.locator("#jobs-server-error")).to_be_hidden()
+
+
+def test_the_configuration_filter_recovers_by_itself(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    name = f"recovering {uuid.uuid4().hex[:6]}"
+    live_server.api.post("/api/configurations", json={"name": name, "settings": {}})
+    page = new_page(scheme="light")
+    failing = re.compile(r".*/api/configurations(\?.*)?$")
+    page.route(failing, lambda route: route.abort("connectionrefused"))
+    page.goto(f"{live_server.url}/jobs")
+    select = page.locator("#filter-configuration")
+    expect(select.locator("option").first).to_have_text("Configurations could not be loaded")
+    page.unroute(failing)  # the server answers again: no Refresh needed
+    expect(select.locator("option", has_text=name)).to_be_attached(timeout=15_000)
+    expect(select.locator("option").first).not_to_have_text("Configurations could not be loaded")

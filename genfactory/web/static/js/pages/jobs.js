@@ -45,6 +45,9 @@ const RELOAD_DEBOUNCE_MS = 500;
 const SNAPSHOT_DEBOUNCE_MS = 250;
 /** While the stream only polls (it carries no deletion notices), reload this often. */
 const POLL_RELOAD_MS = 30000;
+/** After the configurations failed to load: try again after this, doubling up to the max. */
+const CONFIG_RETRY_MS = 4000;
+const CONFIG_RETRY_MAX_MS = 60000;
 
 /** A page of jobs as the table's row source. */
 function pageSource(page) {
@@ -334,13 +337,21 @@ function main() {
     if (!statsTimer) statsTimer = window.setTimeout(loadStats, STATS_DEBOUNCE_MS);
   }
 
+  let configRetry = 0;
+  let configRetryMs = CONFIG_RETRY_MS;
   async function loadConfigurations() {
+    window.clearTimeout(configRetry);
+    configRetry = 0;
     filters.setConfigurations('loading', state.configuration);
     try {
       const list = await jobsApi.configurations();
       filters.setConfigurations(list.map((c) => c.name).sort((a, b) => a.localeCompare(b)), state.configuration);
+      configRetryMs = CONFIG_RETRY_MS;
     } catch {
       filters.setConfigurations('error', state.configuration);
+      // The server may be restarting: the filter comes back by itself when it does.
+      configRetry = window.setTimeout(loadConfigurations, configRetryMs);
+      configRetryMs = Math.min(configRetryMs * 2, CONFIG_RETRY_MAX_MS);
     }
   }
 
@@ -528,6 +539,7 @@ function main() {
           scheduleLiveReload();
           scheduleStats();
         }
+        if (configRetry) loadConfigurations(); // the server is back: no need to wait
         everLive = true;
         missed = false;
       } else if (everLive) missed = true; // dropped: reload when it is back
