@@ -145,6 +145,22 @@ def test_server_error_5xx_is_unavailable(new_page: PageFactory, live_server: Liv
     expect(page.locator("#server-error")).to_be_visible()
 
 
+def test_a_server_error_says_the_server_answered(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_home(new_page, live_server, scheme="light")
+    page.route("**/api/jobs", lambda route: route.fulfill(status=500, body="Internal error"))
+    page.get_by_label("Prompt").fill("a red fox in snow")
+    page.get_by_role("button", name="Generate").click()
+    error = page.locator("#form-error")
+    expect(error).to_contain_text("answered with an error (HTTP 500)")
+    expect(error).to_contain_text("prompt and options are kept")
+    expect(page.locator("#server-error")).to_be_hidden()
+    expect(page.get_by_label("Prompt")).to_have_value("a red fox in snow")
+    expect(page.get_by_role("button", name="Generate")).to_be_focused()
+    screenshot(page, "home-server-error-light")
+
+
 def test_prefill_from_query_and_clear(new_page: PageFactory, live_server: LiveServer) -> None:
     page = open_home(
         new_page, live_server, "?prompt=a%20misty%20forest&size=512x512&steps=33&style=pastel"

@@ -28,6 +28,12 @@ export class ApiError extends Error {
   get unavailable() {
     return this.kind === 'network';
   }
+
+  /** Whether the server itself answered with an error (a 500…), not a proxy saying it is
+   *  unreachable (502–504): "did not answer" would be wrong then. */
+  get serverFault() {
+    return this.status >= 500 && ![502, 503, 504].includes(this.status);
+  }
 }
 
 /**

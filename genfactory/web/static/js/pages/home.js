@@ -63,6 +63,7 @@ function elements() {
     optionsStatus: $(SEL.optionsStatus),
     formError: $(SEL.formError),
     formErrorText: $(SEL.formErrorText),
+    formErrorTitle: $(`${SEL.formError} .callout__title`),
     serverError: $(SEL.serverError),
     serverRetry: $(SEL.serverRetry),
     generate: /** @type {HTMLButtonElement} */ ($(SEL.generate)),
@@ -434,6 +435,16 @@ function main() {
   });
 
   function handleSubmitError(error) {
+    if (error?.serverFault) {
+      // The server answered, with an error of its own: not "server unavailable". The form
+      // keeps the prompt and options, so trying again is one click.
+      setText(els.formErrorTitle, COPY.serverError);
+      setText(els.formErrorText, `${COPY.serverErrorHelp(error.status)} ${COPY.promptKept}`);
+      els.formError.hidden = false;
+      els.generate.focus();
+      return;
+    }
+    setText(els.formErrorTitle, COPY.requestRefused);
     if (error?.unavailable) {
       els.serverError.hidden = false;
       els.serverRetry.focus();
