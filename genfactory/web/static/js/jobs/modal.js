@@ -78,6 +78,7 @@ export function createJobModal(options) {
     els.details.href = `/jobs/${encodeURIComponent(id)}`;
     setText(els.operation, '');
     els.error.hidden = true;
+    setGone(false);
     if (!dialog.open) dialog.showModal();
     els.body.scrollTop = 0;
     els.close.focus();
@@ -184,8 +185,19 @@ export function createJobModal(options) {
     if (type === 'image' || type === 'status' || type === 'qc') gallery.reload();
   }
 
+  /** A job deleted (here or elsewhere) leaves only the notice: no sections, no actions. */
+  function setGone(gone) {
+    if (gone) els.body.dataset.gone = 'true';
+    else delete els.body.dataset.gone;
+    for (const button of [els.exportButton, els.rerun, els.deleteButton]) {
+      /** @type {HTMLButtonElement} */ (button).disabled = gone;
+    }
+    els.details.hidden = gone;
+  }
+
   function showLoadError(error) {
     const gone = /** @type {any} */ (error)?.kind === 'not_found';
+    setGone(gone);
     els.error.hidden = false;
     els.retry.hidden = gone;
     setText(els.errorText, gone ? T.modalNotFound : T.modalError);
