@@ -175,3 +175,35 @@ def test_export_selected_downloads_one_zip(
     page.wait_for_timeout(500)
     assert downloads == [saved.name], "one download, not one per image"
     screenshot(page, "jobs-gallery-export-light")
+
+
+def test_a_finished_job_without_images_says_none_were_generated(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    failed = live_server.create_job(f"refused {uuid.uuid4().hex[:6]}", faults={"reject": True})
+    live_server.wait_for(failed["id"], "failed")
+    page = open_jobs(new_page, live_server)
+    row(page, failed["id"]).locator(".job-id").click()
+    expect(page.locator("#job-modal")).to_be_visible()
+    note = page.locator("#gallery-grid .gallery__note")
+    expect(note).to_have_text("No images were generated: the job failed before its first image.")
+    expect(note).not_to_contain_text("yet")
+    screenshot(page, "jobs-modal-gallery-none-generated-dark")
+
+
+def test_a_job_deleted_elsewhere_leaves_only_the_notice(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    job = live_server.create_job(f"deleted elsewhere {uuid.uuid4().hex[:6]}", steps=2)
+    live_server.wait_for(job["id"], "completed")
+    page = open_jobs(new_page, live_server, scheme="light")
+    row(page, job["id"]).locator(".job-id").click()
+    expect(page.locator("#gallery-grid .gallery__item[data-id]")).to_have_count(1)
+    deleted = live_server.api.post("/api/jobs/bulk/delete", json={"ids": [job["id"]]})
+    assert deleted.status_code == 200, deleted.text
+    expect(page.locator("#modal-error")).to_contain_text("This job was deleted.", timeout=15_000)
+    for button in ("#modal-export", "#modal-rerun", "#modal-delete"):
+        expect(page.locator(button)).to_be_disabled()
+    expect(page.locator("#modal-details")).to_be_hidden()
+    expect(page.locator("#modal-body .job-modal__section").first).to_be_hidden()
+    assert_no_violations(page, "deleted job view")

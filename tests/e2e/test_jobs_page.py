@@ -495,7 +495,9 @@ def test_modal_shows_error_details_and_deletes(
     row(page, failed["id"]).locator(".job-id").click()
     expect(page.locator("#modal-job-error")).to_be_visible()
     expect(page.locator("#modal-job-error-meta")).to_have_text("rejected · not retryable")
-    expect(page.locator("#gallery-grid")).to_contain_text("No images yet.")
+    expect(page.locator("#gallery-grid")).to_contain_text(
+        "No images were generated: the job failed before its first image."
+    )
     expect(page.locator("#modal-log-body")).to_contain_text("rejected")
     screenshot(page, "jobs-modal-failed-light")
     page.get_by_role("button", name="Delete", exact=True).click()

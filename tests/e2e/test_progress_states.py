@@ -310,7 +310,9 @@ def test_throttled_failure_then_manual_retry(
     expect(banner).to_contain_text("Generation is throttled or timed out. You can retry.")
     expect(banner).to_contain_text("Reason: The provider timed out")
     expect(banner).to_contain_text("Retryable: yes. 3 attempts of 3 used.")
-    expect(banner).to_contain_text("Wait a minute before retrying")
+    # A timeout is not a rate limit: no "wait a minute", advice that fits a timeout.
+    expect(banner).to_contain_text("The provider did not answer in time. Retrying often works")
+    expect(banner).not_to_contain_text("Wait a minute")
     expect(page.locator("#attempt")).to_have_text("Attempt 3/3")
     expect(page.locator('#stepper [data-step="running"]')).to_have_attribute("data-state", "failed")
     retry = banner.get_by_role("button", name="Retry generation")
@@ -325,6 +327,24 @@ def test_throttled_failure_then_manual_retry(
     expect_status(page, "completed")
     expect(page.locator("#attempt")).to_have_text("Attempt 4/6")
     expect_every_seq_once(page, live_server, job["id"])
+
+
+def test_rate_limited_with_retry_after_says_only_how_long_to_wait(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    job = live_server.create_job(
+        "a crowded market",
+        steps=10,
+        faults={"rate_limit_at_step": 2, "retry_after": 1, "attempts": [1, 2, 3]},
+    )
+    live_server.wait_for(job["id"], "failed")
+    page = open_job(new_page, live_server, job["id"])
+    banner = page.locator("#job-banner")
+    expect(banner).to_contain_text("Generation is throttled or timed out. You can retry.")
+    expect(banner).to_contain_text("The provider asked to wait 1 second before retrying.")
+    expect(banner).not_to_contain_text("Wait a minute")
+    expect(banner.get_by_role("button", name="Retry generation")).to_be_enabled()
+    screenshot(page, "progress-failed-rate-limited-dark")
 
 
 def test_other_retryable_failure(new_page: PageFactory, live_server: LiveServer) -> None:

@@ -35,6 +35,12 @@ export const COPY = Object.freeze({
   serverUnavailable: 'Server unavailable.',
   serverUnavailableHelp:
     'Gen Image Factory did not answer. Check that the server is running, then try again.',
+  /** The Home form's error callout titles: the server refused the request (4xx), or it
+   *  answered with an error of its own (5xx: not "unavailable", it did answer). */
+  requestRefused: 'The server refused this request.',
+  serverError: 'The server ran into an error.',
+  serverErrorHelp: (status) => `Gen Image Factory answered with an error (HTTP ${status}). Try again in a moment.`,
+  promptKept: 'Your prompt and options are kept.',
   tryAgain: 'Try again',
   themeToDark: 'Switch to dark theme',
   themeToLight: 'Switch to light theme',
@@ -84,7 +90,8 @@ export const COPY = Object.freeze({
   completedBody: (n) => `${plural(n, 'image')} ready. Download, open or copy the URL below.`,
   throttled: 'Generation is throttled or timed out. You can retry.',
   throttledWait: 'Wait a minute before retrying: the provider may still be limiting requests.',
-  retryAfter: (seconds) => `The provider asked to wait ${plural(Math.ceil(seconds), 'second')}.`,
+  retryAfter: (seconds) => `The provider asked to wait ${plural(Math.ceil(seconds), 'second')} before retrying.`,
+  timedOutWait: 'The provider did not answer in time. Retrying often works; if it keeps timing out, try fewer steps or a smaller size.',
   rejected: 'Your prompt was rejected. Please edit and retry.',
   rejectedWhy: 'Retrying the same prompt would fail the same way, so retry is disabled.',
   failedTitle: 'Generation failed.',
@@ -107,11 +114,17 @@ export const COPY = Object.freeze({
   cancelRequested: 'The job was cancelled.',
   actionFailed: (message) => `That did not work: ${message}`,
   notFoundTitle: 'Job not found',
+  pillGone: 'Not found',
   notFoundBody: 'There is no job with this id. It may have been deleted, or the link is wrong.',
   loadErrorTitle: 'This job could not be loaded.',
 
   // -- progress panel ------------------------------------------------------------------
   waitingPreview: 'Waiting for first preview…',
+  noImage: (status) => (status === 'cancelled'
+    ? 'No image was generated: the job was cancelled before its first preview.'
+    : status === 'failed'
+      ? 'No image was generated: the job failed before its first preview.'
+      : 'No image was generated.'),
   previewAlt: (step) => (step ? `Preview of the image being generated, step ${step}` : 'Preview of the image being generated'),
   finalAlt: (i, n, prompt) => `Generated image ${i} of ${n}: ${prompt}`,
   thumbLabel: (i) => `Show image ${i}`,
@@ -131,6 +144,12 @@ export const COPY = Object.freeze({
 
   // -- event log -----------------------------------------------------------------------
   earlierEvents: (n) => `${plural(n, 'earlier event')} not shown.`,
+  loadEarlier: 'Load earlier events',
+  loadingEarlier: 'Loading earlier events…',
+  earlierLoaded: (n, first, last, more) =>
+    `Loaded ${plural(n, 'earlier event')} (${first}–${last}).${more ? '' : ' This is the start of the log.'}`,
+  earlierNone: 'No earlier events to load.',
+  earlierFailed: 'Earlier events could not be loaded. Try again.',
   logEmpty: 'No events yet.',
   previewEvent: (v, step) => (step ? `Preview ${v} (step ${step})` : `Preview ${v}`),
   imageEvent: (i, w, h) => `Image ${i} stored (${w}×${h})`,
@@ -419,6 +438,12 @@ export const ADMIN_SEL = Object.freeze({
 
 /** The Single Job View gallery's regenerate and one-ZIP export (jobs/gallery.js). */
 export const GALLERY_COPY = Object.freeze({
+  /** A finished job (failed, cancelled) that stored no image: none will come. */
+  noneGenerated: (status) => (status === 'cancelled'
+    ? 'No images were generated: the job was cancelled before its first image.'
+    : status === 'failed'
+      ? 'No images were generated: the job failed before its first image.'
+      : 'No images were generated.'),
   regenerate: 'Regenerate',
   regenerateImage: (n) => `Regenerate image ${n}`,
   regenerating: 'Regenerating…',

@@ -76,6 +76,17 @@ export function connectionView(ts, now, finished = false) {
 }
 
 /**
+ * What to do about a throttled failure: a timeout is not a rate limit (retrying soon is
+ * fine), and a provider that said how long to wait is taken at its word.
+ * @param {{code?: string, retry_after?: number | null} | null} error
+ */
+function throttleAdvice(error) {
+  if (error?.code === 'timeout') return COPY.timedOutWait;
+  if (error?.retry_after) return COPY.retryAfter(error.retry_after);
+  return COPY.throttledWait;
+}
+
+/**
  * @param {import('../lib/job-model.js').JobModel | null} model
  * @param {number} now epoch ms
  * @returns {BannerView | null}
@@ -113,8 +124,7 @@ export function jobView(model, now) {
         case 'throttled':
           return {
             kind: 'failed-throttled', tone: 'error', icon: 'clock', title: COPY.throttled, role: 'alert',
-            lines: [reason, `${COPY.retryable(true)} ${attempts}`,
-              error?.retry_after ? `${COPY.retryAfter(error.retry_after)} ${COPY.throttledWait}` : COPY.throttledWait],
+            lines: [reason, `${COPY.retryable(true)} ${attempts}`, throttleAdvice(error)],
             actions: [{ ...retry, kind: 'primary' }, { ...edit, kind: 'secondary' }],
           };
         case 'final':

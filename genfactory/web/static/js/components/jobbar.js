@@ -67,6 +67,18 @@ export function createJobbar() {
       setText(els.detail, detailText(model, now));
     },
 
+    /** The job does not exist (any more): nothing to show about it, nothing to do. */
+    renderGone() {
+      els.pill.dataset.status = 'gone';
+      setText(els.pillLabel, COPY.pillGone);
+      setText(els.attempt, '');
+      els.attempt.hidden = true;
+      for (const button of [els.cancel, els.reconnect, els.poll]) button.disabled = true;
+      els.chip.dataset.state = 'closed';
+      els.indicator.dataset.state = 'closed';
+      setText(els.indicator, COPY.notConnected);
+    },
+
     /** @param {any} ts transport state */
     renderTransport(ts, model, now, lastUpdateAt) {
       const mode = ts?.mode ?? 'ws';

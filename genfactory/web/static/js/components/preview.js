@@ -7,7 +7,8 @@
  * one is loading are coalesced: only the newest is shown.
  *
  * Results: the final image(s), thumbnails when there are several, and Download / Open /
- * Copy URL for the selected one.
+ * Copy URL for the selected one. A finished job that made no image says so in place of
+ * the "waiting" skeleton.
  *
  * @module components/preview
  */
@@ -147,6 +148,18 @@ export function createPreview(els) {
       selectImage(Math.min(selected, images.length - 1));
     },
     selectImage,
+    /**
+     * What the empty panel says: waiting for the first preview (null), or that none will
+     * come (a finished job that made no image). The shimmer goes with the waiting.
+     * @param {string | null} text
+     */
+    noImage(text) {
+      const label = els.placeholder.querySelector('span');
+      if (label) setText(label, text ?? COPY.waitingPreview);
+      els.placeholder.classList.toggle('skeleton', !text);
+      els.placeholder.classList.toggle('preview__placeholder--none', Boolean(text));
+      if (!shownUrl && !showingFinal) els.root.dataset.state = text ? 'none' : 'empty';
+    },
     /** Back to "no preview" (a retried job starts over). */
     resetFinal() {
       showingFinal = false;

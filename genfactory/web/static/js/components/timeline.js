@@ -8,6 +8,11 @@
  * while the timeline is held (until the page has loaded the history rows) wait, so rows
  * are always built in seq order and each row's stage is the one the job was in.
  *
+ * With `loadEarlier`, a "Load earlier events" button next to the summary fetches the page
+ * of events before the oldest row (one page of `maxRows` at a time, until seq 1) and prepends
+ * it; each load raises the row cap to what is shown plus a page of new events, so the DOM
+ * stays bounded by what the person asked to see. A status region says what was loaded.
+ *
  * A big batch (the history, up to 200 rows) builds only its newest rows at once, about
  * what the log's scroll box shows; the older ones follow right after the frame that paints
  * them. The first rows go in without measuring the scroll box (it starts at the bottom):
@@ -35,13 +40,26 @@ function stageAfter(event, stage) {
   return describeEvent(event, stage).stage ?? stage;
 }
 
+/** The stage to assume before the first event of a page that does not start at seq 1:
+ *  that of its first progress event (a preview or log before it happened in that stage). */
+function stageBefore(events) {
+  if (events[0]?.seq === 1) return 'queued';
+  const first = events.find((e) => e.type === 'progress' || e.type === 'status');
+  if (first?.type === 'progress') return describeEvent(first, 'queued').stage ?? 'queued';
+  return 'queued';
+}
+
 /**
  * @param {{table: HTMLTableElement, body: HTMLElement, wrap: HTMLElement, summary: HTMLElement,
- *          maxRows?: number, firstRows?: number, onActivate?: (event: any) => void}} options
+ *          maxRows?: number, firstRows?: number, onActivate?: (event: any) => void,
+ *          loadEarlier?: (after: number, limit: number) => Promise<any[]>}} options
+ *   loadEarlier: the job's events with seq > after, at most limit (GET …/events)
  */
 export function createTimeline({
-  table, body, wrap, summary, maxRows = MAX_ROWS, firstRows = FIRST_ROWS, onActivate,
+  table, body, wrap, summary, maxRows: initialMaxRows = MAX_ROWS, firstRows = FIRST_ROWS, onActivate,
+  loadEarlier,
 }) {
+  let maxRows = initialMaxRows;
   /** seqs rendered (or queued), so nothing is shown twice */
   const seen = new Set();
   /** @type {any[]} */
@@ -59,6 +77,28 @@ export function createTimeline({
   let backlog = [];
   /** Bumped to forget a scheduled backlog (a reset). */
   let backlogTicket = 0;
+  /** Bumped to forget an earlier page on its way (a reset). */
+  let earlierTicket = 0;
+  let loadingEarlier = false;
+
+  const earlier = loadEarlier ? createEarlierControls() : null;
+
+  function createEarlierControls() {
+    const button = /** @type {HTMLButtonElement} */ (h('button', {
+      type: 'button', class: 'btn btn--secondary btn--small log-earlier', hidden: true,
+      'aria-controls': body.id || null,
+      on: { click: () => showEarlier() },
+    }, COPY.loadEarlier));
+    const status = h('p', { class: 'visually-hidden', role: 'status' });
+    // The space parts them where the summary's container is not a flex row (the modal).
+    summary.after(' ', button, status);
+    return { button, status };
+  }
+
+  /** Say what the last "Load earlier events" did (its status region). */
+  function say(text) {
+    if (earlier) setText(earlier.status, text);
+  }
 
   function clearSkeleton() {
     if (started) return;
@@ -177,14 +217,80 @@ export function createTimeline({
     }
   }
 
-  function renderSummary() {
-    const shown = body.children.length + backlog.length;
-    const firstSeq = backlog.length
+  /** The seq of the oldest row shown (or about to be built). */
+  function firstSeq() {
+    return backlog.length
       ? backlog[0][0].seq
       : Number(/** @type {HTMLElement | null} */ (body.firstElementChild)?.dataset.seq ?? 1);
-    const earlier = Math.max(dropped, firstSeq - 1);
-    setText(summary, shown === 0 ? COPY.logEmpty : earlier > 0 ? COPY.earlierEvents(earlier) : '');
+  }
+
+  function renderSummary() {
+    const shown = body.children.length + backlog.length;
+    const notShown = shown === 0 ? 0 : Math.max(dropped, firstSeq() - 1);
+    setText(summary, shown === 0 ? COPY.logEmpty : notShown > 0 ? COPY.earlierEvents(notShown) : '');
     table.setAttribute('aria-rowcount', String(Math.max(total, shown) + 1));
+    if (earlier) {
+      const show = !held && shown > 0 && firstSeq() > 1;
+      if (!show && earlier.button.contains(document.activeElement)) focusRow(/** @type {HTMLElement} */ (body.firstElementChild));
+      earlier.button.hidden = !show;
+    }
+  }
+
+  /** Fetch the page before the oldest row and prepend it (the button's action). */
+  async function showEarlier() {
+    if (!loadEarlier || loadingEarlier || held) return;
+    if (backlog.length) fillBacklog();
+    const before = firstSeq();
+    if (before <= 1) return;
+    const after = Math.max(0, before - 1 - initialMaxRows);
+    const limit = before - 1 - after;
+    const ticket = earlierTicket;
+    loadingEarlier = true;
+    earlier?.button.setAttribute('aria-busy', 'true');
+    say(COPY.loadingEarlier);
+    let events;
+    try {
+      events = await loadEarlier(after, limit);
+    } catch {
+      if (ticket !== earlierTicket) return;
+      say(COPY.earlierFailed);
+      return;
+    } finally {
+      if (ticket === earlierTicket) {
+        loadingEarlier = false;
+        earlier?.button.removeAttribute('aria-busy');
+      }
+    }
+    if (ticket !== earlierTicket) return;
+    const page = (events ?? [])
+      .filter((e) => typeof e?.seq === 'number' && e.seq > after && e.seq < before && !seen.has(e.seq))
+      .sort((a, b) => a.seq - b.seq);
+    prepend(page);
+    say(page.length
+      ? COPY.earlierLoaded(page.length, page[0].seq, page[page.length - 1].seq, firstSeq() > 1)
+      : COPY.earlierNone);
+  }
+
+  /** Rows older than every row shown, at the top; the cap grows by as many. */
+  function prepend(events) {
+    if (!events.length) return;
+    let before = stageBefore(events);
+    /** @type {Array<[any, string]>} */
+    const items = events.map((event) => {
+      const item = /** @type {[any, string]} */ ([event, before]);
+      before = stageAfter(event, before);
+      seen.add(event.seq);
+      return item;
+    });
+    // Room for what is shown, what was asked for, and a page of new events after them.
+    maxRows = Math.max(maxRows, body.children.length + items.length + initialMaxRows);
+    const fromBottom = wrap.scrollHeight - wrap.scrollTop;
+    insert(items);
+    dropped = Math.max(0, firstSeq() - 1);
+    // Keep the rows the person was looking at where they were: the new ones are above.
+    wrap.scrollTop = wrap.scrollHeight - fromBottom;
+    ensureTabStop();
+    renderSummary();
   }
 
   function ensureTabStop() {
@@ -268,6 +374,11 @@ export function createTimeline({
       stage = 'queued';
       total = 0;
       dropped = 0;
+      maxRows = initialMaxRows;
+      earlierTicket += 1;
+      loadingEarlier = false;
+      earlier?.button.removeAttribute('aria-busy');
+      say('');
       // Whatever the caller shows meanwhile (a loading skeleton) goes when rows come.
       started = false;
       renderSummary();

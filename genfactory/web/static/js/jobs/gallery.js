@@ -15,6 +15,8 @@ import { $, h, icon, replaceChildren, setText } from '../lib/dom.js';
 import { jobsApi } from './api.js';
 
 const QC_ICONS = { passed: 'check-circle', failed: 'x-circle', pending: 'clock' };
+/** Statuses after which no image will come (until a retry): an empty gallery says so. */
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * @param {{onReviewed: () => void, notify: (message: string, tone?: any) => void}} options
@@ -45,8 +47,11 @@ export function createGallery({ onReviewed, notify }) {
   let exporting = false;
   const picked = new Set();
   let ticket = 0;
+  /** The grid shows the images of the last load (not a skeleton or an error). */
+  let loaded = false;
 
   function skeleton() {
+    loaded = false;
     els.grid.setAttribute('aria-busy', 'true');
     replaceChildren(els.grid, ...[0, 1, 2, 3].map(() => h('li', { class: 'gallery__item gallery__item--skeleton', 'aria-hidden': 'true' },
       h('span', { class: 'skeleton gallery__skeleton' }))));
@@ -73,12 +78,14 @@ export function createGallery({ onReviewed, notify }) {
       ]);
     } catch (error) {
       if (mine !== ticket) return;
+      loaded = false;
       note(/** @type {any} */ (error)?.kind === 'not_found' ? T.modalNotFound : T.galleryError, 'error');
       images = [];
       syncTools();
       return;
     }
     if (mine !== ticket) return;
+    loaded = true;
     images = list;
     regenerations = regens;
     for (const id of [...picked]) if (!images.some((i) => i.id === id)) picked.delete(id);
@@ -114,7 +121,7 @@ export function createGallery({ onReviewed, notify }) {
   function render() {
     els.grid.setAttribute('aria-busy', 'false');
     if (!images.length) {
-      note(els.qc.value ? T.galleryFilteredEmpty : T.galleryEmpty);
+      note(els.qc.value ? T.galleryFilteredEmpty : FINISHED.has(jobStatus) ? G.noneGenerated(jobStatus) : T.galleryEmpty);
       syncTools();
       return;
     }
@@ -341,6 +348,7 @@ export function createGallery({ onReviewed, notify }) {
     close() {
       jobId = null;
       ticket += 1;
+      loaded = false;
       images = [];
       regenerations = [];
       watching.clear();
@@ -353,7 +361,7 @@ export function createGallery({ onReviewed, notify }) {
     setJobStatus(value) {
       if (value === jobStatus) return;
       jobStatus = value;
-      if (images.length) render();
+      if (loaded) render();
     },
     get count() { return images.length; },
   };

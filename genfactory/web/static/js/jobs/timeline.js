@@ -1,6 +1,7 @@
 /**
  * The Single Job View's "Logs & timeline": the progress page's event table
- * (components/timeline.js) with the job's history (the last 200 events), then its new events
+ * (components/timeline.js) with the job's history (the last 200 events, and earlier pages
+ * on request: "Load earlier events"), then its new events
  * live from the job's own stream — "snapshot, then subscribe after last_seq", exact and with
  * no gap. (The page's global stream carries no log events; this one carries them all.)
  *
@@ -20,11 +21,18 @@ import { jobsApi } from './api.js';
  */
 export function createJobTimeline({ onEvent, onGone, onReset }) {
   const body = $(S.logBody);
+  /** The job followed now ("Load earlier events" pages back through its log). */
+  /** @type {string | null} */
+  let followed = null;
   const timeline = createTimeline({
     table: /** @type {HTMLTableElement} */ ($(S.logTable)),
     body,
     wrap: $(S.logWrap),
     summary: $(S.logSummary),
+    loadEarlier: async (after, limit) => {
+      if (!followed) return [];
+      return (await jobsApi.events(followed, after, limit)).events ?? [];
+    },
   });
   /** @type {ReturnType<typeof createJobStream> | null} */
   let stream = null;
@@ -56,6 +64,7 @@ export function createJobTimeline({ onEvent, onGone, onReset }) {
     follow(jobId, lastSeq) {
       stop();
       const mine = ticket;
+      followed = jobId;
       timeline.reset();
       skeleton();
       // Live events that arrive before the history wait in the timeline (it is held).

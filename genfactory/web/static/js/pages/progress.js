@@ -7,7 +7,9 @@
  *    exact resume), while the history rows (events up to last_seq) load for the log.
  * 3. Each event moves the model (lib/job-model.js); the view re-renders once per frame.
  * 4. On a reset (`cursor_ahead`), reload the snapshot and resume from its last_seq; on
- *    `not_found`, show the not-found state.
+ *    `not_found`, show the not-found state, and only it: once the job is known gone, no
+ *    render brings back its banner, pill or actions.
+ * 5. "Load earlier events" pages back through GET …/events, before the oldest row.
  *
  * @module pages/progress
  */
@@ -53,6 +55,7 @@ function main() {
     body: $(SEL.logBody),
     wrap: $(SEL.logWrap),
     summary: $(SEL.logSummary),
+    loadEarlier: async (after, limit) => (await api.events(jobId, after, limit)).events ?? [],
     onActivate: (event) => {
       if (event.type === 'image' && preview.hasFinal) preview.selectImage(event.data?.index ?? 0);
     },
@@ -83,6 +86,8 @@ function main() {
   let announcedConn = null;
   let imagesFor = null; // the attempt whose final images are shown
   let frame = 0;
+  /** The job is known not to exist (any more): the page shows only that. */
+  let gone = false;
 
   // ---- views ---------------------------------------------------------------------------
 
@@ -97,17 +102,26 @@ function main() {
       renderBanner(els.connBanner, null);
       renderBanner(els.jobBanner, null);
     }
+    if (view === 'not-found') {
+      gone = true;
+      stream?.close();
+      delete els.main.dataset.status;
+      jobbar.renderGone();
+    }
   }
 
   function render() {
     frame = 0;
-    if (!model) return;
+    if (!model || gone) return;
     const now = Date.now();
     jobbar.renderJob(model, now);
     jobbar.renderTransport(transport, model, now, lastUpdateAt);
     renderBanner(els.jobBanner, jobView(model, now), els.main);
     renderBanner(els.connBanner, connectionView(transport, now, TERMINAL.has(model.status)), jobbar.els.chip);
     els.main.dataset.status = model.status;
+    const noImage = TERMINAL.has(model.status) && model.imageCount === 0 && !model.previewUrl
+      && !preview.shownUrl && !preview.hasFinal;
+    preview.noImage(noImage ? COPY.noImage(model.status) : null);
     announceStatus();
     renderDebug(now);
   }
@@ -205,6 +219,7 @@ function main() {
   }
 
   function adopt(snapshot) {
+    if (gone) return;
     const previewUrl = model?.previewUrl;
     model = modelFromSnapshot(snapshot);
     snapshotAt = Date.now();
@@ -260,7 +275,6 @@ function main() {
 
   async function onReset(info) {
     if (info.code === 'not_found') {
-      stream?.close();
       setView('not-found');
       announce(COPY.notFoundTitle);
       return undefined;
@@ -304,7 +318,9 @@ function main() {
         setView('not-found');
         return;
       }
-      setText(els.loadErrorText, error?.unavailable ? COPY.serverUnavailableHelp : error?.message ?? String(error));
+      // A 500 did answer: "did not answer" would send people to check a running server.
+      setText(els.loadErrorText, error?.serverFault ? COPY.serverErrorHelp(error.status)
+        : error?.unavailable ? COPY.serverUnavailableHelp : error?.message ?? String(error));
       setView('error');
       return;
     }
@@ -337,6 +353,10 @@ function main() {
       render();
       els.jobBanner.focus();
     } catch (error) {
+      if (error?.kind === 'not_found') {
+        setView('not-found');
+        return;
+      }
       toast(COPY.actionFailed(error?.message ?? String(error)), { tone: 'error' });
       try { adopt(await api.getJob(jobId)); } catch { /* the stream will tell */ }
     }
@@ -350,6 +370,10 @@ function main() {
       render();
       cancel.focus();
     } catch (error) {
+      if (error?.kind === 'not_found') {
+        setView('not-found');
+        return;
+      }
       if (button) button.disabled = false;
       toast(COPY.actionFailed(error?.message ?? String(error)), { tone: 'error' });
     }
