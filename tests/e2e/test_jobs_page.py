@@ -725,8 +725,8 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     screenshot(page, "jobs-loading-dark")
     wait_until(lambda: len(held) >= 2)
     for route in held:
-        if "/stats" in route.request.url:
-            route.abort("connectionrefused")
+        if "/stats" in route.request.url:  # refused by the server: the cards say so
+            route.fulfill(status=400, json={"detail": {"code": "bad", "message": "Refused."}})
         else:
             route.fulfill(
                 status=200,
@@ -746,12 +746,24 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     page2.goto(f"{live_server.url}/jobs")
     expect(page2.locator("#table-error")).to_be_visible()
     expect(page2.locator("#jobs-server-error")).to_be_visible()
+    # One cause, one message: the statistics add no callout of their own.
+    expect(page2.locator("#stats-error")).to_be_hidden()
+    expect(page2.locator("#stat-total-value")).to_have_text("—")
     expect(page2.locator("#main")).to_have_attribute("data-view", "error")
     screenshot(page2, "jobs-error-light")
     page2.unroute(re.compile(r".*/api/jobs(/stats)?\?.*"))
+    live_server.create_job("a job to show")
     page2.get_by_role("button", name="Try again").first.click()
     expect(page2.locator("#main")).to_have_attribute("data-view", "ready")
     expect(page2.locator("#jobs-server-error")).to_be_hidden()
+    # Down again while rows are shown: they stay, under the page's one callout.
+    expect(rows(page2).first).to_be_visible()
+    page2.route(re.compile(r".*/api/jobs(/stats)?\?.*"), lambda r: r.abort("connectionrefused"))
+    page2.get_by_role("button", name="Refresh").click()
+    expect(page2.locator("#jobs-server-error")).to_be_visible()
+    expect(page2.locator("#table-error")).to_be_hidden()
+    expect(page2.locator("#stats-error")).to_be_hidden()
+    expect(rows(page2).first).to_be_visible()
 
 
 def test_the_configuration_filter_recovers_by_itself(

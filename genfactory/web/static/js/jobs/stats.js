@@ -81,9 +81,10 @@ export function createStats({ onFilter, onRetry }) {
         el.dataset.tone = detail.tone;
       }
     },
-    showError() {
+    /** @param {{quiet?: boolean}} [opts] quiet: the page already says why (server unavailable) */
+    showError({ quiet = false } = {}) {
       list.setAttribute('aria-busy', 'false');
-      error.hidden = false;
+      error.hidden = quiet;
       if (!last) {
         for (const key of CARDS) {
           setText($(S.statValue(key)), '—');

@@ -310,7 +310,9 @@ function main() {
     main.dataset.view = 'error';
     table.setBusy(false);
     showServerDown(error);
-    tableError.hidden = false;
+    // One cause, one message: rows still shown stay under the page's "Server unavailable";
+    // an empty table says why it is empty.
+    tableError.hidden = Boolean(error?.unavailable) && source.count > 0;
     setText($(S.tableErrorText), error?.unavailable ? COPY.serverUnavailableHelp : message(error));
     if (source.count === 0) {
       $(S.scroller).hidden = true; // nothing to show under the error
@@ -329,7 +331,7 @@ function main() {
       if (key === filterKey(state)) stats.render(value);
     } catch (error) {
       showServerDown(error);
-      stats.showError();
+      stats.showError({ quiet: Boolean(error?.unavailable) }); // the page's callout says it
     }
   }
 
