@@ -26,7 +26,7 @@ def _no_control_characters(value: str, field: str, *, single_line: bool = False)
             )
         if ch in "\n\t":
             continue
-        if category in ("Cc", "Cf") and ch not in "\u200d":
+        if category in ("Cc", "Cf", "Cs") and ch not in "\u200d":  # Cs: a lone surrogate
             raise ValueError(f"{field} must not contain control characters (found U+{ord(ch):04X})")
     return value
 

@@ -4,6 +4,7 @@ schemathesis run over the OpenAPI schema finds no server error."""
 from __future__ import annotations
 
 import concurrent.futures
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -272,3 +273,47 @@ def test_an_unknown_address_is_a_page_for_browsers_and_json_for_the_rest(
         answer = http.get(path, headers=headers)
         assert answer.status_code == 404, path
         assert answer.json() == {"detail": "Not Found"}, path
+
+
+LONE = "a \\ud800 b"  # JSON's escape of a lone UTF-16 surrogate: valid JSON, not storable
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/jobs", f'{{"prompt": "{LONE}"}}'),
+        ("POST", "/api/jobs", f'{{"prompt": "ok", "label": "{LONE}"}}'),
+        ("POST", "/api/jobs", f'{{"prompt": "ok", "size": "{LONE}"}}'),
+        ("POST", "/api/jobs", f'{{"prompt": "ok", "style": "{LONE}"}}'),
+        ("PATCH", "/api/jobs/{job}", f'{{"label": "{LONE}"}}'),
+        ("POST", "/api/configurations", f'{{"name": "{LONE}", "settings": {{}}}}'),
+        (
+            "POST",
+            "/api/configurations",
+            f'{{"name": "ok{{n}}", "description": "{LONE}", "settings": {{}}}}',
+        ),
+        ("POST", "/api/jobs/bulk/delete", f'{{"filter": {{"q": "{LONE}"}}, "expected_count": 0}}'),
+        ("POST", "/api/jobs/bulk/rerun", f'{{"filter": {{"q": "{LONE}"}}, "expected_count": 0}}'),
+    ],
+)
+def test_text_that_cannot_be_stored_is_a_422_never_a_500(
+    http: httpx.Client, method: str, path: str, body: str
+) -> None:
+    if "{job}" in path:
+        path = path.format(job=http.post("/api/jobs", json={"prompt": "to rename"}).json()["id"])
+    body = body.replace("{n}", uuid.uuid4().hex[:8])
+    response = http.request(
+        method, path, content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (200, 422), response.text  # a filter may match nothing
+    if response.status_code == 422:
+        assert response.json()["detail"], response.text
+
+
+def test_a_422_does_not_repeat_a_huge_input(http: httpx.Client) -> None:
+    response = http.post("/api/jobs", json={"prompt": "x" * 300_000})
+    assert response.status_code == 422
+    assert len(response.content) < 2_000
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "prompt"] and "at most 2000" in error["msg"]
+    assert error["input"].endswith("…")
