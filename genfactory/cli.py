@@ -6,7 +6,8 @@ import asyncio
 import ipaddress
 import os
 import signal
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -84,6 +85,7 @@ def serve(
             "Set GENFACTORY_API_TOKEN (clients send it as 'Authorization: Bearer …')."
         )
         raise typer.Exit(2)
+    _with_database(settings, lambda: _check_database(settings))
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"Gen Image Factory {__version__} on [bold]{url}[/]")
     console.print(
@@ -123,7 +125,7 @@ def worker(
         await stop.wait()
         await runtime.stop()
 
-    asyncio.run(run())
+    _with_database(settings, run)
 
 
 @db_app.command("upgrade")
@@ -145,7 +147,35 @@ def db_upgrade(
         finally:
             await db.dispose()
 
-    console.print(f"database at revision {asyncio.run(run())}")
+    console.print(f"database at revision {_with_database(settings, run)}")
+
+
+T = TypeVar("T")
+
+
+async def _check_database(settings: Settings) -> None:
+    from sqlalchemy import text
+
+    from genfactory.store.engine import Database
+
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.read() as conn:
+            await conn.execute(text("SELECT 1"))
+    finally:
+        await db.dispose()
+
+
+def _with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``work()`` run to its end; a database that cannot be reached or a bad URL is one
+    line on stderr and exit code 3, like an unreachable server for the API commands, not a
+    page of traceback."""
+    try:
+        return asyncio.run(work())
+    except Exception as exc:  # the driver's, SQLAlchemy's or the OS's: all mean the same here
+        where = settings.resolved_database_url.split("@")[-1]
+        err.print(f"[red]Cannot use the database {where}:[/] {type(exc).__name__}: {exc}")
+        raise typer.Exit(3) from None
 
 
 @app.command()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from genfactory.client import Client
 from tests.integration.helpers import wait_for
@@ -128,3 +129,27 @@ def test_the_short_ids_shown_are_accepted(server: ServerProcess) -> None:
     page = httpx.get(f"{server.url}/jobs/{short}", follow_redirects=False)
     assert page.status_code == 307 and page.headers["location"] == f"/jobs/{job['id']}"
     assert httpx.get(f"{server.url}/jobs/ffffff00").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("command", "url", "says"),
+    [
+        (["db", "upgrade"], "postgresql+asyncpg://postgres@127.0.0.1:1/x", "ConnectionRefused"),
+        (["worker"], "postgresql+asyncpg://postgres@127.0.0.1:1/x", "ConnectionRefused"),
+        (["serve", "--port", "1"], "postgresql+asyncpg://postgres@127.0.0.1:1/x", "Connect"),
+        (["db", "upgrade"], "bogus://x", "Can't load plugin"),
+    ],
+)
+def test_an_unusable_database_is_one_line_and_exit_3(
+    command: list[str], url: str, says: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "genfactory", *command, "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "300"},
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("Cannot use the database ") and says in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) <= 2
