@@ -105,6 +105,9 @@ def export_jobs(
         console.print(f"The server also saved it to [bold]{result['saved_to']}[/].")
     elif result.get("save_error"):
         err.print(f"[yellow]{result['save_error']}[/]")
+    missing = len(set(job_id or [])) - result["jobs"]
+    if job_id and missing > 0:
+        err.print(f"[yellow]{missing} id{'s' if missing != 1 else ''} matched no job[/]")
 
 
 def _target(output: Path | None, filename: str) -> Path:

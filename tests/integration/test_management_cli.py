@@ -44,6 +44,14 @@ def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: P
     with zipfile.ZipFile(archive) as z:
         assert f"images/{job['id']}/2.png" in z.namelist() and "jobs.xlsx" in z.namelist()
 
+    unknown = "f" * 32
+    result = runner.invoke(
+        cli(),
+        ["export", "--server", server.url, "--id", job["id"], "--id", unknown, "-o", str(target)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 job" in result.output and "1 id matched no job" in result.output
+
 
 def test_export_explains_bad_input_and_unreachable_servers(
     server: ServerProcess, tmp_path: Path
