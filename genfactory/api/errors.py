@@ -46,8 +46,6 @@ def _unencodable(exc: BaseException) -> bool:
     """Text the database cannot store: a lone UTF-16 surrogate (JSON allows ``\\ud800``),
     raised by the driver wherever a field's own check did not catch it first."""
     while exc is not None:
-        if isinstance(exc, UnicodeEncodeError):
-            return True
         if "surrogates not allowed" in str(exc):
             return True
         exc = exc.__cause__ or getattr(exc, "orig", None)  # type: ignore[assignment]
@@ -71,8 +69,10 @@ def install(app: FastAPI) -> None:
         raise exc
 
     @app.exception_handler(UnicodeEncodeError)
-    async def _encoding(_request: Request, _exc: UnicodeEncodeError) -> Response:
-        return _bad_text()
+    async def _encoding(_request: Request, exc: UnicodeEncodeError) -> Response:
+        if _unencodable(exc):
+            return _bad_text()
+        raise exc  # another encoding failure is ours: a 500, logged
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
