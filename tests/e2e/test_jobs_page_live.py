@@ -32,7 +32,9 @@ def test_rows_and_statistics_update_while_jobs_run(
 ) -> None:
     page = open_jobs(new_page, live_server)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
-    completed_before = int(page.locator("#stat-completed-value").inner_text())
+    # The statistics load beside the list: wait for their number, not the skeleton.
+    expect(page.locator("#stat-completed-value")).to_have_text(re.compile(r"^\d[\d,]*$"))
+    completed_before = int(page.locator("#stat-completed-value").inner_text().replace(",", ""))
     expect(page.locator("#stat-running-value")).to_have_text("0")
     page.evaluate("window.__samePage = true")
 
