@@ -75,7 +75,9 @@ def create_app(
         settings_routes,
         preferences,
     ):
-        app.include_router(module.router)
+        app.include_router(
+            module.router, responses=errors.TOO_LARGE, max_body_size=errors.MAX_REQUEST_BYTES
+        )
     _install_token_check(app, settings)
     _install_web(app)
     return app

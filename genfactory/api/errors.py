@@ -10,6 +10,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import StatementError
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from genfactory.api.schemas import Problem
 from genfactory.core.service import InvalidRequest
@@ -26,6 +28,14 @@ def problem(http_status: int, code: str, message: str, **extra: Any) -> JSONResp
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Unknown id"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "Refused by the job's current state"}
+}
+
+#: The largest request body the server reads: ample for any request it accepts (the
+#: biggest, a bulk selection of 10,000 ids, is under 700 KB), and a cap on what a client
+#: can make it buffer and parse. FastAPI answers a larger one with 413 before parsing it.
+MAX_REQUEST_BYTES = 1024 * 1024
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "Request body larger than the server accepts (1 MiB)"}
 }
 
 
@@ -74,6 +84,14 @@ def install(app: FastAPI) -> None:
             return _bad_text()
         raise exc  # another encoding failure is ours: a 500, logged
 
+    @app.exception_handler(413)
+    async def _too_large(_request: Request, _exc: Exception) -> JSONResponse:
+        # Raised by FastAPI's body limit (``max_body_size``) as soon as more bytes arrive
+        # than it allows, before anything is parsed.
+        return too_large()
+
+    app.add_middleware(DeclaredBodyLimit)
+
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
         return problem(404, "not_found", str(exc))
@@ -97,6 +115,32 @@ def install(app: FastAPI) -> None:
             {"detail": [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]},
             status_code=422,
         )
+
+
+def too_large() -> JSONResponse:
+    return problem(
+        413,
+        "too_large",
+        f"The request body is larger than {MAX_REQUEST_BYTES // 1024 // 1024} MiB, "
+        "the most this server accepts.",
+    )
+
+
+class DeclaredBodyLimit:
+    """Refuses a request whose ``Content-Length`` is over the limit before reading any of
+    it. FastAPI's own limit counts the bytes of a body without a length as they arrive, but
+    answers a declared one in plain text; this keeps the API's one error shape."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+                await too_large()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _bad_text() -> JSONResponse:

@@ -31,6 +31,7 @@ from starlette.types import Scope
 from genfactory import __version__
 from genfactory.api.auth import TOKEN_COOKIE
 from genfactory.api.deps import StateDep
+from genfactory.api.errors import MAX_REQUEST_BYTES
 from genfactory.api.jobs import job_public
 from genfactory.api.schemas import PROMPT_MAX, ImagePublic, JobPublic
 from genfactory.domain.errors import NotFound
@@ -432,7 +433,8 @@ def install(app: FastAPI) -> None:
     router.add_api_route("/docs", api_docs, methods=["GET"], name="api_docs")
     router.add_api_route("/login", login_form, methods=["GET"], name="login")
     router.add_api_route("/login", login, methods=["POST"], name="login_submit")
-    app.include_router(router)
+    # The sign-in form is open to anyone: its body is capped like the API's.
+    app.include_router(router, max_body_size=MAX_REQUEST_BYTES)
     app.add_exception_handler(StarletteHTTPException, _page_not_found)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from genfactory.api.errors import MAX_REQUEST_BYTES
 from genfactory.client import Client
 from tests.integration.helpers import wait_for
 from tests.support.server import ServerProcess
@@ -230,6 +231,11 @@ def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
         assert page.status_code == 303 and page.headers["location"] == "/login?next=/jobs/abc"
         wrong = httpx.post(f"{guarded.url}/login", data={"token": "nope", "next": "/"})
         assert wrong.status_code == 401 and "not right" in wrong.text
+        # The form is open to anyone, so its body is capped like the API's, length or not.
+        flood = b"token=" + b"x" * (MAX_REQUEST_BYTES + 1)
+        for content in (flood, iter([flood[: len(flood) // 2], flood[len(flood) // 2 :]])):
+            too_big = httpx.post(f"{guarded.url}/login", content=content)
+            assert too_big.status_code == 413, too_big.text
         signed_in = httpx.post(
             f"{guarded.url}/login", data={"token": "s3cret", "next": "//evil.example/"}
         )
@@ -317,3 +323,32 @@ def test_a_422_does_not_repeat_a_huge_input(http: httpx.Client) -> None:
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "prompt"] and "at most 2000" in error["msg"]
     assert error["input"].endswith("…")
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(http: httpx.Client) -> None:
+    def newest() -> list[str]:
+        return [job["id"] for job in http.get("/api/jobs").json()["items"][:1]]
+
+    newest_before = newest()
+    big = b'{"prompt": "' + b"x" * (MAX_REQUEST_BYTES + 1) + b'"}'
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for i in range(0, len(big), 64 * 1024):
+            yield big[i : i + 64 * 1024]
+
+    for content in (big, chunks()):
+        response = http.post(
+            "/api/jobs", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        problem = response.json()["detail"]
+        assert problem["code"] == "too_large" and "1 MiB" in problem["message"]
+    assert newest() == newest_before  # nothing was created
+
+
+def test_the_largest_bulk_selection_fits_under_the_limit(http: httpx.Client) -> None:
+    ids = [uuid.uuid4().hex * 2 for _ in range(10_000)]  # 64 characters: the longest id
+    body = {"ids": ids}
+    response = http.post("/api/jobs/bulk/delete", json=body)
+    assert response.status_code != 413, response.text
+    assert response.status_code < 500, response.text
