@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from genfactory.api.deps import AppState, StateDep, WsStateDep
@@ -39,7 +40,8 @@ router = APIRouter(tags=["events"])
 
 HEARTBEAT_SECONDS = 15.0
 SSE_RETRY_MS = 2000
-Cursor = Annotated[int, Query(ge=0, le=2**53, description="Deliver events after this cursor")]
+MAX_CURSOR = 2**53
+Cursor = Annotated[int, Query(ge=0, le=MAX_CURSOR, description="Deliver events after this cursor")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Wait = Annotated[float, Query(ge=0, le=30, description="Long-poll: hold up to this many seconds")]
 
@@ -55,6 +57,38 @@ class Refusal:
 
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "last_seq": self.last_seq}
+
+
+def parse_cursor(text: str) -> int | None:
+    """A cursor from text that no schema checked (the ``Last-Event-ID`` header, a WebSocket
+    query): ASCII digits up to ``MAX_CURSOR``, else None. ``str.isdigit`` with ``int`` is
+    not enough: ``"²"`` is a digit that ``int`` refuses, and 5,000 nines exceed what
+    ``int`` parses and every database column."""
+    text = text.strip()
+    if not (0 < len(text) <= 16 and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_CURSOR else None
+
+
+def _last_event_id(header: str | None) -> int | None:
+    """The SSE reconnect cursor a client sent, or None; a malformed one is a 422 like a
+    malformed ``after``, not silently ignored (the stream would start elsewhere)."""
+    if header is None:
+        return None
+    cursor = parse_cursor(header)
+    if cursor is None:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("header", "last-event-id"),
+                    "msg": f"Last-Event-ID must be a number from 0 to {MAX_CURSOR}",
+                    "input": header,
+                }
+            ]
+        )
+    return cursor
 
 
 async def check_cursor(state: AppState, job_id: str, after: int) -> tuple[str, int, Refusal | None]:
@@ -121,8 +155,8 @@ async def _sse_start(
     after: Cursor = 0,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamStart:
-    if last_event_id is not None and last_event_id.strip().isdigit():
-        after = int(last_event_id.strip())
+    resume = _last_event_id(last_event_id)
+    after = after if resume is None else resume
     _status, _last, refusal = await check_cursor(state, job_id, after)  # 404 before streaming
     return StreamStart(job_id, after, refusal)
 
@@ -195,11 +229,14 @@ async def _pump(websocket: WebSocket, frames: AsyncIterator[Event | object]) -> 
 @router.websocket("/api/jobs/{job_id}/events/ws")
 async def ws_job_events(websocket: WebSocket, job_id: str, state: WsStateDep) -> None:
     await websocket.accept()
-    raw = websocket.query_params.get("after", "0")
-    after = int(raw) if raw.isdigit() else -1
-    if after < 0:
+    after = parse_cursor(websocket.query_params.get("after", "0"))
+    if after is None:
         await websocket.send_json(
-            {"control": "reset", "code": "bad_cursor", "message": "after must be a number ≥ 0"}
+            {
+                "control": "reset",
+                "code": "bad_cursor",
+                "message": f"after must be a number from 0 to {MAX_CURSOR}",
+            }
         )
         await websocket.close(code=4400)
         return
@@ -245,7 +282,7 @@ async def _global_after(state: AppState, after: int | None) -> int:
 )
 async def poll_global_events(
     state: StateDep,
-    after: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_CURSOR)] = None,
     limit: Limit = 500,
     wait: Wait = 0,
 ) -> Any:
@@ -254,19 +291,23 @@ async def poll_global_events(
     return {"events": _envelopes(events), "last_id": events[-1].id if events else cursor}
 
 
+async def _global_sse_start(
+    state: StateDep,
+    after: Annotated[int | None, Query(ge=0, le=MAX_CURSOR)] = None,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> int:
+    resume = _last_event_id(last_event_id)  # checked before the stream starts: a 422
+    return await _global_after(state, after if resume is None else resume)
+
+
 @router.get(
     "/api/events/stream",
     response_class=EventSourceResponse,
     summary="Server-Sent Events of all jobs (id = global id)",
 )
 async def stream_global_events(
-    state: StateDep,
-    after: Annotated[int | None, Query(ge=0, le=2**53)] = None,
-    last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+    state: StateDep, cursor: Annotated[int, Depends(_global_sse_start)]
 ) -> AsyncIterator[ServerSentEvent]:
-    if last_event_id is not None and last_event_id.strip().isdigit():
-        after = int(last_event_id.strip())
-    cursor = await _global_after(state, after)
     yield ServerSentEvent(retry=SSE_RETRY_MS, comment="genfactory events")
     async for item in global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS):
         if item is PING:
@@ -282,13 +323,18 @@ async def stream_global_events(
 async def ws_global_events(websocket: WebSocket, state: WsStateDep) -> None:
     await websocket.accept()
     raw = websocket.query_params.get("after")
-    if raw is not None and not raw.isdigit():
+    after = None if raw is None else parse_cursor(raw)
+    if raw is not None and after is None:
         await websocket.send_json(
-            {"control": "reset", "code": "bad_cursor", "message": "after must be a number ≥ 0"}
+            {
+                "control": "reset",
+                "code": "bad_cursor",
+                "message": f"after must be a number from 0 to {MAX_CURSOR}",
+            }
         )
         await websocket.close(code=4400)
         return
-    cursor = await _global_after(state, int(raw) if raw is not None else None)
+    cursor = await _global_after(state, after)
     await websocket.send_json({"control": "hello", "after": cursor, "last_id": cursor})
     stream = global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS)
     try:

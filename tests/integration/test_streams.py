@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -191,6 +192,40 @@ def test_refused_cursors_are_explicit_on_every_transport(
     with connect(f"{server.ws_url}/api/jobs/{missing}/events/ws") as ws:
         reset = json.loads(ws.recv(timeout=5))
         assert reset["code"] == "not_found"
+
+
+# "²" is a digit to str.isdigit that int() refuses; 5,000 nines are more digits than int()
+# parses; 10**20 fits no database column. None may end in a server error.
+MALFORMED_CURSORS = ["abc", "-1", "\u00b2", "9" * 5000, str(10**20), "1.5"]
+
+
+@pytest.mark.parametrize("cursor", MALFORMED_CURSORS)
+def test_a_malformed_cursor_is_refused_on_every_transport(
+    client: Client, server: ServerProcess, cursor: str
+) -> None:
+    job = client.create_job("bad cursor", size="256x256", steps=1)
+    header = {"Last-Event-ID": cursor.encode("latin-1")}
+    for path in (f"/api/jobs/{job['id']}/events/stream", "/api/events/stream"):
+        refused = httpx.get(f"{server.url}{path}", headers=header, timeout=10)
+        assert refused.status_code == 422, (path, refused.text)
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["header", "last-event-id"] and "Last-Event-ID" in error["msg"]
+    for path in (f"/api/jobs/{job['id']}/events/ws", "/api/events/ws"):
+        with connect(f"{server.ws_url}{path}?{urlencode({'after': cursor})}") as ws:
+            reset = json.loads(ws.recv(timeout=5))
+            assert reset["control"] == "reset" and reset["code"] == "bad_cursor", reset
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    for path in (f"/api/jobs/{job['id']}/events", "/api/events"):
+        assert httpx.get(f"{server.url}{path}", params={"after": cursor}).status_code == 422
+    # The largest cursor every transport takes is still a cursor: refused as ahead, not bad.
+    ahead = httpx.get(
+        f"{server.url}/api/jobs/{job['id']}/events/stream",
+        headers={"Last-Event-ID": str(2**53)},
+        timeout=10,
+    )
+    assert ahead.status_code == 200 and "cursor_ahead" in ahead.text
 
 
 def test_many_concurrent_websocket_subscribers_see_the_same_log(
