@@ -137,7 +137,8 @@ class DeclaredBodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             declared = Headers(scope=scope).get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+            digits = declared.isascii() and declared.isdigit()  # "²" is a digit to isdigit
+            if digits and (len(declared) > 12 or int(declared) > MAX_REQUEST_BYTES):
                 await too_large()(scope, receive, send)
                 return
         await self.app(scope, receive, send)
