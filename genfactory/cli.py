@@ -7,6 +7,7 @@ import ipaddress
 import os
 import signal
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -133,21 +134,39 @@ def db_upgrade(
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL.")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Data folder.")] = None,
 ) -> None:
-    """Apply the database migrations (the server also does this on start)."""
+    """Apply the database migrations (the server also does this on start). Says whether it
+    created a new database, upgraded one or found it current, so a mistyped path shows."""
+    from sqlalchemy.engine import make_url
+
     from genfactory.store.engine import Database
     from genfactory.store.migrate import current_revision, upgrade
 
     settings = _settings(database_url=database_url, data_dir=data_dir)
+    url = make_url(settings.resolved_database_url)
+    where = url.render_as_string(hide_password=True)
+    new_file = False
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        sqlite_file = Path(url.database or "").resolve()  # a relative path shows where it went
+        where, new_file = str(sqlite_file), not sqlite_file.exists()
 
-    async def run() -> str | None:
+    async def run() -> tuple[str | None, str | None]:
         db = Database(settings.resolved_database_url)
         try:
+            before = await current_revision(db)
             await upgrade(db)
-            return await current_revision(db)
+            return before, await current_revision(db)
         finally:
             await db.dispose()
 
-    console.print(f"database at revision {_with_database(settings, run)}")
+    before, after = _with_database(settings, run)
+    if new_file:
+        console.print(f"created a new database at {where}, at revision {after}")
+    elif before is None:
+        console.print(f"created the tables in {where}, at revision {after}")
+    elif before == after:
+        console.print(f"database {where} already at revision {after}")
+    else:
+        console.print(f"upgraded database {where} from revision {before} to {after}")
 
 
 T = TypeVar("T")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -153,3 +154,38 @@ def test_an_unusable_database_is_one_line_and_exit_3(
     assert done.returncode == 3, done.stderr
     assert done.stderr.startswith("Cannot use the database ") and says in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) <= 2
+
+
+def test_db_upgrade_says_what_it_did_and_where(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from genfactory.store.migrate import alembic_config, head_revision
+
+    def upgrade(url: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "genfactory", "db", "upgrade", "--database-url", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "COLUMNS": "300"},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    head = head_revision()
+    # A relative path (three slashes) lands under the working folder: the message shows where.
+    made = tmp_path / "var/typo.db"
+    made.parent.mkdir()
+    assert upgrade("sqlite+aiosqlite:///var/typo.db") == (
+        f"created a new database at {made}, at revision {head}"
+    )
+    assert upgrade(f"sqlite+aiosqlite:///{made}") == f"database {made} already at revision {head}"
+
+    older = tmp_path / "older.db"
+    with create_engine(f"sqlite:///{older}").begin() as connection:
+        command.upgrade(alembic_config(connection), "0007")
+    assert upgrade(f"sqlite+aiosqlite:///{older}") == (
+        f"upgraded database {older} from revision 0007 to {head}"
+    )
