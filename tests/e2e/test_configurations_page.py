@@ -358,7 +358,7 @@ def test_a_new_configuration_follows_the_providers_defaults(
     page.get_by_role("button", name="Create configuration").click()
     expect(page.locator("#toasts")).to_contain_text("Created “Defaults only” (version 1).")
     (saved,) = versions(live_server, "Defaults only")
-    assert saved["settings"] == {"provider": "procedural", "count": 1}
+    assert saved["settings"] == {"provider": "procedural"}
     expect(row(page, "Defaults only").locator("td").nth(2)).to_have_text("default")  # size
     expect(row(page, "Defaults only").locator("td").nth(3)).to_have_text("default")  # steps
     # Loaded back for editing, the fields stay empty.
@@ -452,7 +452,7 @@ def test_unsaved_edits_are_not_discarded_without_asking(
     expect(discard).to_be_visible()
     discard.get_by_role("button", name="Discard changes").click()
     expect(page.get_by_label("Steps", exact=True)).to_have_value("6")
-    expect(count).to_have_value("1")
+    expect(count).to_have_value("")
     expect(description).to_have_value("")
     expect(history.nth(1)).to_have_attribute("aria-current", "true")
 
@@ -519,6 +519,16 @@ def test_saving_unchanged_settings_makes_no_version(
     page.get_by_role("button", name="Save as version 3").click()
     expect(page.locator("#toasts")).to_contain_text("Saved “Steady” as version 3.")
     assert [v["version"] for v in versions(live_server, "Steady")] == [3, 2, 1]
+
+    # Made through the API without a count: the form leaves Count empty ("1" by default)
+    # and so saving it untouched changes nothing either.
+    create_config(live_server, "No count", steps=5)
+    page.goto(f"{live_server.url}/configurations?edit=No%20count")
+    expect(page.get_by_label("Count", exact=True)).to_have_value("")
+    expect(page.get_by_label("Count", exact=True)).to_have_attribute("placeholder", "1")
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(error).to_contain_text("Nothing changed: version 1 already has these settings.")
+    assert [v["version"] for v in versions(live_server, "No count")] == [1]
 
 
 def test_delete_an_unused_configuration(new_page: PageFactory, live_server: LiveServer) -> None:

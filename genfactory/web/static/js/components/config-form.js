@@ -339,7 +339,9 @@ export function createConfigForm(form) {
       els.provider.value = provider;
       fillChoices({ size: s.size ?? null, steps: s.steps ?? null, style: s.style ?? null });
     }
-    els.count.value = String(s.count ?? 1);
+    // Empty when the settings leave it out (jobs then make one image): filling in "1"
+    // would save a new version of an API-made configuration that nobody changed.
+    els.count.value = s.count == null ? '' : String(s.count);
     els.model.value = s.model ?? '';
     els.format.value = s.output_format ?? '';
     const qc = s.qc ?? {};
