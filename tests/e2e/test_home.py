@@ -132,6 +132,29 @@ def test_server_unavailable(new_page: PageFactory, live_server: LiveServer) -> N
     expect(page.get_by_role("button", name="Generate")).to_be_enabled()
     screenshot(page, "home-server-unavailable-light")
 
+    # Back: a problem in the form is checked in the page, and the old callout goes once the
+    # server answers again; it does not stand beside the field's error.
+    page.unroute("**/api/jobs")
+    page.get_by_label("Prompt").fill("a \u0007 fox")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#prompt-error")).to_contain_text("control characters")
+    expect(error).to_be_hidden()
+    # And when the server answers a submission (here: refuses it), the callout goes too.
+    page.route("**/api/jobs", lambda route: route.abort("connectionrefused"))
+    page.get_by_label("Prompt").fill("a red fox in snow")
+    page.get_by_role("button", name="Generate").click()
+    expect(error).to_be_visible()
+    page.route(
+        "**/api/jobs",
+        lambda route: route.fulfill(
+            status=422,
+            json={"detail": [{"loc": ["body", "prompt"], "msg": "Refused.", "type": "x"}]},
+        ),
+    )
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#prompt-error")).to_contain_text("Refused.")
+    expect(error).to_be_hidden()
+
 
 def test_server_error_5xx_is_unavailable(new_page: PageFactory, live_server: LiveServer) -> None:
     page = open_home(new_page, live_server)

@@ -16,7 +16,7 @@
  */
 
 import { ADMIN_SEL, CONFIG_COPY, COPY, PROMPT_MAX, SEL, STATUS_LABELS } from '../copy.js';
-import { api } from '../lib/api.js';
+import { api, request } from '../lib/api.js';
 import { summarize, summarizeQc } from '../lib/config-summary.js';
 import { configurationsApi } from '../lib/configurations-api.js';
 import { $, $$, h, replaceChildren, setText } from '../lib/dom.js';
@@ -422,6 +422,7 @@ function main() {
       if (stepsError) showFieldError('steps', stepsError);
       if (countError) showFieldError('count', countError);
       (problem ? els.prompt : stepsError ? els.steps : els.count).focus();
+      recheckServer();
       return;
     }
     setBusy(true);
@@ -434,7 +435,18 @@ function main() {
     }
   });
 
+  /** A "Server unavailable" callout from an earlier attempt must not stand beside a
+   *  problem found in the form: ask the server again, and drop it once the server answers. */
+  function recheckServer() {
+    if (els.serverError.hidden) return;
+    request('/api/health').then(
+      () => { els.serverError.hidden = true; },
+      () => {}, // still unavailable: the callout stays
+    );
+  }
+
   function handleSubmitError(error) {
+    if (!error?.unavailable) els.serverError.hidden = true; // the server answered
     if (error?.serverFault) {
       // The server answered, with an error of its own: not "server unavailable". The form
       // keeps the prompt and options, so trying again is one click.
