@@ -236,14 +236,64 @@ def test_sort_dates_and_configuration_filter(
     # A date range in the future matches nothing: the "no match" state offers to clear.
     page.get_by_label("From", exact=True).fill("2099-01-01")
     expect(page.locator("#table-empty-title")).to_have_text("No jobs match these filters.")
-    page.get_by_label("To", exact=True).fill("2098-01-01")
-    expect(page.locator("#date-error")).to_have_text(
-        "The “From” date must be on or before the “To” date."
-    )
+    page.get_by_label("To", exact=True).fill("2099-12-31")
+    expect(page.locator("#filter-chips")).to_contain_text("To 2099-12-31")
     page.get_by_role("button", name="Clear filters").click()
     expect(page.locator("#date-error")).to_have_text("")
     expect(rows(page).first).to_be_visible()
     expect(page.locator("#filter-configuration option").first).to_have_text("All configurations")
+
+
+def test_an_inverted_date_range_applies_neither_date(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    page = open_jobs(new_page, live_server, "?q=harbor", scheme="light")
+    date_from = page.get_by_label("From", exact=True)
+    date_to = page.get_by_label("To", exact=True)
+    chips = page.locator("#filter-chips")
+    error = page.locator("#date-error")
+
+    # "From" alone applies; a "To" before it inverts the range: neither date applies (not
+    # "From" alone), and the field just edited is the one marked.
+    date_from.fill("2099-12-10")
+    expect(page.locator("#table-empty-title")).to_have_text("No jobs match these filters.")
+    date_to.fill("2099-12-01")
+    expect(error).to_have_text("The “From” date must be on or before the “To” date.")
+    expect(date_to).to_have_attribute("aria-invalid", "true")
+    expect(date_from).not_to_have_attribute("aria-invalid", "true")
+    expect(chips).not_to_contain_text("From")
+    expect(chips).not_to_contain_text("To ")
+    expect(rows(page).first).to_be_visible()
+    assert "from=" not in page.url and "to=" not in page.url
+    screenshot(page, "jobs-dates-inverted-light")
+
+    # Other filters change meanwhile: what was typed stays, with its error.
+    page.locator("#filter-search").fill("harbor 0")
+    page.locator("#filter-search").press("Enter")
+    expect(chips).to_contain_text("Search: “harbor 0”")
+    expect(date_from).to_have_value("2099-12-10")
+    expect(date_to).to_have_value("2099-12-01")
+    expect(error).not_to_have_text("")
+
+    # Put right: both dates apply.
+    date_to.fill("2099-12-31")
+    expect(error).to_have_text("")
+    expect(chips).to_contain_text("From 2099-12-10")
+    expect(chips).to_contain_text("To 2099-12-31")
+    expect(date_to).not_to_have_attribute("aria-invalid", "true")
+
+    # A whole range applied before stays while the new one is inverted.
+    date_from.fill("2100-01-05")
+    expect(error).not_to_have_text("")
+    expect(date_from).to_have_attribute("aria-invalid", "true")
+    expect(date_to).not_to_have_attribute("aria-invalid", "true")
+    expect(chips).to_contain_text("From 2099-12-10")
+    expect(chips).to_contain_text("To 2099-12-31")
+    page.locator("#filters-clear").click()
+    expect(error).to_have_text("")
+    expect(date_from).to_have_value("")
+    expect(date_to).to_have_value("")
+    expect(rows(page).first).to_be_visible()
 
 
 def test_configuration_filter_and_the_version_in_the_modal(
@@ -368,15 +418,30 @@ def test_inline_rename_saves_cancels_and_rolls_back_on_error(
     target.get_by_role("textbox").press("Enter")
     expect(target.locator(".jlabel__error")).to_have_text("Enter a label (1–200 characters).")
     expect(target.get_by_role("textbox")).to_have_attribute("aria-invalid", "true")
+    # So are a control character and a tab, in the server's words.
+    target.get_by_role("textbox").fill("bad\u0007bell")
+    target.get_by_role("textbox").press("Enter")
+    expect(target.locator(".jlabel__error")).to_have_text(
+        "Label must not contain control characters (found U+0007)."
+    )
+    target.get_by_role("textbox").fill("two\tcolumns")
+    target.get_by_role("textbox").press("Enter")
+    expect(target.locator(".jlabel__error")).to_have_text(
+        "Label must be one line, without tabs or line breaks (found U+0009)."
+    )
+    expect(target.get_by_role("textbox")).to_be_focused()
     target.get_by_role("textbox").press("Escape")
+    assert live_server.job(job["id"])["label"] == "Harbor, renamed"
 
-    # A server error: shown at once (optimistic), then rolled back with a message.
+    # A server error: shown at once (optimistic), then rolled back with the server's words
+    # (a 500 is an answer, not "Server unavailable"), as a sentence.
     patches: list[str] = []
+    answer = {"status": 500, "detail": {"code": "internal", "message": "The database is locked"}}
 
     def fail(route: Route) -> None:
         if route.request.method == "PATCH":
             patches.append(route.request.post_data or "")
-            route.fulfill(status=500, content_type="application/json", body='{"detail": "boom"}')
+            route.fulfill(status=answer["status"], json={"detail": answer["detail"]})
         else:
             route.fallback()
 
@@ -385,13 +450,21 @@ def test_inline_rename_saves_cancels_and_rolls_back_on_error(
     target.get_by_role("textbox").fill("Optimistic name")
     target.get_by_role("textbox").press("Enter")
     expect(target.locator(".jlabel__text")).to_have_text("Harbor, renamed")
-    expect(target.locator(".jlabel__error")).to_contain_text(
-        "Could not rename: Server unavailable. The label was restored."
+    expect(target.locator(".jlabel__error")).to_have_text(
+        "Could not rename: The database is locked. The label was restored."
     )
     expect(page.locator("#toasts")).to_contain_text("Could not rename")
     assert json.loads(patches[0]) == {"label": "Optimistic name"}
     assert live_server.job(job["id"])["label"] == "Harbor, renamed"
     screenshot(page, "jobs-rename-error-dark")
+    # A proxy's 503: the server did not answer.
+    answer.update(status=503, detail="Service Unavailable")
+    target.locator(".jlabel__text").click()
+    target.get_by_role("textbox").fill("Optimistic again")
+    target.get_by_role("textbox").press("Enter")
+    expect(target.locator(".jlabel__error")).to_have_text(
+        "Could not rename: Server unavailable. The label was restored."
+    )
 
     # F2 renames from the keyboard too.
     page.unroute(f"**/api/jobs/{job['id']}")
@@ -722,6 +795,11 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     expect(page.locator("#jobs-table")).to_have_attribute("aria-busy", "true")
     expect(page.locator("#jobs-body .skeleton").first).to_be_visible()
     expect(page.locator("#stats .skeleton").first).to_be_visible()
+    # No count is known yet: no "Page 1 of 1 · Total: 0 jobs", nothing to page to.
+    expect(page.locator("#page-total")).to_have_text("Total: —")
+    expect(page.locator("#page-of")).to_have_text("")
+    expect(page.locator("#page-prev")).to_be_disabled()
+    expect(page.locator("#page-next")).to_be_disabled()
     screenshot(page, "jobs-loading-dark")
     wait_until(lambda: len(held) >= 2)
     for route in held:
@@ -750,6 +828,9 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     expect(page2.locator("#stats-error")).to_be_hidden()
     expect(page2.locator("#stat-total-value")).to_have_text("—")
     expect(page2.locator("#main")).to_have_attribute("data-view", "error")
+    expect(page2.locator("#page-total")).to_have_text("Total: —")
+    expect(page2.locator("#page-prev")).to_be_disabled()
+    expect(page2.locator("#page-next")).to_be_disabled()
     screenshot(page2, "jobs-error-light")
     page2.unroute(re.compile(r".*/api/jobs(/stats)?\?.*"))
     live_server.create_job("a job to show")
@@ -764,6 +845,57 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     expect(page2.locator("#table-error")).to_be_hidden()
     expect(page2.locator("#stats-error")).to_be_hidden()
     expect(rows(page2).first).to_be_visible()
+
+
+def test_statistics_say_when_they_fail_and_come_back_with_the_list(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    count = re.compile(r"^\d[\d,]*$")
+    # Only the statistics fail: the cards say so, the list loads, no outage callout.
+    stats_route = re.compile(r".*/api/jobs/stats\?.*")
+    page = new_page()
+    page.route(stats_route, lambda route: route.abort("connectionrefused"))
+    page.goto(f"{live_server.url}/jobs")
+    expect(page.locator("#main")).to_have_attribute("data-view", "ready")
+    expect(page.locator("#stats-error")).to_be_visible()
+    expect(page.locator("#stats-error")).to_contain_text("Statistics could not be loaded.")
+    expect(page.locator("#jobs-server-error")).to_be_hidden()
+    expect(page.locator("#stat-total-value")).to_have_text("—")
+    screenshot(page, "jobs-stats-error-dark")
+    page.unroute(stats_route)
+    page.locator("#stats-retry").click()
+    expect(page.locator("#stat-total-value")).to_have_text(count)
+    expect(page.locator("#stats-error")).to_be_hidden()
+
+    # A full outage, then the table's own "Try again": the statistics come back with the list.
+    page2 = new_page(scheme="light")
+    failing = re.compile(r".*/api/jobs(/stats)?\?.*")
+    page2.route(failing, lambda route: route.abort("connectionrefused"))
+    page2.goto(f"{live_server.url}/jobs")
+    expect(page2.locator("#table-error")).to_be_visible()
+    expect(page2.locator("#jobs-server-error")).to_be_visible()
+    expect(page2.locator("#stats-error")).to_be_hidden()
+    page2.unroute(failing)
+    page2.locator("#table-retry").click()
+    expect(page2.locator("#main")).to_have_attribute("data-view", "ready")
+    expect(page2.locator("#stat-total-value")).to_have_text(count)
+    expect(page2.locator("#stats-error")).to_be_hidden()
+    expect(page2.locator("#page-total")).to_have_text(re.compile(r"^Total: \d+ jobs$"))
+
+
+def test_a_server_error_is_not_called_unavailable(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    page = new_page()
+    problem = {"detail": {"code": "internal", "message": "The database is locked."}}
+    page.route(
+        re.compile(r".*/api/jobs\?.*"), lambda route: route.fulfill(status=500, json=problem)
+    )
+    page.goto(f"{live_server.url}/jobs")
+    expect(page.locator("#table-error")).to_be_visible()
+    expect(page.locator("#table-error-text")).to_have_text("The database is locked.")
+    expect(page.locator("#jobs-server-error")).to_be_hidden()
+    expect(page.locator("#page-total")).to_have_text("Total: —")
 
 
 def test_the_configuration_filter_recovers_by_itself(

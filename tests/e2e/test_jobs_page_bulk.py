@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import LiveServer, PageFactory, screenshot
 from tests.e2e.test_jobs_page import (
+    FAST,
     api_list,
     open_jobs,
     row,
@@ -240,3 +241,47 @@ def test_select_all_matching_acts_on_the_filter(
         expect(page.locator("#batch-count")).to_have_text(f"{shown - 1} jobs selected")
     page.get_by_role("button", name="Clear Selection").click()
     expect(page.locator("#batch-count")).to_have_text("No jobs selected")
+
+
+def test_all_matching_follows_the_live_count_and_survives_a_conflict(
+    new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
+) -> None:
+    specs = [(f"Nebula {i:02d}", f"a nebula in deep space, star {i}", False) for i in range(26)]
+    seed_jobs(live_server, specs)
+    page = open_jobs(new_page, live_server, "?q=nebula")
+    page.get_by_label("Select all jobs shown").check()
+    page.locator("#select-notice-action").click()
+    count = page.locator("#batch-count")
+    expect(count).to_have_text("All 26 matching jobs selected")
+
+    def another(i: int) -> None:
+        job = live_server.create_job(f"a nebula at dusk, star {i}", label=f"Nebula {i}", **FAST)
+        live_server.wait_for(job["id"], "completed", "failed")
+
+    # A matching job arrives: the selection counts what the table counts.
+    another(26)
+    expect(page.locator("#table-count")).to_contain_text("of 27")
+    expect(count).to_have_text("All 27 matching jobs selected")
+    expect(page.locator("#select-notice")).to_contain_text(
+        "All 27 jobs matching the filters are selected."
+    )
+
+    # One more while the dialog asks about 27: the server refuses (nothing is done), and the
+    # selection stays, at the new count, to confirm again.
+    page.get_by_role("button", name="Delete Selected").click()
+    dialog = page.get_by_role("dialog", name="Delete 27 jobs?")
+    expect(dialog).to_be_visible()
+    another(27)
+    expect(count).to_have_text("All 28 matching jobs selected")
+    dialog.get_by_role("button", name="Delete 27 jobs").click()
+    expect(page.locator("#toasts")).to_contain_text(
+        "Nothing was done: The filter now matches 28 jobs, not 27; look again and confirm."
+    )
+    expect(count).to_have_text("All 28 matching jobs selected")
+    assert api_list(live_server, q="nebula")["total"] == 28
+    page.get_by_role("button", name="Delete Selected").click()
+    page.get_by_role("dialog", name="Delete 28 jobs?").get_by_role(
+        "button", name="Delete 28 jobs"
+    ).click()
+    expect(page.locator("#toasts")).to_contain_text("28 jobs deleted.")
+    wait_until(lambda: api_list(live_server, q="nebula")["total"] == 0)

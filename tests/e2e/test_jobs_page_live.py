@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +204,32 @@ def test_images_show_their_qc_counts_and_follow_a_manual_reject(
     expect(cell.locator(".jqc__failed")).to_have_text("1 ✗")
     expect(cell.locator(".jqc .visually-hidden")).to_have_text("2 passed, 1 failed quality checks")
     screenshot(page, "jobs-qc-counts-rejected-dark")
+
+
+def test_the_system_status_follows_the_server_going_and_coming_back(
+    new_page: PageFactory, tmp_path: Path
+) -> None:
+    """The header's health check runs every 15 s, and at once when the live stream drops or
+    comes back: never "System OK" next to "interrupted", nor "unreachable" next to "Live"."""
+    server = LiveServer(tmp_path / "restarting").start()
+    try:
+        page = new_page()
+        page.goto(f"{server.url}/jobs")
+        expect(page.locator("#main")).to_have_attribute("data-view", "ready")
+        live = page.locator("#live-status")
+        status = page.locator("#system-status")
+        expect(live).to_have_attribute("data-state", "live")
+        expect(status).to_have_attribute("data-state", "ok")
+
+        server.stop()
+        expect(live).to_have_attribute("data-state", "reconnecting", timeout=10_000)
+        expect(status).to_have_attribute("data-state", "down", timeout=3_000)
+        expect(page.locator("#system-status-text")).to_have_text("Server unreachable")
+        screenshot(page, "jobs-server-stopped-dark")
+
+        server.start()
+        expect(live).to_have_attribute("data-state", "live", timeout=30_000)
+        expect(status).to_have_attribute("data-state", "ok", timeout=3_000)
+        expect(page.locator("#system-status-text")).to_contain_text("System OK")
+    finally:
+        server.close()

@@ -39,6 +39,11 @@ test('malformed query values fall back to the defaults', () => {
   assert.equal(validDay('2023-02-29'), '');
 });
 
+test('a link with an inverted date range opens with no dates (the page would never load)', () => {
+  assert.deepEqual(parseQuery('from=2026-12-10&to=2026-12-01&q=fox'), state({ q: 'fox' }));
+  assert.deepEqual(parseQuery('from=2026-12-01&to=2026-12-01'), state({ from: '2026-12-01', to: '2026-12-01' }));
+});
+
 test('status keys map to API statuses and back (running includes uploading)', () => {
   assert.deepEqual(apiStatuses(['running', 'pending', 'stopped']), ['running', 'uploading', 'cancelled', 'queued']);
   assert.deepEqual(statusKeysFromApi(['uploading', 'queued', 'cancelled', 'stopped', 'nope']), ['running', 'stopped', 'pending']);

@@ -85,14 +85,19 @@ test('the notice tap hands WS notice frames and SSE notice events on, and nothin
   assert.deepEqual(noticeEnv(() => {}, {}), {}, 'no browser classes: the transport keeps its defaults');
 });
 
-test('deletions shrink "all matching", never grow it; ids mode forgets them', () => {
-  const selection = createSelection();
+test('"all matching" follows the count the filter matches now, both ways; ids mode forgets deletions', () => {
+  let changes = 0;
+  const selection = createSelection({ onChange: () => { changes += 1; } });
   selection.selectMatching({ filter: { q: 'x' }, count: 10, key: 'k' });
   selection.recount(7);
   assert.equal(selection.size, 7);
   assert.deepEqual(selection.body(), { filter: { q: 'x' }, expected_count: 7 });
+  selection.recount(12); // a new matching job arrived: the toolbar and the dialog say 12
+  assert.equal(selection.size, 12);
+  assert.deepEqual(selection.body(), { filter: { q: 'x' }, expected_count: 12 });
+  const before = changes;
   selection.recount(12);
-  assert.equal(selection.size, 7);
+  assert.equal(changes, before, 'no change, no re-render');
   selection.clear();
   selection.toggle('a', null, true);
   selection.toggle('b', null, true);

@@ -10,6 +10,11 @@
 
 const plural = (n, one, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 const quoted = (text) => `“${text}”`;
+/** A message as a sentence: with its full stop (the server's messages may have none). */
+const sentence = (text) => {
+  const t = String(text).trim();
+  return /[.!?…][”’"')]?$/.test(t) ? t : `${t}.`;
+};
 
 /**
  * The status filter's options, in the spec's order, with the API statuses each means.
@@ -118,8 +123,10 @@ export const JOBS_COPY = Object.freeze({
   labelHint: 'Enter saves, Escape cancels.',
   labelEmpty: 'Enter a label (1–200 characters).',
   labelTooLong: (n) => `A label has at most 200 characters (this one has ${n}).`,
+  labelOneLine: (codePoint) => `Label must be one line, without tabs or line breaks (found ${codePoint}).`,
+  labelControl: (codePoint) => `Label must not contain control characters (found ${codePoint}).`,
   renamed: (label) => `Label saved: ${quoted(label)}.`,
-  renameFailed: (message) => `Could not rename: ${message} The label was restored.`,
+  renameFailed: (message) => `Could not rename: ${sentence(message)} The label was restored.`,
   rowActions: (shortId) => `Actions for job ${shortId}`,
   images: (n) => plural(n, 'image'),
   qcPassed: (n) => `${n.toLocaleString('en-US')} ✓`,
@@ -199,6 +206,7 @@ export const JOBS_COPY = Object.freeze({
   pageOf: (page, pages) => `Page ${page.toLocaleString('en-US')} of ${Math.max(1, pages).toLocaleString('en-US')}`,
   pageLabel: (n) => `Page ${n}`,
   total: (n) => `Total: ${plural(n, 'job')}`,
+  totalUnknown: 'Total: —',
   perPage: 'Per page',
   allScroll: 'All (scroll)',
   jumpTo: 'Go to page',

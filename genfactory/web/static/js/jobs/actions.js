@@ -17,8 +17,24 @@ import { downloadExport, followOperation } from './operations.js';
 
 const QUEUE_LINGER_MS = 15000;
 
-/** A failure in words (the server's message, or "Server unavailable."). */
-export const message = (error) => (error?.unavailable ? COPY.serverUnavailable : error?.message ?? String(error));
+/**
+ * Whether a failure means the server did not answer (no connection, or a proxy's 502–504):
+ * the page's "Server unavailable". A 500 is the server answering with an error.
+ */
+export const unreachable = (error) => Boolean(error?.unavailable) && !error?.serverFault;
+
+/**
+ * A failure in words: "Server unavailable." when it did not answer; the server's own message
+ * when it answered with one (a 500 may carry one); else what happened.
+ */
+export function message(error) {
+  if (error?.serverFault) {
+    const detail = error.detail;
+    const said = typeof detail === 'string' ? detail : typeof detail?.message === 'string' ? detail.message : '';
+    return said.trim() || COPY.serverErrorHelp(error.status);
+  }
+  return unreachable(error) ? COPY.serverUnavailable : error?.message ?? String(error);
+}
 
 /**
  * @param {{
@@ -26,7 +42,7 @@ export const message = (error) => (error?.unavailable ? COPY.serverUnavailable :
  *   selection: ReturnType<typeof import('./selection.js').createSelection>,
  *   jobFor: (id: string) => any,
  *   notify: (text: string, tone?: any) => void,
- *   onChanged: (what: 'deleted' | 'rerun') => (void | Promise<void>),
+ *   onChanged: (what: 'deleted' | 'rerun' | 'recount') => (void | Promise<void>),
  *   onServerDown: (error: any) => void,
  * }} options
  */
@@ -87,12 +103,13 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
   async function rerunSelected() {
     const count = selection.size;
     if (!count) return;
+    const body = selection.body(); // what the dialog names, not what may have changed meanwhile
     // Every rerun is a new job that spends provider time (money, with a paid provider).
     const yes = await ask({ title: T.rerunTitle(count), body: T.rerunBody, ok: T.rerunConfirm(count), keep: T.rerunKeep, danger: false });
     if (!yes || !selection.size) return;
     toolbar.setBusy('rerun', true);
     try {
-      const result = await jobsApi.bulkRerun(selection.body());
+      const result = await jobsApi.bulkRerun(body);
       if (result.jobs) {
         reruns.add(result.jobs.map((j) => ({ job_id: j.job_id, status: 'queued' })));
         announce(T.rerunQueued(result.jobs.length));
@@ -108,7 +125,8 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
       renderQueue();
       onChanged('rerun');
     } catch (error) {
-      batchFailed(error);
+      if (error?.status === 409) await countChanged(error);
+      else batchFailed(error);
     } finally {
       toolbar.setBusy('rerun', false);
     }
@@ -217,11 +235,11 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     } catch (error) {
       deleting -= 1;
       toolbar.setBusy('delete', false);
-      if (error?.status === 409) {
-        notify(T.countChanged(error.message), 'warning');
-        selection.clear();
-      } else batchFailed(error);
-      await onChanged('deleted');
+      if (error?.status === 409) await countChanged(error);
+      else {
+        batchFailed(error);
+        await onChanged('deleted');
+      }
       return false;
     }
     deleting -= 1;
@@ -233,6 +251,15 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     announce(T.deleted(result.deleted));
     await onChanged('deleted');
     return result.deleted > 0;
+  }
+
+  /**
+   * "All N matching" matched a different number by the time the server acted (409): nothing
+   * was done. The selection stays; the reload brings its count up to date, to confirm again.
+   */
+  async function countChanged(error) {
+    notify(T.countChanged(error.message), 'warning');
+    await onChanged('recount');
   }
 
   function batchFailed(error) {

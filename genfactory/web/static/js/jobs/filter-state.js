@@ -67,6 +67,7 @@ export function parseQuery(search) {
   state.status = normalizeStatuses(q.getAll('status').flatMap((v) => v.split(',')));
   state.from = validDay(q.get('from'));
   state.to = validDay(q.get('to'));
+  if (datesInverted(state)) state.from = state.to = ''; // a link with an inverted range: no dates
   state.configuration = (q.get('config') ?? '').trim().slice(0, 100);
   state.q = (q.get('q') ?? '').slice(0, SEARCH_MAX);
   const page = Number(q.get('page'));

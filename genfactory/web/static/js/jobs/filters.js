@@ -1,7 +1,8 @@
 /**
- * The filter bar: status multi-select, date range (native date inputs with their calendar),
- * configuration dropdown, search (applied 300 ms after the last keystroke), Clear, and the
- * summary of active filters as chips that each remove one filter.
+ * The filter bar: status multi-select, date range (native date inputs with their calendar;
+ * an inverted range applies neither of its dates), configuration dropdown, search (applied
+ * 300 ms after the last keystroke), Clear, and the summary of active filters as chips that
+ * each remove one filter.
  *
  * The page owns the state; this module reflects it (`show`) and reports changes (`onChange`).
  *
@@ -42,13 +43,33 @@ export function createFilters({ onChange, onClear }) {
   let lastSearch = '';
   /** @type {string[]} configuration names offered */
   let configNames = [];
+  /** The dates the page applies now (the view state's). */
+  let applied = { from: '', to: '' };
+  /**
+   * While the date fields hold an inverted range: the dates applied meanwhile. The fields
+   * keep what the person typed through changes made here; any other change resets them.
+   * @type {{from: string, to: string} | null}
+   */
+  let held = null;
+  /** A change reported from this bar is being applied (show() runs inside it). */
+  let reporting = false;
+
+  /** @param {Partial<import('./filter-state.js').ViewState>} patch */
+  function report(patch) {
+    reporting = true;
+    try {
+      onChange(patch);
+    } finally {
+      reporting = false;
+    }
+  }
 
   // ---- status ------------------------------------------------------------------------
   const checkedStatuses = () => els.options.filter((o) => o.checked).map((o) => o.value);
   els.statusAll.addEventListener('change', () => {
     if (els.statusAll.checked) for (const o of els.options) o.checked = false;
     else if (!checkedStatuses().length) els.statusAll.checked = true; // "nothing" is not a filter
-    onChange({ status: checkedStatuses() });
+    report({ status: checkedStatuses() });
   });
   for (const option of els.options) {
     option.addEventListener('change', () => {
@@ -56,25 +77,36 @@ export function createFilters({ onChange, onClear }) {
       // Every status ticked is the same as All.
       if (keys.length === els.options.length) for (const o of els.options) o.checked = false;
       els.statusAll.checked = checkedStatuses().length === 0;
-      onChange({ status: checkedStatuses() });
+      report({ status: checkedStatuses() });
     });
   }
 
   // ---- dates -------------------------------------------------------------------------
-  function onDates() {
+  /** @param {Event} event */
+  function onDates(event) {
     const from = validDay(els.from.value);
     const to = validDay(els.to.value);
     const inverted = Boolean(from && to && from > to);
     setText(els.dateError, inverted ? T.dateInverted : '');
-    els.from.setAttribute('aria-invalid', inverted ? 'true' : 'false');
-    els.to.setAttribute('aria-invalid', inverted ? 'true' : 'false');
-    if (!inverted) onChange({ from, to });
+    // The field just edited is the one to fix.
+    for (const input of [els.from, els.to]) {
+      input.setAttribute('aria-invalid', inverted && input === event.target ? 'true' : 'false');
+    }
+    if (!inverted) {
+      held = null;
+      report({ from, to });
+      return;
+    }
+    // Never one date of an inverted range: a whole range applied before stays, else no dates
+    // (a "From" applied alone a moment ago is half of this range).
+    held = applied.from && applied.to ? { ...applied } : { from: '', to: '' };
+    if (held.from !== applied.from || held.to !== applied.to) report({ ...held });
   }
   els.from.addEventListener('change', onDates);
   els.to.addEventListener('change', onDates);
 
   // ---- configuration -------------------------------------------------------------------
-  els.configuration.addEventListener('change', () => onChange({ configuration: els.configuration.value }));
+  els.configuration.addEventListener('change', () => report({ configuration: els.configuration.value }));
 
   // ---- search --------------------------------------------------------------------------
   function applySearch() {
@@ -83,7 +115,7 @@ export function createFilters({ onChange, onClear }) {
     const q = els.search.value.slice(0, 200);
     if (q.trim() === lastSearch.trim()) return;
     lastSearch = q;
-    onChange({ q });
+    report({ q });
   }
   els.search.addEventListener('input', () => {
     window.clearTimeout(timer);
@@ -138,12 +170,16 @@ export function createFilters({ onChange, onClear }) {
       }
       els.statusAll.checked = state.status.length === 0;
       setText(els.statusText, T.statusButton(labels));
-      if (document.activeElement !== els.from) els.from.value = state.from;
-      if (document.activeElement !== els.to) els.to.value = state.to;
-      if (!(state.from && state.to && state.from > state.to)) {
-        setText(els.dateError, '');
-        els.from.removeAttribute('aria-invalid');
-        els.to.removeAttribute('aria-invalid');
+      applied = { from: state.from, to: state.to };
+      if (!(reporting && held)) { // else: the person's inverted range stays in the fields
+        held = null;
+        if (document.activeElement !== els.from) els.from.value = state.from;
+        if (document.activeElement !== els.to) els.to.value = state.to;
+        if (!(state.from && state.to && state.from > state.to)) {
+          setText(els.dateError, '');
+          els.from.removeAttribute('aria-invalid');
+          els.to.removeAttribute('aria-invalid');
+        }
       }
       setConfigOptions(configNames, state.configuration);
       if (els.search.value.trim() !== state.q.trim() && !timer) els.search.value = state.q;

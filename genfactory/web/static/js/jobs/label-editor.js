@@ -1,7 +1,8 @@
 /**
  * Inline rename of a job's label in its table row: click the label (or F2), type, Enter
- * saves, Escape cancels, leaving the field saves. Empty or over 200 characters is refused at
- * the field; the table sends the rest (optimistically, rolling back on an error).
+ * saves, Escape cancels, leaving the field saves. What the server would refuse (empty, over
+ * 200 characters, a tab or line break, a control character) is refused at the field, in the
+ * server's words; the table sends the rest (optimistically, rolling back on an error).
  *
  * @module jobs/label-editor
  */
@@ -11,14 +12,29 @@ import { h, setText } from '../lib/dom.js';
 
 export const LABEL_MAX = 200;
 
+/** Breaks a one-line label may not hold (JobUpdate in genfactory/api/schemas.py). */
+const LINE_BREAK = /[\n\r\t\p{Zl}\p{Zp}]/u;
+/** Control, format and lone surrogate characters; the zero-width joiner (emoji) is allowed. */
+const CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const ZWJ = '\u200d';
+
+/** 'U+0007': how the server names a character. */
+const codePoint = (ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
 /**
- * What is wrong with a label, or '' (the server's rule: 1–200 characters after trimming).
+ * What is wrong with a label, or '' (the server's rule: 1–200 characters after trimming, one
+ * line, no control characters; the first offending character is named).
  * @param {string} value  trimmed
  */
 export function labelProblem(value) {
-  const length = [...value].length;
-  if (!length) return T.labelEmpty;
-  return length > LABEL_MAX ? T.labelTooLong(length) : '';
+  const chars = [...value];
+  if (!chars.length) return T.labelEmpty;
+  if (chars.length > LABEL_MAX) return T.labelTooLong(chars.length);
+  for (const ch of chars) {
+    if (LINE_BREAK.test(ch)) return T.labelOneLine(codePoint(ch));
+    if (ch !== ZWJ && CONTROL.test(ch)) return T.labelControl(codePoint(ch));
+  }
+  return '';
 }
 
 /**

@@ -62,6 +62,7 @@ export function createPagination({ onPage, onSize }) {
     render({ page: current, size, total }) {
       const scrolling = size === SCROLL_SIZE;
       els.size.value = String(size);
+      for (const el of els.jump.elements) /** @type {HTMLButtonElement} */ (el).disabled = false;
       setText(els.total, T.total(total));
       els.nav.dataset.mode = scrolling ? 'scroll' : 'pages';
       if (scrolling) {
@@ -95,6 +96,19 @@ export function createPagination({ onPage, onSize }) {
             type: 'button', class: 'pagination__page', dataset: { page: String(p) },
             'aria-label': T.pageLabel(p), 'aria-current': p === page ? 'page' : null, text: String(p),
           }))));
+    },
+    /**
+     * No count to show (the first list is loading, or the list failed): no total, no page
+     * numbers, nothing to page to — rather than "Page 1 of 1 · Total: 0 jobs".
+     */
+    unknown() {
+      setText(els.total, T.totalUnknown);
+      setText(els.of, '');
+      setText(els.showing, '');
+      replaceChildren(els.numbers);
+      els.prev.disabled = true;
+      els.next.disabled = true;
+      for (const el of els.jump.elements) /** @type {HTMLButtonElement} */ (el).disabled = true;
     },
   };
 }

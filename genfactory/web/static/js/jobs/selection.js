@@ -139,12 +139,13 @@ export function createSelection({ onChange } = {}) {
     },
 
     /**
-     * Matching mode: jobs the filter matched were deleted meanwhile, so it matches `count`
-     * now (fewer: a bulk action then expects that many).
+     * Matching mode: the filter matches `count` jobs now (jobs were deleted, or new ones
+     * match). The toolbar and the confirmation name this count, and a bulk action expects
+     * it: the person confirms the number they see.
      * @param {number} count
      */
     recount(count) {
-      if (!matching || !(count < matching.count)) return;
+      if (!matching || count === matching.count) return;
       matching = { ...matching, count: Math.max(0, count) };
       changed();
     },

@@ -60,6 +60,9 @@ export function createStats({ onFilter, onRetry }) {
   const scope = $(S.statsScope);
   /** @type {any} */
   let last = null;
+  /** The last request failed (its callout shows unless the page's outage callout does). */
+  let failed = false;
+  let quiet = false;
 
   for (const key of CARDS) {
     $(S.statCard(key)).addEventListener('click', () => onFilter([...CARD_FILTER[key]]));
@@ -70,6 +73,7 @@ export function createStats({ onFilter, onRetry }) {
     /** @param {any} stats JobStats */
     render(stats) {
       last = stats;
+      failed = false;
       error.hidden = true;
       list.setAttribute('aria-busy', 'false');
       for (const key of CARDS) {
@@ -81,8 +85,8 @@ export function createStats({ onFilter, onRetry }) {
         el.dataset.tone = detail.tone;
       }
     },
-    /** @param {{quiet?: boolean}} [opts] quiet: the page already says why (server unavailable) */
-    showError({ quiet = false } = {}) {
+    showError() {
+      failed = true;
       list.setAttribute('aria-busy', 'false');
       error.hidden = quiet;
       if (!last) {
@@ -92,6 +96,26 @@ export function createStats({ onFilter, onRetry }) {
         }
       }
     },
+    /**
+     * Whether the page's own callout says the server is unavailable: the statistics then add
+     * no callout of their own (one cause, one message); without it, their failure shows.
+     * @param {boolean} on
+     */
+    setQuiet(on) {
+      quiet = on;
+      error.hidden = !failed || quiet;
+    },
+    /**
+     * Asking again after a failure: its callout goes until the answer (or a new failure);
+     * not from under the focus (its own "Try again").
+     */
+    retrying() {
+      if (!failed || error.contains(document.activeElement)) return;
+      failed = false;
+      error.hidden = true;
+    },
+    /** Whether the last request for the numbers failed. */
+    get failed() { return failed; },
     /**
      * Which card matches the table's status filter (aria-pressed), and whether the numbers
      * are narrowed by other filters.

@@ -1,6 +1,7 @@
 /**
- * The header's system status: the server and its workers (GET /api/health, every 15 s),
- * and the live-updates connection (the global event stream's mode).
+ * The header's system status: the server and its workers (GET /api/health, every 15 s, and
+ * at once when the live stream drops or comes back, or a request fails), and the
+ * live-updates connection (the global event stream's mode).
  *
  * @module jobs/system-status
  */
@@ -34,8 +35,18 @@ export function createSystemStatus({ onChange } = {}) {
   const live = $(S.liveStatus);
   let timer = 0;
   let last = '';
+  let checking = false;
+  /** A check was asked for while one was under way: its answer may predate the news. */
+  let again = false;
+  /** The live stream was up and dropped: check again when it is back. */
+  let dropped = false;
 
   async function check() {
+    if (checking) {
+      again = true;
+      return null;
+    }
+    checking = true;
     window.clearTimeout(timer);
     let health = null;
     try {
@@ -50,6 +61,11 @@ export function createSystemStatus({ onChange } = {}) {
     if (view.state !== last) {
       last = view.state;
       if (onChange) onChange(view.state);
+    }
+    checking = false;
+    if (again) {
+      again = false;
+      return check();
     }
     timer = window.setTimeout(check, HEALTH_INTERVAL_MS);
     return view;
@@ -77,6 +93,15 @@ export function createSystemStatus({ onChange } = {}) {
       }
       live.dataset.state = tone;
       setText(live, label);
+      // The stream is the first to know the server went or came back: the indicator should
+      // not say "System OK" next to "interrupted" (or "unreachable" next to "Live").
+      if (tone === 'live' && dropped) {
+        dropped = false;
+        check();
+      } else if (tone === 'reconnecting' && !dropped) {
+        dropped = true;
+        check();
+      }
     },
     stop() { window.clearTimeout(timer); },
   };

@@ -18,7 +18,7 @@ import { $, announce, setText } from '../lib/dom.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { toast } from '../components/toast.js';
 import { jobsApi } from '../jobs/api.js';
-import { createJobActions, message } from '../jobs/actions.js';
+import { createJobActions, message, unreachable } from '../jobs/actions.js';
 import { createBatchToolbar } from '../jobs/batch-toolbar.js';
 import {
   activeCount, apiParams, applyFilter, clearFilter, datesInverted, filterBody, filterKey, nextSort, parseQuery,
@@ -77,8 +77,10 @@ function main() {
   let statsTimer = 0;
   let reloadTimer = 0;
   let liveReloadTimer = 0;
-  /** Jobs were deleted: "all N matching" may now match fewer (see matchingCount). */
-  let recountMatching = false;
+  /** The last list load failed: its recovery also reloads what else failed (statistics). */
+  let listDown = false;
+  /** The pagination shows the counts of a list answer (not a load or a failure). */
+  let counted = false;
   let newJobs = 0;
   /** @type {Set<string>} jobs whose snapshot must be fetched again */
   const stale = new Set();
@@ -138,9 +140,9 @@ function main() {
     jobFor: (id) => jobFor(id),
     notify,
     onChanged: async (what) => {
-      if (what === 'deleted') {
-        await loadList({ quiet: true });
-        table.focusActive();
+      if (what === 'deleted' || what === 'recount') {
+        await loadList({ quiet: true }); // "all N matching" takes the new count (matchingCount)
+        if (what === 'deleted') table.focusActive();
       }
       scheduleStats();
     },
@@ -161,7 +163,10 @@ function main() {
   const system = createSystemStatus({
     onChange: (next) => {
       // The server came back: load what failed while it was away.
-      if (health === 'down' && next === 'ok' && !serverError.hidden) refreshAll();
+      if (health === 'down' && next === 'ok') {
+        if (!serverError.hidden) refreshAll();
+        else if (stats.failed) loadStats();
+      }
       health = next;
     },
   });
@@ -209,8 +214,19 @@ function main() {
 
   // ---- loading ------------------------------------------------------------------------
 
+  /**
+   * The page's "Server unavailable" callout. While it shows, the statistics add no callout
+   * of their own (one cause, one message); when it goes, theirs shows if they failed.
+   */
+  function setServerDown(on) {
+    serverError.hidden = !on;
+    stats.setQuiet(on);
+  }
+
+  /** A request failed: say so if the server did not answer; ask how it is now. */
   function showServerDown(error) {
-    if (error?.unavailable) serverError.hidden = false;
+    if (unreachable(error)) setServerDown(true);
+    if (error?.unavailable) system.check(); // the header's status should not say "OK" meanwhile
   }
 
   /**
@@ -223,6 +239,7 @@ function main() {
     if (!quiet) {
       main.dataset.view = 'loading';
       table.setBusy(true);
+      if (!counted) pagination.unknown(); // no "Total: 0 jobs" before the first answer
     }
     virtualList?.close();
     virtualList = null;
@@ -268,16 +285,20 @@ function main() {
     shown({ focusTable, announceCount });
   }
 
-  /** After deletions, "all N matching" counts what the filter matches now. */
+  /**
+   * "All N matching" counts what the filter matches now (jobs deleted, new ones arrived), as
+   * the table's total does: the toolbar and the confirmation name the number shown.
+   */
   function matchingCount() {
-    if (!recountMatching) return;
-    recountMatching = false;
     const matching = selection.matching;
     if (matching && matching.key === filterKey(state)) selection.recount(total);
   }
 
   function shown({ focusTable, announceCount }) {
-    serverError.hidden = true;
+    // The list is back: so may be what failed with it.
+    if (listDown && stats.failed) loadStats();
+    listDown = false;
+    setServerDown(false);
     tableError.hidden = true;
     main.dataset.view = 'ready';
     table.setBusy(false);
@@ -298,6 +319,7 @@ function main() {
   }
 
   function renderCounts() {
+    counted = true;
     pagination.render({ page: state.page, size: state.size, total });
     if (state.size === SCROLL_SIZE) setText($(S.tableCount), T.scrollShowing(total));
     else {
@@ -309,11 +331,15 @@ function main() {
   function listFailed(error) {
     main.dataset.view = 'error';
     table.setBusy(false);
+    listDown = true;
+    counted = false;
+    pagination.unknown(); // the counts are not known now
+    setText($(S.tableCount), '');
     showServerDown(error);
     // One cause, one message: rows still shown stay under the page's "Server unavailable";
-    // an empty table says why it is empty.
-    tableError.hidden = Boolean(error?.unavailable) && source.count > 0;
-    setText($(S.tableErrorText), error?.unavailable ? COPY.serverUnavailableHelp : message(error));
+    // an empty table says why it is empty. A server error (500) is said here, with its words.
+    tableError.hidden = unreachable(error) && source.count > 0;
+    setText($(S.tableErrorText), unreachable(error) ? COPY.serverUnavailableHelp : message(error));
     if (source.count === 0) {
       $(S.scroller).hidden = true; // nothing to show under the error
       empty.hidden = true;
@@ -326,12 +352,15 @@ function main() {
     statsTimer = 0;
     if (datesInverted(state)) return;
     const key = filterKey(state);
+    stats.retrying();
     try {
       const value = await jobsApi.stats(apiParams(state, null));
       if (key === filterKey(state)) stats.render(value);
     } catch (error) {
-      showServerDown(error);
-      stats.showError({ quiet: Boolean(error?.unavailable) }); // the page's callout says it
+      // The cards say it themselves (quiet under the page's "Server unavailable", if shown):
+      // the list may well have loaded, so this alone does not raise the page's callout.
+      stats.showError();
+      if (error?.unavailable) system.check();
     }
   }
 
@@ -359,7 +388,7 @@ function main() {
 
   function refreshAll() {
     filters.flush();
-    serverError.hidden = true;
+    setServerDown(false);
     loadList({});
     loadStats();
     loadConfigurations();
@@ -449,7 +478,6 @@ function main() {
    */
   function jobsDeleted(notice) {
     const gone = notice.ids ? new Set(notice.ids) : null;
-    recountMatching = true;
     if (gone) {
       selection.forget(notice.ids ?? []);
       if (modal.jobId && gone.has(modal.jobId)) modalJobDeleted();
@@ -459,6 +487,7 @@ function main() {
         if (removed) {
           const hadFocus = $(S.body).contains(document.activeElement);
           total = page.total;
+          matchingCount();
           source = pageSource(page);
           table.setSource(source, { keepScroll: true });
           renderCounts();
@@ -645,7 +674,8 @@ function main() {
     } catch (error) {
       job.label = before; // rollback
       table.updateJob(job);
-      const text = T.renameFailed(error?.kind === 'validation' ? `${error.message}` : `${message(error)}`);
+      if (error?.unavailable) system.check();
+      const text = T.renameFailed(message(error));
       table.showRowError(id, text);
       notify(text, 'error');
     }
