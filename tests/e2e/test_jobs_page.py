@@ -465,6 +465,11 @@ def test_inline_rename_saves_cancels_and_rolls_back_on_error(
     expect(target.locator(".jlabel__error")).to_have_text(
         "Could not rename: Server unavailable. The label was restored."
     )
+    # On a phone the message wraps; it is read whole, never cut off with "…".
+    page.set_viewport_size({"width": 390, "height": 800})
+    cut = target.locator(".jlabel__error").evaluate("e => e.scrollWidth > e.clientWidth + 1")
+    assert not cut, "the error line is cut off at 390 px"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # F2 renames from the keyboard too.
     page.unroute(f"**/api/jobs/{job['id']}")
