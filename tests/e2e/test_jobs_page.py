@@ -850,6 +850,14 @@ def test_loading_empty_and_error_states(new_page: PageFactory, live_server: Live
     expect(page2.locator("#table-error")).to_be_hidden()
     expect(page2.locator("#stats-error")).to_be_hidden()
     expect(rows(page2).first).to_be_visible()
+    # Still down, the filter changes: the rows and numbers of the old filter go, rather than
+    # stand under the new filter's chips.
+    page2.get_by_label("Search").fill("lake")
+    expect(page2.locator("#filter-chips")).to_contain_text("lake")
+    expect(rows(page2)).to_have_count(0)
+    expect(page2.locator("#table-error")).to_be_visible()
+    expect(page2.locator("#stat-total-value")).to_have_text("—")
+    expect(page2.locator("#table-count")).to_have_text("")
 
 
 def test_statistics_say_when_they_fail_and_come_back_with_the_list(
@@ -913,7 +921,9 @@ def test_the_configuration_filter_recovers_by_itself(
     page.route(failing, lambda route: route.abort("connectionrefused"))
     page.goto(f"{live_server.url}/jobs")
     select = page.locator("#filter-configuration")
-    expect(select.locator("option").first).to_have_text("Configurations could not be loaded")
+    expect(select.locator("option").first).to_have_text("Not loaded; retrying…")
+    expect(select).to_have_attribute("title", "Configurations could not be loaded; trying again.")
     page.unroute(failing)  # the server answers again: no Refresh needed
     expect(select.locator("option", has_text=name)).to_be_attached(timeout=15_000)
-    expect(select.locator("option").first).not_to_have_text("Configurations could not be loaded")
+    expect(select.locator("option").first).to_have_text("All configurations")
+    expect(select).to_have_attribute("title", "")

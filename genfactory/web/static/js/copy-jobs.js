@@ -85,7 +85,10 @@ export const JOBS_COPY = Object.freeze({
   statusButton: (labels) => (labels.length === 0 ? 'All' : labels.length <= 2 ? labels.join(', ') : `${labels.length} statuses`),
   configAll: 'All configurations',
   configLoading: 'Loading configurations…',
-  configError: 'Configurations could not be loaded',
+  // Short: it is the select's own text, as wide as "All configurations"; the long form is
+  // its tooltip.
+  configError: 'Not loaded; retrying…',
+  configErrorLong: 'Configurations could not be loaded; trying again.',
   searchPlaceholder: 'Label, prompt or job ID',
   dateInverted: 'The “From” date must be on or before the “To” date.',
   activeFilters: (n) => (n === 0 ? 'No filters: showing every job.' : `${plural(n, 'filter')} active:`),

@@ -206,9 +206,11 @@ export function createFilters({ onChange, onClear }) {
     setConfigurations(names, selected) {
       if (names === 'loading' || names === 'error') {
         els.configuration.options[0].textContent = names === 'loading' ? T.configLoading : T.configError;
+        els.configuration.title = names === 'error' ? T.configErrorLong : '';
         return;
       }
       configNames = names;
+      els.configuration.title = '';
       els.configuration.options[0].textContent = T.configAll;
       setConfigOptions(configNames, selected);
     },

@@ -85,10 +85,12 @@ export function createStats({ onFilter, onRetry }) {
         el.dataset.tone = detail.tone;
       }
     },
-    showError() {
+    /** @param {{stale?: boolean}} [opts] stale: the numbers shown are for another filter */
+    showError({ stale = false } = {}) {
       failed = true;
       list.setAttribute('aria-busy', 'false');
       error.hidden = quiet;
+      if (stale) last = null; // never one filter's numbers under another's caption
       if (!last) {
         for (const key of CARDS) {
           setText($(S.statValue(key)), '—');

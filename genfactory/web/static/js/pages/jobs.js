@@ -70,6 +70,9 @@ function main() {
   let state = parseQuery(window.location.search);
   /** The last list answer (paged view) or the scrolling view's rows. */
   let source = pageSource({ items: [] });
+  /** The filter the rows shown (and the statistics shown) answer. */
+  let sourceKey = '';
+  let statsKey = '';
   /** @type {ReturnType<typeof createVirtualList> | null} */
   let virtualList = null;
   let total = 0;
@@ -251,6 +254,7 @@ function main() {
           matchingCount();
           if (source !== list) {
             source = list;
+            sourceKey = filterKey(state);
             table.setSource(list, { keepScroll: quiet });
             shown({ focusTable, announceCount });
           } else table.refresh();
@@ -280,6 +284,7 @@ function main() {
     total = page.total;
     matchingCount();
     source = pageSource(page);
+    sourceKey = filterKey(state);
     table.setSource(source, { keepScroll: quiet });
     renderCounts();
     shown({ focusTable, announceCount });
@@ -329,6 +334,11 @@ function main() {
   }
 
   function listFailed(error) {
+    if (source.count > 0 && sourceKey !== filterKey(state)) {
+      // The rows shown answer another filter: never under the new filter's chips.
+      source = pageSource({ items: [] });
+      table.setSource(source, { keepScroll: false });
+    }
     main.dataset.view = 'error';
     table.setBusy(false);
     listDown = true;
@@ -351,15 +361,18 @@ function main() {
     window.clearTimeout(statsTimer);
     statsTimer = 0;
     if (datesInverted(state)) return;
-    const key = filterKey(state);
+    const key = filterKey({ ...state, status: [] }); // the numbers leave status aside
     stats.retrying();
     try {
       const value = await jobsApi.stats(apiParams(state, null));
-      if (key === filterKey(state)) stats.render(value);
+      if (key === filterKey({ ...state, status: [] })) {
+        stats.render(value);
+        statsKey = key;
+      }
     } catch (error) {
       // The cards say it themselves (quiet under the page's "Server unavailable", if shown):
       // the list may well have loaded, so this alone does not raise the page's callout.
-      stats.showError();
+      stats.showError({ stale: statsKey !== key });
       if (error?.unavailable) system.check();
     }
   }
