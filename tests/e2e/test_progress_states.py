@@ -310,8 +310,12 @@ def test_throttled_failure_then_manual_retry(
     expect(banner).to_contain_text("Generation is throttled or timed out. You can retry.")
     expect(banner).to_contain_text("Reason: The provider timed out")
     expect(banner).to_contain_text("Retryable: yes. 3 attempts of 3 used.")
-    # A timeout is not a rate limit: no "wait a minute", advice that fits a timeout.
-    expect(banner).to_contain_text("The provider did not answer in time. Retrying often works")
+    # A timeout is not a rate limit: no "wait a minute", but a moment's wait (spec: "suggest
+    # waiting"), and what to change if it keeps timing out.
+    expect(banner).to_contain_text(
+        "The provider did not answer in time. Wait a moment before retrying; "
+        "if it keeps timing out, try fewer steps or a smaller size."
+    )
     expect(banner).not_to_contain_text("Wait a minute")
     expect(page.locator("#attempt")).to_have_text("Attempt 3/3")
     expect(page.locator('#stepper [data-step="running"]')).to_have_attribute("data-state", "failed")

@@ -31,6 +31,7 @@ function setup({ log = createJobLog('job-1'), fetchHandler, resetAnswer, env: en
     random: () => 0.5, // jitter factor exactly 1
     now: clock.now,
     location: { protocol: 'https:', host: 'gen.test' },
+    network: new EventTarget(),
     ...envOverride,
   };
   const stream = createJobStream({
@@ -44,7 +45,7 @@ function setup({ log = createJobLog('job-1'), fetchHandler, resetAnswer, env: en
     ...options,
   });
   return {
-    stream, clock, WS, ES, fetch, log, events, states, resets, errors,
+    stream, clock, WS, ES, fetch, log, events, states, resets, errors, network: env.network,
     seqs: () => events.map((e) => e.seq),
     state: () => states.at(-1),
     ws: (i = -1) => WS.instances.at(i),
@@ -372,6 +373,128 @@ describe('network lost after live', () => {
     fail = false;
     await t.clock.advance(DEFAULTS.fillRetryMs);
     assert.deepEqual(t.seqs(), [1, 2, 3, 4, 5]);
+  });
+});
+
+describe('browser offline / online', () => {
+  const offline = (t) => t.network.dispatchEvent(new Event('offline'));
+  const online = (t) => t.network.dispatchEvent(new Event('online'));
+
+  test('offline: the live socket is dropped at once, polling, no countdown; online: reconnects at once', async () => {
+    const log = createJobLog();
+    log.add(3);
+    let reachable = true;
+    const t = setup({ log, fetchHandler: (call) => (reachable ? log.answer(call) : 'network-error') });
+    await liveOnWs(t, 3);
+    reachable = false;
+    offline(t); // long before the 45 s watchdog could notice
+    await flush();
+    assert.equal(t.ws(0).clientClosed, true, 'the socket is no longer trusted');
+    const s = t.state();
+    assert.deepEqual([s.mode, s.state, s.reason, s.nextRetryAt], ['poll', 'reconnecting', 'offline', null]);
+    assert.equal(t.pollCalls()[0].after, '3');
+    assert.ok(t.state().pollFailures >= 1, 'the polls get no answer either');
+    await t.clock.advance(120_000);
+    assert.equal(t.WS.instances.length, 1, 'no reconnect attempts while offline');
+    assert.equal(t.ES.instances.length, 0);
+
+    reachable = true;
+    log.add(1);
+    online(t);
+    assert.equal(t.WS.instances.length, 2, 'at once, without waiting for a countdown');
+    assert.equal(t.ws().after, '3');
+    assert.deepEqual([t.state().state, t.state().reason], ['connecting', 'network-lost']);
+    await liveOnWs(t, 4);
+    assert.deepEqual([t.state().mode, t.state().state, t.state().reason], ['ws', 'live', null]);
+    assert.deepEqual(t.seqs(), [1, 2, 3, 4]);
+  });
+
+  test('offline while the person chose polling: back to their choice once online', async () => {
+    const t = setup();
+    await liveOnWs(t, 0);
+    t.stream.switchTo('poll');
+    offline(t);
+    assert.deepEqual([t.state().state, t.state().reason], ['reconnecting', 'offline']);
+    online(t);
+    assert.deepEqual([t.state().mode, t.state().state, t.state().reason], ['poll', 'degraded', 'manual']);
+    assert.equal(t.WS.instances.length, 1);
+  });
+
+  test('"Reconnect now" while offline fails back to waiting for the network, not a countdown', async () => {
+    const t = setup({ fetchHandler: () => 'network-error' });
+    await liveOnWs(t, 0);
+    offline(t);
+    t.stream.reconnect();
+    assert.equal(t.WS.instances.length, 2);
+    t.ws().fail();
+    t.es().fail();
+    await flush();
+    assert.deepEqual([t.state().state, t.state().reason, t.state().nextRetryAt], ['reconnecting', 'offline', null]);
+    online(t);
+    assert.equal(t.WS.instances.length, 3);
+  });
+
+  test('after close() the network events change nothing', async () => {
+    const t = setup();
+    await liveOnWs(t, 0);
+    t.stream.close();
+    offline(t);
+    online(t);
+    assert.equal(t.state().state, 'closed');
+    assert.equal(t.WS.instances.length, 1);
+    assert.equal(t.clock.pending().length, 0);
+  });
+});
+
+describe('server unreachable', () => {
+  test('failed polls are counted; the first answer after them retries push at once', async () => {
+    const log = createJobLog();
+    log.add(2);
+    let up = true;
+    const t = setup({ log, fetchHandler: (call) => (up ? log.answer(call) : 'network-error') });
+    await liveOnWs(t, 2);
+    up = false;
+    t.ws().fail(); // the server went away
+    await flush();
+    assert.deepEqual([t.state().state, t.state().pollFailures], ['reconnecting', 1]);
+    // Let the reconnect attempts fail a few times: the countdown grows.
+    for (let i = 0; i < 4; i += 1) {
+      await t.clock.advance(t.state().retryInMs);
+      t.ws().fail();
+      t.es().fail();
+      await flush();
+    }
+    assert.equal(t.state().retryInMs, 16000);
+    assert.ok(t.state().pollFailures >= 3);
+    const sockets = t.WS.instances.length;
+    up = true; // the server is back
+    log.add(1);
+    const nextPoll = t.clock.pending().find((timer) => timer.at < t.state().nextRetryAt);
+    assert.ok(nextPoll, 'a poll comes before the countdown ends');
+    await t.clock.advance(nextPoll.at - t.clock.now());
+    assert.deepEqual(t.seqs(), [1, 2, 3], 'the poll brought the missed event');
+    assert.equal(t.WS.instances.length, sockets + 1, 'push is tried right away, not in 16 s');
+    assert.equal(t.ws().after, '3');
+    assert.equal(t.state().pollFailures, 0);
+    t.ws().hello();
+    assert.equal(t.state().state, 'live');
+  });
+
+  test('a poll that answers after an answered poll does not cut the countdown short', async () => {
+    const log = createJobLog();
+    const t = setup({ log });
+    await liveOnWs(t, 0);
+    t.ws().fail(); // only the socket broke: polling works
+    await flush();
+    await t.clock.advance(1000);
+    t.ws().fail();
+    t.es().fail();
+    await flush();
+    assert.equal(t.state().retryInMs, 2000);
+    const sockets = t.WS.instances.length;
+    await t.clock.advance(1999);
+    assert.equal(t.WS.instances.length, sockets, 'back-off kept while the polls answer');
+    assert.equal(t.state().pollFailures, 0);
   });
 });
 

@@ -41,13 +41,15 @@ const RESET_CLOSE_CODES = Object.freeze({ 4404: 'not_found', 4409: 'cursor_ahead
 /**
  * @typedef {'ws' | 'sse' | 'poll'} TransportMode
  * @typedef {'connecting' | 'live' | 'degraded' | 'reconnecting' | 'closed'} TransportStateName
- * @typedef {'network-lost' | 'blocked' | 'manual' | 'reset' | null} TransportReason
+ * @typedef {'network-lost' | 'offline' | 'blocked' | 'manual' | 'reset' | null} TransportReason
  *
  * @typedef {object} TransportState
  * @property {TransportMode} mode  transport in use or being opened ('poll' while only polling delivers)
  * @property {TransportStateName} state
  * @property {TransportReason} reason  why the stream is in this state
  * @property {number | null} pollInterval  ms until the next poll while polling runs, else null
+ * @property {number} pollFailures  polls in a row that got no answer (0 while they answer, or
+ *   while not polling): with push down too, nothing reaches the page
  * @property {number | null} nextRetryAt  epoch ms of the next automatic reconnect, when reconnecting
  * @property {number | null} retryInMs  the delay that was scheduled for that reconnect
  * @property {number} attempt  reconnect attempt number (0 while live or never dropped)
@@ -76,6 +78,7 @@ const RESET_CLOSE_CODES = Object.freeze({ 4404: 'not_found', 4409: 'cursor_ahead
  * @property {() => number} [now]  like Date.now
  * @property {{protocol: string, host: string}} [location]  for the ws:/wss: address
  * @property {typeof AbortController | null} [AbortController]
+ * @property {EventTarget | null} [network]  fires `offline` and `online` (default: window)
  *
  * @typedef {object} JobStreamOptions
  * @property {string} [jobId]  per-job stream (cursor = seq); omit with `global: true`
@@ -187,6 +190,7 @@ export function createJobStream(options) {
   const WS = pick('WebSocket');
   const ES = pick('EventSource');
   const Abort = pick('AbortController');
+  const network = 'network' in env ? env.network : globalThis.window ?? null;
   const fetchFn = env.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const setTimer = env.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
   const clearTimer = env.clearTimeout ?? ((handle) => globalThis.clearTimeout(handle));
@@ -215,6 +219,8 @@ export function createJobStream(options) {
   let epoch = 0; // bumped by close/reset/resume so late callbacks can tell
   let everLive = false; // once a push transport worked, failures mean "network lost"
   let preferred = pushOrder[0] ?? null;
+  let offline = false; // the browser fired `offline`, and no `online` since
+  let manualBeforeOffline = false; // back to the person's choice of polling once online
   let lastEmitted = '';
 
   /** The push connection being opened or in use: {transport, purpose, live, socket, timer}. */
@@ -222,7 +228,7 @@ export function createJobStream(options) {
   /** Push transports still to try in the current connect attempt. */
   let rungs = [];
   const timers = { reconnect: null, poll: null, fill: null };
-  const poll = { active: false, interval: null, token: 0, abort: null };
+  const poll = { active: false, interval: null, token: 0, abort: null, failures: 0 };
   let fillBusy = false;
   let fillToken = 0;
 
@@ -245,6 +251,7 @@ export function createJobStream(options) {
     return {
       mode, state, reason,
       pollInterval: poll.active ? poll.interval ?? cfg.pollMinMs : null,
+      pollFailures: poll.active ? poll.failures : 0,
       nextRetryAt, retryInMs, attempt, lastEventAt, cursor, resetCode,
     };
   }
@@ -361,12 +368,14 @@ export function createJobStream(options) {
     if (poll.active) return;
     poll.active = true;
     poll.interval = null; // this catch-up poll goes at once; the cadence starts after it
+    poll.failures = 0;
     pollNow();
   }
 
   function stopPolling() {
     poll.active = false;
     poll.interval = null;
+    poll.failures = 0;
     poll.token += 1;
     disarm('poll');
     if (poll.abort) {
@@ -385,10 +394,15 @@ export function createJobStream(options) {
     for (const envelope of result.events ?? []) delivered += ingest(envelope);
     if (token !== poll.token || stopped) return; // a callback closed or switched the stream
     if (isGlobal && cursor === null && result.last !== null && result.last !== undefined) cursor = result.last;
+    const answeredAgain = !result.error && poll.failures > 0;
+    poll.failures = result.error ? poll.failures + 1 : 0;
     poll.interval = nextPollInterval(poll.interval, delivered > 0,
       { min: cfg.pollMinMs, max: cfg.pollMaxMs, factor: cfg.pollFactor });
     const fullPage = (result.events?.length ?? 0) >= cfg.pollLimit;
     arm('poll', fullPage ? 0 : poll.interval, pollNow);
+    // The server answers again after polls failed: it is back, so push may well be too.
+    // Waiting out the reconnect countdown (up to 30 s) would only keep the page on polling.
+    if (answeredAgain && state === 'reconnecting') retryPush();
     emit();
   }
 
@@ -536,12 +550,13 @@ export function createJobStream(options) {
       retryInMs = null;
       if (openPush(transport, 'connect')) { emit(); return; }
     }
-    if (everLive) dropped();
+    if (everLive || offline) dropped();
     else degrade(wanted.length ? 'blocked' : 'manual');
   }
 
   /** Push was working and is gone: poll meanwhile, retry with back-off. */
   function dropped() {
+    if (offline) { waitForNetwork(); return; } // no countdown: `online` says when to try
     attempt += 1;
     const delay = backoffDelay(attempt,
       { base: cfg.backoffBaseMs, cap: cfg.backoffCapMs, jitter: cfg.backoffJitter, random });
@@ -550,12 +565,46 @@ export function createJobStream(options) {
     reason = 'network-lost';
     retryInMs = delay;
     nextRetryAt = now() + delay;
-    arm('reconnect', delay, () => {
-      const from = pushOrder.indexOf(preferred);
-      connect(pushOrder.slice(Math.max(0, from)), 'network-lost');
-    });
+    arm('reconnect', delay, retryPush);
     startPolling();
     emit();
+  }
+
+  /** An automatic reconnect: from the push transport that last worked. */
+  function retryPush() {
+    const from = pushOrder.indexOf(preferred);
+    connect(pushOrder.slice(Math.max(0, from)), 'network-lost');
+  }
+
+  /**
+   * The browser says the network is gone. A socket does not notice for up to
+   * `wsIdleTimeoutMs`, so stop trusting it now: poll (it tells when the server answers
+   * again) and wait for `online` instead of counting down to reconnects that cannot work.
+   */
+  function wentOffline() {
+    offline = true;
+    if (!started || stopped || reason === 'offline') return;
+    manualBeforeOffline = state === 'degraded' && reason === 'manual';
+    waitForNetwork();
+  }
+
+  function waitForNetwork() {
+    closeConn();
+    disarm('reconnect');
+    mode = 'poll';
+    state = 'reconnecting';
+    reason = 'offline';
+    nextRetryAt = null;
+    retryInMs = null;
+    startPolling();
+    emit();
+  }
+
+  function cameOnline() {
+    offline = false;
+    if (!started || stopped || state !== 'reconnecting') return;
+    if (reason === 'offline' && manualBeforeOffline) degrade('manual');
+    else retryPush();
   }
 
   /** Polling only, with no automatic retry: push is blocked, or the user chose polling. */
@@ -573,6 +622,7 @@ export function createJobStream(options) {
 
   function halt() {
     stopped = true;
+    unwatchNetwork();
     epoch += 1;
     closeConn();
     disarm('reconnect');
@@ -605,11 +655,22 @@ export function createJobStream(options) {
     }, report);
   }
 
+  function watchNetwork() {
+    network?.addEventListener?.('offline', wentOffline);
+    network?.addEventListener?.('online', cameOnline);
+  }
+
+  function unwatchNetwork() {
+    network?.removeEventListener?.('offline', wentOffline);
+    network?.removeEventListener?.('online', cameOnline);
+  }
+
   // ---- public API ---------------------------------------------------------------------
 
   function start() {
     if (started) return;
     started = true;
+    watchNetwork();
     connect(pushOrder, null);
   }
 
@@ -630,6 +691,7 @@ export function createJobStream(options) {
     if (!started) return;
     halt();
     stopped = false;
+    watchNetwork();
     pending.clear();
     if (toCursor(after) !== null) cursor = toCursor(after);
     resetCode = null;

@@ -35,6 +35,7 @@ export function connectionView(ts, now, finished = false) {
     return { kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting, lines: [COPY.connectingVia('ws')], actions: [] };
   }
   const pollSeconds = Math.max(1, Math.round((ts.pollInterval ?? 2000) / 1000));
+  const unreachable = ts.pollFailures > 0; // polling gets no answer either
   switch (ts.state) {
     case 'connecting':
       if (ts.reason === 'network-lost') {
@@ -47,24 +48,28 @@ export function connectionView(ts, now, finished = false) {
         kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting,
         lines: [ts.mode === 'ws' ? COPY.connectingVia('ws') : COPY.connectingNext(ts.mode)], actions: [],
       };
-    case 'reconnecting':
+    case 'reconnecting': {
+      const wait = seconds((ts.nextRetryAt ?? now) - now);
+      let line = unreachable ? COPY.reconnectInUnreachable(wait, ts.attempt) : COPY.reconnectIn(wait, ts.attempt);
+      if (ts.reason === 'offline') line = COPY.offline; // no countdown: it waits for the network
       return {
-        kind: 'reconnecting', tone: 'warning', icon: 'wifi-off', title: COPY.networkLost,
-        lines: [COPY.reconnectIn(seconds((ts.nextRetryAt ?? now) - now), ts.attempt)],
+        kind: ts.reason === 'offline' ? 'offline' : 'reconnecting', tone: 'warning', icon: 'wifi-off',
+        title: COPY.networkLost, lines: [line],
         actions: [{ action: 'reconnect', label: COPY.reconnectNow, kind: 'primary', icon: 'refresh' }],
       };
+    }
     case 'degraded':
       if (finished) return null;
       if (ts.reason === 'manual') {
         return {
           kind: 'degraded-manual', tone: 'info', icon: 'clock', title: COPY.degraded(pollSeconds),
-          lines: [COPY.manualPolling],
+          lines: [unreachable ? COPY.serverUnreachable : COPY.manualPolling],
           actions: [{ action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' }],
         };
       }
       return {
         kind: 'degraded-blocked', tone: 'warning', icon: 'wifi-off', title: COPY.streamBlocked,
-        lines: [COPY.degraded(pollSeconds)],
+        lines: [unreachable ? COPY.serverUnreachable : COPY.degraded(pollSeconds)],
         actions: [
           { action: 'poll', label: COPY.switchToPolling, kind: 'secondary', icon: 'clock' },
           { action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' },
@@ -126,6 +131,16 @@ export function jobView(model, now) {
             kind: 'failed-throttled', tone: 'error', icon: 'clock', title: COPY.throttled, role: 'alert',
             lines: [reason, `${COPY.retryable(true)} ${attempts}`, throttleAdvice(error)],
             actions: [{ ...retry, kind: 'primary' }, { ...edit, kind: 'secondary' }],
+          };
+        case 'auth':
+          return {
+            kind: 'failed-auth', tone: 'error', icon: 'x-circle', title: COPY.authTitle, role: 'alert',
+            lines: [reason, COPY.authBody].filter(Boolean),
+            actions: [
+              { href: '/settings', label: COPY.openSettings, kind: 'primary' },
+              { ...retry, kind: 'secondary' },
+              { ...edit, kind: 'secondary' },
+            ],
           };
         case 'final':
           return {
@@ -222,7 +237,9 @@ export function indicatorText(ts, now, lastUpdateAt) {
   switch (ts.state) {
     case 'live': return [COPY.live, ago].filter(Boolean).join(' · ');
     case 'degraded': return [COPY.pollingShort(Math.max(1, Math.round((ts.pollInterval ?? 2000) / 1000))), ago].filter(Boolean).join(' · ');
-    case 'reconnecting': return COPY.reconnectingShort(seconds((ts.nextRetryAt ?? now) - now));
+    case 'reconnecting':
+      if (ts.reason === 'offline') return [COPY.offlineShort, ago].filter(Boolean).join(' · ');
+      return COPY.reconnectingShort(seconds((ts.nextRetryAt ?? now) - now));
     default: return COPY.notConnected;
   }
 }

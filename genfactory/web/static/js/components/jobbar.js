@@ -35,12 +35,30 @@ export function createJobbar() {
     detail: $(SEL.progressDetail),
   };
 
+  /** No job to show: no status, attempt, connection or action. */
+  function renderNoJob(label) {
+    els.pill.dataset.status = 'gone';
+    setText(els.pillLabel, label);
+    setText(els.attempt, '');
+    els.attempt.hidden = true;
+    for (const button of [els.cancel, els.reconnect, els.poll]) button.disabled = true;
+    els.chip.dataset.state = 'closed';
+    els.indicator.dataset.state = 'closed';
+    setText(els.indicator, COPY.notConnected);
+  }
+
   return {
     els,
-    /** @param {import('../lib/job-model.js').JobModel} model */
-    renderJob(model, now = Date.now()) {
+    /**
+     * @param {import('../lib/job-model.js').JobModel} model
+     * @param {number} [now]
+     * @param {boolean} [stale] no data reaches the page (offline, server unreachable): a
+     *   time-left estimate would count down on nothing
+     */
+    renderJob(model, now = Date.now(), stale = false) {
       els.pill.dataset.status = model.status;
       setText(els.pillLabel, STATUS_LABELS[model.status] ?? model.status);
+      els.attempt.hidden = false;
       setText(els.attempt, COPY.attempt(model.attempt, model.maxAttempts));
       els.cancel.disabled = !CANCELLABLE.has(model.status);
 
@@ -64,19 +82,28 @@ export function createJobbar() {
       else if (model.status === 'completed') label = `${percent} · ${COPY.completedTitle}`;
       else label = p.message ? `${percent} · ${p.message}` : percent;
       setText(els.label, label);
-      setText(els.detail, detailText(model, now));
+      setText(els.detail, stale ? '' : detailText(model, now));
     },
 
     /** The job does not exist (any more): nothing to show about it, nothing to do. */
     renderGone() {
-      els.pill.dataset.status = 'gone';
-      setText(els.pillLabel, COPY.pillGone);
-      setText(els.attempt, '');
-      els.attempt.hidden = true;
-      for (const button of [els.cancel, els.reconnect, els.poll]) button.disabled = true;
-      els.chip.dataset.state = 'closed';
-      els.indicator.dataset.state = 'closed';
-      setText(els.indicator, COPY.notConnected);
+      renderNoJob(COPY.pillGone);
+    },
+
+    /** The job could not be loaded: the header claims neither loading nor connecting. */
+    renderNotLoaded() {
+      renderNoJob(COPY.pillNotLoaded);
+    },
+
+    /** Loading the job (again, after "Try again"): the header as the page first shows it. */
+    renderLoading() {
+      els.pill.dataset.status = '';
+      setText(els.pillLabel, COPY.pillLoading);
+      els.attempt.hidden = false;
+      setText(els.attempt, COPY.attempt('–', '–'));
+      els.chip.dataset.state = 'connecting';
+      els.indicator.dataset.state = 'connecting';
+      setText(els.indicator, COPY.connecting);
     },
 
     /** @param {any} ts transport state */

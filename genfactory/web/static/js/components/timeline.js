@@ -125,6 +125,19 @@ export function createTimeline({
   }
 
   const atBottom = () => wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 24;
+  /**
+   * The log follows new rows while the person is at its bottom. Known from where they
+   * last scrolled, not measured when rows come: a resize rewraps the rows, which moves the
+   * bottom away without anyone scrolling.
+   */
+  let following = true;
+  wrap.addEventListener('scroll', () => { following = atBottom(); }, { passive: true });
+  if (typeof ResizeObserver === 'function') {
+    // Rewrapped rows (a resize, the narrow layout) keep a following log at its bottom.
+    const keepFollowing = new ResizeObserver(() => { if (following && !atBottom()) toBottom(); });
+    keepFollowing.observe(wrap);
+    keepFollowing.observe(table);
+  }
 
   /** Build rows for `items` ([event, stage before]) and insert them in seq order. */
   function insert(items) {
@@ -152,7 +165,7 @@ export function createTimeline({
     queue = [];
     // An empty log starts at the bottom: no need to measure it (a forced layout).
     const fresh = body.children.length === 0 && !backlog.length;
-    const stick = fresh || atBottom();
+    const stick = fresh || following;
     // Only the newest maxRows can survive the trim: skip building the others.
     const skip = Math.max(0, batch.length - maxRows);
     /** @type {Array<[any, string]>} */
@@ -200,7 +213,7 @@ export function createTimeline({
     const fits = room ? backlog.slice(-room) : [];
     dropped += backlog.length - fits.length;
     backlog = [];
-    const stick = atBottom();
+    const stick = following;
     insert(fits);
     trim();
     ensureTabStop();

@@ -6,6 +6,10 @@
  * events that raced a snapshot returned by cancel/retry) are shown in the log but do not
  * change the model: the snapshot already includes them.
  *
+ * `run` keeps what the newest attempt that actually started got to. An automatic retry
+ * re-queues the job with the next attempt number and no progress; cancelled during that
+ * wait, the job's last known progress is the earlier attempt's, not "attempt 2 at 0 %".
+ *
  * @module lib/job-model
  */
 
@@ -29,7 +33,7 @@ export function modelFromSnapshot(job) {
   const progress = job.progress ?? {};
   let reached = STAGE_ORDER.includes(job.status) ? job.status : progress.stage;
   if (!STAGE_ORDER.includes(reached)) reached = job.started_at ? 'running' : 'queued';
-  return {
+  const model = {
     id: job.id,
     shortId: job.short_id ?? String(job.id).slice(0, 8),
     status: job.status,
@@ -69,7 +73,54 @@ export function modelFromSnapshot(job) {
     /** The highest seq seen (snapshot or event). */
     lastSeq: job.last_seq ?? 0,
     lastEventTime: null,
+    /** @type {{attempt: number, progress: any, reachedStage: string} | null} */
+    run: null,
   };
+  // A cancelled snapshot does not say whether its attempt ever started: see recallLastRun.
+  if (ACTIVE.has(job.status) || job.status === 'failed') model.run = runOf(model);
+  return model;
+}
+
+/** @param {{attempt: number, progress: any, reachedStage: string}} model */
+const runOf = (model) => ({ attempt: model.attempt, progress: model.progress, reachedStage: model.reachedStage });
+
+/**
+ * A job cancelled before its current attempt started (in an automatic retry's wait)
+ * shows the attempt that ran instead: its number, progress and stage.
+ * @param {JobModel} model
+ */
+function showLastRun(model) {
+  const run = model.run;
+  if (model.status !== 'cancelled' || !run || run.attempt >= model.attempt) return;
+  model.attempt = run.attempt;
+  model.progress = { ...run.progress };
+  model.reachedStage = run.reachedStage;
+}
+
+/**
+ * A fresh snapshot (after cancel, retry or a reset) knows nothing of earlier attempts:
+ * keep what the model it replaces knew.
+ * @param {JobModel} model  from modelFromSnapshot
+ * @param {JobModel | null} previous  the model it replaces
+ */
+export function keepLastRun(model, previous) {
+  if (!model.run && previous?.id === model.id && previous.run) model.run = previous.run;
+  showLastRun(model);
+}
+
+/**
+ * Learn the last attempt that ran from the log (the history rows the page loads with the
+ * snapshot), for a page opened after the job was cancelled. Only runs whose start is in
+ * `events` are found.
+ * @param {JobModel} model
+ * @param {any[]} events envelopes, in seq order
+ */
+export function recallLastRun(model, events) {
+  if (model.run) return;
+  const replay = { ...model, status: 'queued', run: null, stateSeq: 0, lastSeq: 0, progress: { ...model.progress } };
+  for (const event of events) if (event.seq <= model.stateSeq) applyEvent(replay, event);
+  model.run = replay.run;
+  showLastRun(model);
 }
 
 /** @typedef {ReturnType<typeof modelFromSnapshot>} JobModel */
@@ -110,6 +161,7 @@ export function applyEvent(model, event) {
       if (TERMINAL.has(data.status)) model.finishedAt = event.time;
       else model.finishedAt = null;
       if (data.status === 'completed') model.progress.percent = 100;
+      showLastRun(model);
       changed.add('status');
       break;
     }
@@ -151,6 +203,7 @@ export function applyEvent(model, event) {
     default:
       break;
   }
+  if (ACTIVE.has(model.status)) model.run = runOf(model);
   return changed;
 }
 
@@ -175,12 +228,13 @@ export function stepStates(model) {
 /**
  * How the job's failure reads: which banner and whether retry is allowed.
  * @param {JobModel} model
- * @returns {'throttled' | 'rejected' | 'retryable' | 'final' | null}
+ * @returns {'throttled' | 'rejected' | 'auth' | 'retryable' | 'final' | null}
  */
 export function failureKind(model) {
   if (model.status !== 'failed') return null;
   const code = model.error?.code;
   if (code === 'rejected') return 'rejected';
+  if (code === 'auth') return 'auth'; // the key, not the job: fixed in Settings, then retried
   if (code && THROTTLE_CODES.has(code)) return 'throttled';
   if (model.error && model.error.retryable === false) return 'final';
   return 'retryable';

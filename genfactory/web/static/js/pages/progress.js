@@ -18,7 +18,7 @@ import { COPY, SEL, STATUS_LABELS } from '../copy.js';
 import { api } from '../lib/api.js';
 import { $, announce, copyText, h, setText } from '../lib/dom.js';
 import { longTime } from '../lib/format.js';
-import { TERMINAL, applyEvent, modelFromSnapshot } from '../lib/job-model.js';
+import { TERMINAL, applyEvent, keepLastRun, modelFromSnapshot, recallLastRun } from '../lib/job-model.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { createJobStream } from '../transport.js';
 import { connectionView, jobView, renderBanner } from '../components/banners.js';
@@ -88,6 +88,8 @@ function main() {
   let frame = 0;
   /** The job is known not to exist (any more): the page shows only that. */
   let gone = false;
+  /** The cancel dialog was closed because the job ended while it was open. */
+  let endedWhileAsking = false;
 
   // ---- views ---------------------------------------------------------------------------
 
@@ -102,6 +104,8 @@ function main() {
       renderBanner(els.connBanner, null);
       renderBanner(els.jobBanner, null);
     }
+    if (view === 'loading') jobbar.renderLoading();
+    if (view === 'error') jobbar.renderNotLoaded();
     if (view === 'not-found') {
       gone = true;
       stream?.close();
@@ -114,7 +118,9 @@ function main() {
     frame = 0;
     if (!model || gone) return;
     const now = Date.now();
-    jobbar.renderJob(model, now);
+    // Offline, or the polls get no answer: nothing arrives, so the estimate would be a guess.
+    const noData = transport?.reason === 'offline' || transport?.pollFailures > 0;
+    jobbar.renderJob(model, now, noData);
     jobbar.renderTransport(transport, model, now, lastUpdateAt);
     renderBanner(els.jobBanner, jobView(model, now), els.main);
     renderBanner(els.connBanner, connectionView(transport, now, TERMINAL.has(model.status)), jobbar.els.chip);
@@ -123,7 +129,16 @@ function main() {
       && !preview.shownUrl && !preview.hasFinal;
     preview.noImage(noImage ? COPY.noImage(model.status) : null);
     announceStatus();
+    closeStaleCancel();
     renderDebug(now);
+  }
+
+  /** Confirming would only get "cannot cancel": the job ended while the dialog was open. */
+  function closeStaleCancel() {
+    if (!els.dialog.open || !TERMINAL.has(model.status)) return;
+    endedWhileAsking = true;
+    els.dialog.close();
+    toast(COPY.alreadyFinished(model.status), { tone: 'info' });
   }
 
   function scheduleRender() {
@@ -221,7 +236,9 @@ function main() {
   function adopt(snapshot) {
     if (gone) return;
     const previewUrl = model?.previewUrl;
+    const previous = model;
     model = modelFromSnapshot(snapshot);
+    keepLastRun(model, previous);
     snapshotAt = Date.now();
     if (!model.previewUrl && previewUrl) model.previewUrl = previewUrl;
     if (model.previewUrl) preview.preview(model.previewUrl, {});
@@ -238,7 +255,12 @@ function main() {
     try {
       if (lastSeq > 0) {
         const page = await api.events(jobId, Math.max(0, lastSeq - MAX_ROWS), MAX_ROWS);
-        timeline.push(...(page.events ?? []).filter((e) => e.seq <= lastSeq));
+        const history = (page.events ?? []).filter((e) => e.seq <= lastSeq);
+        timeline.push(...history);
+        if (model) {
+          recallLastRun(model, history);
+          scheduleRender();
+        }
       }
     } catch {
       // The log starts with the live events; the snapshot already shows the state.
@@ -305,8 +327,9 @@ function main() {
     setView('loading');
     const embedded = takeBootstrap();
     if (embedded) {
-      begin(embedded.job);
-      timeline.push(...(embedded.events ?? []).filter((e) => e.seq <= embedded.job.last_seq));
+      const history = (embedded.events ?? []).filter((e) => e.seq <= embedded.job.last_seq);
+      begin(embedded.job, history);
+      timeline.push(...history);
       timeline.release();
       return;
     }
@@ -328,8 +351,10 @@ function main() {
     loadHistory(snapshot.last_seq);
   }
 
-  function begin(snapshot) {
+  /** @param {any} snapshot @param {any[]} [history] the log up to its last_seq, when known */
+  function begin(snapshot, history = []) {
     adopt(snapshot);
+    if (model) recallLastRun(model, history);
     lastUpdateAt = Date.now();
     setView('ready');
     render();
@@ -344,8 +369,13 @@ function main() {
   poll.addEventListener('click', () => stream?.switchTo('poll'));
 
   cancel.addEventListener('click', async () => {
+    endedWhileAsking = false;
     const yes = await confirmDialog(els.dialog, { confirm: $(SEL.cancelConfirm), keep: $(SEL.cancelKeep) });
-    if (!yes) return;
+    if (!yes) {
+      // The Cancel button it would return to is disabled now: the banner says how it ended.
+      if (endedWhileAsking) els.jobBanner.focus();
+      return;
+    }
     cancel.disabled = true;
     try {
       adopt(await api.cancelJob(jobId));
