@@ -139,3 +139,13 @@ describe('connection views', () => {
     assert.equal(indicatorText(ts, T0, T0 - 5000), 'Offline · updated 5 s ago');
   });
 });
+
+test('a page opened mid-run, before any estimate, estimates from the next progress event', () => {
+  const model = modelFromSnapshot(snapshot({
+    status: 'running', status_changed_at: at(10), started_at: at(10), last_seq: 2,
+    progress: { stage: 'running', percent: 0 }, eta_seconds: null,
+  }));
+  assert.equal(model.etaSeconds, null);
+  applyEvent(model, { seq: 3, time: at(20), type: 'progress', data: { stage: 'running', percent: 25 } });
+  assert.equal(model.etaSeconds, 30); // 10 s for 25 %: 30 s for the other 75 %
+});

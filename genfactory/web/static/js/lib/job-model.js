@@ -60,7 +60,9 @@ export function modelFromSnapshot(job) {
     /** epoch ms on the client clock, for the snapshot's ETA */
     etaAt: Date.now(),
     runAfter: ms(job.run_after),
-    runningSince: null,
+    // When this attempt began running: the page estimates time left from the progress
+    // events that follow, also when it opened mid-run and never saw the "running" event.
+    runningSince: job.status === 'running' ? ms(job.status_changed_at) : null,
     previewUrl: job.links?.preview ?? null,
     previewStep: null,
     previewSize: null,
