@@ -220,6 +220,21 @@ describe('polling', () => {
     assert.equal(t.pollCalls()[0].params.get('wait'), '25');
   });
 
+  test('every answered poll is reported, with or without events; failed ones are not', async () => {
+    const answers = [];
+    let down = false;
+    const log = createJobLog();
+    const t = setup({
+      log, pushTransports: [], onAnswer: () => answers.push(t.clock.now()),
+      fetchHandler: (call) => (down ? 'network-error' : log.answer(call)),
+    });
+    await t.clock.advance(5000); // the catch-up poll, then 2 s and 3 s later: no events
+    assert.equal(answers.length, 3);
+    down = true;
+    await t.clock.advance(20_000);
+    assert.equal(answers.length, 3, 'an unanswered poll says nothing is current');
+  });
+
   test('polling errors back off instead of hammering the server', async () => {
     const t = setup({ pushTransports: [], fetchHandler: () => 'network-error' });
     await t.clock.advance(30_000);

@@ -88,6 +88,8 @@ const RESET_CLOSE_CODES = Object.freeze({ 4404: 'not_found', 4409: 'cursor_ahead
  * @property {(state: TransportState) => void} [onState]
  * @property {(info: ResetInfo) => (number | void | Promise<number | void>)} [onReset]
  *   reload the snapshot; return (or resolve to) its last_seq to resume from it
+ * @property {() => void} [onAnswer]  a poll was answered (with or without events): the page's
+ *   data is current as of now ("updated N s ago" while polling)
  * @property {(error: unknown) => void} [onError]  errors thrown by the callbacks above
  * @property {string} [basePath]  '' = same origin; may be an absolute http(s) URL
  * @property {StreamUrls} [urls]  override the addresses entirely
@@ -404,6 +406,8 @@ export function createJobStream(options) {
     // Waiting out the reconnect countdown (up to 30 s) would only keep the page on polling.
     if (answeredAgain && state === 'reconnecting') retryPush();
     emit();
+    // Even with no new events, an answer says what the page shows is current.
+    if (!result.error) call(options.onAnswer);
   }
 
   // ---- push transports ----------------------------------------------------------------

@@ -287,6 +287,12 @@ function main() {
     if (changed.size) scheduleRender();
   }
 
+  /** A poll was answered: the page is up to date now, events or not. */
+  function onAnswer() {
+    lastUpdateAt = Date.now();
+    scheduleRender();
+  }
+
   function onState(ts) {
     const wasLive = transport?.state === 'live';
     transport = ts;
@@ -358,7 +364,7 @@ function main() {
     lastUpdateAt = Date.now();
     setView('ready');
     render();
-    stream = createJobStream({ jobId, after: snapshot.last_seq, onEvent, onState, onReset,
+    stream = createJobStream({ jobId, after: snapshot.last_seq, onEvent, onState, onReset, onAnswer,
       onError: (error) => console.error(error) });
   }
 
