@@ -86,7 +86,10 @@ class Settings(BaseSettings):
         default="https://api.openai.com/v1",
         description="OpenAI API base URL (…/v1): images, and the optional vision check.",
     )
-    openai_model: str = Field(default="gpt-image-1", description="OpenAI image model.")
+    openai_model: str = Field(
+        default="gpt-image-1",
+        description="OpenAI image model (a job's configuration may name another).",
+    )
     openai_partial_images: int = Field(
         default=2, ge=0, le=3, description="Partial images OpenAI streams as previews (0–3)."
     )

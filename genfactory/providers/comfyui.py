@@ -77,6 +77,7 @@ MAPPING_KEYS: Final = {
     "height": "the height in pixels",
     "steps": "the number of sampling steps",
     "batch_size": "always 1: one image per prompt keeps image i = seed + i",
+    "model": "the configuration's model, if it names one (a checkpoint file name)",
 }
 #: ComfyUI's binary WebSocket frames (``protocol.py``: ``BinaryEventTypes``).
 PREVIEW_IMAGE: Final = 1
@@ -134,6 +135,7 @@ DEFAULT_MAPPING: Final[Mapping[str, tuple[str, str]]] = {
     "width": ("5", "width"),
     "height": ("5", "height"),
     "batch_size": ("5", "batch_size"),
+    "model": ("4", "ckpt_name"),  # a configuration's model: the checkpoint file to load
 }
 
 
@@ -366,6 +368,9 @@ class ComfyUIProvider:
         negative = request.options.get("negative_prompt")
         if isinstance(negative, str):
             values["negative"] = negative
+        model = request.options.get("model")
+        if isinstance(model, str) and model.strip():
+            values["model"] = model.strip()
         for key, (node, name) in self.mapping.items():
             if key in values:
                 workflow[node]["inputs"][name] = values[key]

@@ -198,7 +198,7 @@ class OpenAIProvider:
         body = self._body(request)
         cancel.raise_if_cancelled()
         await reporter.log(
-            f"OpenAI {self.model}: {request.count} image(s) at {body['size']}, quality "
+            f"OpenAI {body['model']}: {request.count} image(s) at {body['size']}, quality "
             f"{body['quality']}; the API takes no seed (seed {request.seed} is only recorded)"
         )
         async with self._client() as client:
@@ -273,8 +273,9 @@ class OpenAIProvider:
             problems.append("a transparent background needs output_format png or webp")
         if problems:
             raise ProviderError(ErrorCode.REJECTED, "; ".join(problems), retryable=False)
+        model = options.get("model")  # a configuration's model wins over the server's
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": model.strip() if isinstance(model, str) and model.strip() else self.model,
             "prompt": prompt,
             "n": 1,
             "size": size,

@@ -59,7 +59,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 DEFAULT_KEY: Final = "sk-test-fake0000000000000000000000000000SECRET"
-IMAGE_MODELS: Final = ("gpt-image-1",)
+IMAGE_MODELS: Final = ("gpt-image-1", "gpt-image-1-mini")
 #: Chat models that see images and speak Structured Outputs.
 CHAT_MODELS: Final = ("gpt-4.1-mini", "gpt-4.1", "gpt-4o", "gpt-4o-mini", "gpt-5-mini")
 #: Chat models that take ``max_completion_tokens`` but not the older ``max_tokens``.

@@ -153,7 +153,11 @@ def test_fill_puts_each_value_where_the_mapping_says() -> None:
     assert filled["3"]["inputs"]["seed"] == 102 and filled["3"]["inputs"]["steps"] == 12
     assert (filled["5"]["inputs"]["width"], filled["5"]["inputs"]["height"]) == (640, 448)
     assert filled["5"]["inputs"]["batch_size"] == 1
+    assert filled["4"]["inputs"]["ckpt_name"] == default_workflow()["4"]["inputs"]["ckpt_name"]
     assert provider.workflow == default_workflow()  # the template itself is untouched
+    # A configuration's model is the checkpoint to load.
+    chosen = make_request(options={"model": "sdxl_base_1.0.safetensors"})
+    assert provider.fill(chosen, 0)["4"]["inputs"]["ckpt_name"] == "sdxl_base_1.0.safetensors"
 
 
 # -- success -----------------------------------------------------------------------------------

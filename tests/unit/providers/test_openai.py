@@ -202,6 +202,18 @@ async def test_a_style_is_appended_to_the_prompt(fake: FakeOpenAI, server: Serve
     assert fake.requests[0].body["prompt"] == "a lighthouse\n\nStyle: watercolour"
 
 
+async def test_a_configurations_model_is_the_model_asked_for(
+    fake: FakeOpenAI, server: ServerThread
+) -> None:
+    request = make_request()
+    chosen = GenerationRequest(**{**request.__dict__, "options": {"model": "gpt-image-1-mini"}})
+    reporter = RecordingReporter()
+    await make_provider(server).generate(chosen, reporter, CancelToken())
+    await make_provider(server).generate(request, RecordingReporter(), CancelToken())
+    assert [r.body["model"] for r in fake.requests] == ["gpt-image-1-mini", "gpt-image-1"]
+    assert any("OpenAI gpt-image-1-mini:" in line for _level, line in reporter.logs)
+
+
 async def test_test_connection(fake: FakeOpenAI, server: ServerThread) -> None:
     ok, message = await make_provider(server).test_connection()
     assert ok and "gpt-image-1" in message
