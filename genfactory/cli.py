@@ -200,9 +200,16 @@ def _with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]
 @app.command()
 def generate(
     prompt: str,
+    provider: Annotated[
+        str | None, typer.Option(help="procedural, openai, comfyui or diffusers.")
+    ] = None,
+    configuration: Annotated[
+        str | None,
+        typer.Option(help="A configuration's name (its newest version) or version id."),
+    ] = None,
     size: Annotated[str | None, typer.Option(help="For example 512x512.")] = None,
     steps: Annotated[int | None, typer.Option()] = None,
-    count: Annotated[int, typer.Option()] = 1,
+    count: Annotated[int | None, typer.Option(help="Images, 1–16 (default 1).")] = None,
     style: Annotated[str | None, typer.Option()] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     label: Annotated[str | None, typer.Option()] = None,
@@ -212,11 +219,20 @@ def generate(
     server: ServerOpt = "http://127.0.0.1:8000",
     token: TokenOpt = None,
 ) -> None:
-    """Submit a job; with --follow, show its progress live and exit non-zero on failure."""
+    """Submit a job; with --follow, show its progress live and exit non-zero on failure.
+    Options left out come from the configuration, if one is named, then from the provider."""
     with api_client(server, token) as client:
         job = api_call(
             lambda: client.create_job(
-                prompt, size=size, steps=steps, count=count, style=style, seed=seed, label=label
+                prompt,
+                provider=provider,
+                configuration=configuration,
+                size=size,
+                steps=steps,
+                count=count,
+                style=style,
+                seed=seed,
+                label=label,
             )
         )
         console.print(f"job [bold]{job['id']}[/] queued  {server}{job['links']['page']}")

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from genfactory.cli_common import err
+from genfactory.cli_common import api_call, api_client, err
 from genfactory.cli_common import out as console
 
 _FINAL = {"completed", "failed", "cancelled"}
@@ -70,7 +70,7 @@ def export_jobs(
 
     body: dict[str, Any] = {} if images is None else {"include_images": images}
     if job_id:
-        body["ids"] = job_id
+        body["ids"] = _whole_ids(server, token, job_id)
     else:
         selection: dict[str, Any] = {
             "status": status or [],
@@ -92,7 +92,10 @@ def export_jobs(
                 err.print(f"[red]Export {operation['status']}[/]: {operation.get('error') or ''}")
                 raise typer.Exit(1)
             result = operation["result"]
-            target = _target(output, result["filename"])
+            if job_id and result["jobs"] == 0:
+                err.print("[red]No job matched the given ids[/]; nothing was exported.")
+                raise typer.Exit(1)
+            target = _target(output, result["filename"], images)
             _download(http, result["download_url"], target)
     except httpx.HTTPError as exc:
         err.print(f"[red]Cannot reach the server: {exc}[/]")
@@ -110,7 +113,25 @@ def export_jobs(
         err.print(f"[yellow]{missing} id{'s' if missing != 1 else ''} matched no job[/]")
 
 
-def _target(output: Path | None, filename: str) -> Path:
+def _whole_ids(server: str, token: str | None, given: list[str]) -> list[str]:
+    """The ids, each short one (as ``jobs list`` shows them) made whole like the other job
+    commands do. One that starts several jobs' ids stops the command; one that starts none
+    is passed on, to be counted with the ids that matched no job."""
+    from genfactory.client import ApiError
+
+    def resolve(client: Any, one: str) -> str:
+        try:
+            return str(client.resolve_job_id(one))
+        except ApiError as exc:
+            if exc.status == 404:
+                return one
+            raise
+
+    with api_client(server, token) as client:
+        return [api_call(lambda one=one: resolve(client, one)) for one in given]
+
+
+def _target(output: Path | None, filename: str, images: bool | None) -> Path:
     """Where the download goes: ``--output`` (a folder gets the server's file name), else
     the server's file name here. An ``.xlsx``/``.zip`` name that does not match what the
     server made (the export preference chose) takes the right suffix."""
@@ -121,9 +142,13 @@ def _target(output: Path | None, filename: str) -> Path:
     made = Path(filename).suffix
     if output.suffix.lower() in (".xlsx", ".zip") and output.suffix.lower() != made:
         corrected = output.with_suffix(made)
+        why = (
+            "the server's export preference"
+            if images is None
+            else ("--images" if images else "--no-images")
+        )
         err.print(
-            f"[yellow]The export is a {made[1:].upper()} file (the server's export "
-            f"preference); saving it as {corrected}.[/]"
+            f"[yellow]The export is a {made[1:].upper()} file ({why}); saving it as {corrected}.[/]"
         )
         return corrected
     return output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,27 @@ def test_generate_follow_shows_progress_and_exits_zero(server: ServerProcess) ->
     assert done.returncode == 0, done.stderr
     assert "completed" in done.stdout
     assert "/api/images/" in done.stdout
+
+
+def test_generate_takes_a_provider_and_a_configuration(server: ServerProcess) -> None:
+    name = f"cli config {uuid.uuid4().hex[:6]}"
+    created = httpx.post(
+        f"{server.url}/api/configurations",
+        json={"name": name, "settings": {"provider": "procedural", "steps": 3, "count": 2}},
+    )
+    assert created.status_code == 201, created.text
+    done = cli(server, "generate", "from a configuration", "--configuration", name)
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.split()[1]
+    with Client(server.url) as client:
+        job = client.get_job(job_id)
+    # What the command leaves out comes from the configuration (count 2), not a default 1.
+    assert job["configuration"]["name"] == name
+    assert job["params"]["count"] == 2 and job["params"]["steps"] == 3
+    chosen = cli(server, "generate", "one image", "--provider", "procedural", "--count", "1")
+    assert chosen.returncode == 0, chosen.stderr
+    unknown = cli(server, "generate", "x", "--provider", "nope")
+    assert unknown.returncode == 1 and "Unknown provider" in unknown.stderr
 
 
 def test_generate_follow_exits_non_zero_on_failure(server: ServerProcess) -> None:

@@ -52,6 +52,21 @@ def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: P
     assert result.exit_code == 0, result.output
     assert "1 job" in result.output and "1 id matched no job" in result.output
 
+    # The 8-character ids `jobs list` shows work here too, as in the other job commands.
+    short = tmp_path / "short.xlsx"
+    result = runner.invoke(
+        cli(), ["export", "--server", server.url, "--id", job["id"][:8], "-o", str(short)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 job" in result.output and "matched no job" not in result.output
+    # Ids that match nothing export nothing: an error, and no empty file.
+    nothing = tmp_path / "nothing.xlsx"
+    result = runner.invoke(
+        cli(), ["export", "--server", server.url, "--id", unknown, "-o", str(nothing)]
+    )
+    assert result.exit_code == 1 and "No job matched the given ids" in result.output
+    assert not nothing.exists()
+
 
 def test_export_explains_bad_input_and_unreachable_servers(
     server: ServerProcess, tmp_path: Path
@@ -112,6 +127,16 @@ def test_export_follows_the_include_images_preference_unless_a_flag_says(
             assert result.exit_code == 0, result.output
             with zipfile.ZipFile(book) as z:
                 assert "xl/workbook.xml" in z.namelist()
+
+            # --images asked for a ZIP: the note names the flag, not the preference.
+            zipped = str(tmp_path / "c.xlsx")
+            result = runner.invoke(
+                cli(),
+                ["export", "--server", server.url, "--id", job["id"], "--images", "-o", zipped],
+            )
+            assert result.exit_code == 0, result.output
+            assert "ZIP file (--images)" in result.output
+            assert "preference" not in result.output
         finally:
             # The server is shared: other tests expect plain Excel exports by default.
             http.put("/api/preferences/exports", json={"include_images": False, "folder": None})
