@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
+import json
 import sys
 from pathlib import Path
 
@@ -58,9 +60,24 @@ def render_settings() -> str:
         "| --- | --- | --- |",
     ]
     for name, field in Settings.model_fields.items():
-        default = "(computed)" if field.default_factory else repr(field.default)
-        lines.append(f"| `GENFACTORY_{name.upper()}` | `{default}` | {field.description or ''} |")
+        lines.append(
+            f"| `GENFACTORY_{name.upper()}` | {_default(name, field)} | {field.description or ''} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _default(name: str, field: FieldInfo) -> str:
+    """A default as a person would type it: ``production``, not ``<Mode.PRODUCTION: …>``."""
+    if name == "data_dir":
+        return "`~/.local/share/genfactory` (Linux; the platform's user data folder)"
+    value = field.get_default(call_default_factory=True, validated_data={})
+    if value is None:
+        return "—"
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, (dict, list)):
+        return f"`{json.dumps(value)}`"
+    return f"`{value}`"
 
 
 def render_cli() -> str:
@@ -83,7 +100,8 @@ def render_cli() -> str:
             callback = command.callback
             assert callback is not None
             name = command.name or callback.__name__.replace("_", "-")
-            summary = (callback.__doc__ or "").strip().splitlines()[0]
+            # The docstring's first paragraph, on one line (a table cell).
+            summary = " ".join((callback.__doc__ or "").strip().split("\n\n")[0].split())
             lines.append(f"| `{prefix} {name}` | {summary} |")
         for sub in group.registered_groups:
             assert sub.typer_instance is not None
