@@ -207,7 +207,8 @@ async def export_images(body: ImageExportCreate, state: StateDep) -> StreamingRe
         found = await image_store.images_by_id(conn, ids)
         sources = await regen_store.sources_of(conn, list(found))
     if not found:
-        raise NotFound(f"None of the {len(ids)} image id{'s' if len(ids) != 1 else ''} exist.")
+        many = f"No image has any of these {len(ids)} ids."
+        raise NotFound("No image has that id." if len(ids) == 1 else many)
     entries = [_Entry(i, found.get(i), sources.get(i)) for i in ids]
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(

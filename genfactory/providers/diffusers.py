@@ -119,7 +119,7 @@ def resolve_model(
     default the one ``HF_HOME`` / ``HF_HUB_CACHE`` point to). Only the disk is looked at.
     """
     if model_path is None or not str(model_path).strip():
-        return None, "no model configured: set a local diffusers model folder"
+        return None, "no model configured (set GENFACTORY_DIFFUSERS_MODEL to a local model folder)"
     text = str(model_path).strip()
     path = Path(text).expanduser()
     if path.is_dir():

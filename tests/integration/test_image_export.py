@@ -118,4 +118,4 @@ def test_only_unknown_ids_is_not_found(http: httpx.Client) -> None:
     response = http.post("/api/images/export", json={"ids": ["a" * 32, "b" * 32]})
     assert response.status_code == 404
     assert response.json()["detail"]["code"] == "not_found"
-    assert "None of the 2 image ids exist" in response.json()["detail"]["message"]
+    assert response.json()["detail"]["message"] == "No image has any of these 2 ids."
