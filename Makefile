@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# make test installs everything (dev tools, the diffusers extra with torch); make run only
+# the package itself, unless everything is installed already.
+STAMP := $(VENV)/.installed-$(HASH)
+RUN_STAMP := $(VENV)/.installed-run-$(HASH)
 
 .PHONY: run test install lint typecheck pytest jstest e2e bench docs clean
 
@@ -12,10 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,diffusers]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -f $(STAMP) || $(BIN)/python -m pip install --quiet --upgrade pip
+	test -f $(STAMP) || $(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.installed-run-* && touch $(RUN_STAMP)
+
 install: $(STAMP)
 
 ## Start the product: SQLite in the user data folder, built-in procedural provider.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/genfactory serve
 
 ## Everything CI runs: dependencies, Chromium, PostgreSQL check, lint, types, all tests.
