@@ -18,8 +18,9 @@ OPEN_PATHS = ("/api/health", "/login", "/static/", "/docs", "/openapi.json")
 class TokenGuard:
     """With a token configured, every request must carry it: ``Authorization: Bearer …``,
     the ``genfactory_token`` cookie (set by the sign-in page; browsers cannot put headers on
-    EventSource or WebSocket) or ``?token=``. API calls without it get 401 (WebSocket: close
-    4401); pages redirect to the sign-in page."""
+    EventSource or WebSocket) or ``?token=``. API calls without it get 401; a WebSocket is
+    closed before it is accepted (code 4401), which uvicorn turns into an HTTP 403 answer to
+    the handshake; pages redirect to the sign-in page."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
