@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from genfactory.api.deps import AppState, StateDep, WsStateDep
@@ -34,7 +35,7 @@ from genfactory.core.streams import (
 from genfactory.domain.errors import NotFound
 from genfactory.domain.events import Event, Notice, iso_time
 from genfactory.store import jobs as job_store
-from genfactory.store.events import last_global_id
+from genfactory.store.events import highest_event_id_ever, last_global_id
 
 router = APIRouter(tags=["events"])
 
@@ -267,18 +268,38 @@ async def ws_job_events(websocket: WebSocket, job_id: str, state: WsStateDep) ->
 # -- all jobs -----------------------------------------------------------------------------
 
 
-async def _global_after(state: AppState, after: int | None) -> int:
-    if after is not None:
-        return after
+@dataclass(frozen=True)
+class GlobalStart:
+    cursor: int
+    #: Set when ``after`` is past the newest event: a cursor from another database (ids are
+    #: never reused, so the log cannot have reached it). Served, it would skip every event
+    #: up to it without a word.
+    ahead: dict[str, Any] | None = None
+
+
+async def _global_after(state: AppState, after: int | None) -> GlobalStart:
     async with state.db.read() as conn:
-        return await last_global_id(conn)
+        if after is None:
+            return GlobalStart(await last_global_id(conn))
+        ever = await highest_event_id_ever(conn)
+        if after <= ever:
+            return GlobalStart(after)
+        head = await last_global_id(conn)
+    message = (
+        f"Cursor {after} is past every event id this log has handed out ({ever}); "
+        "reload what you show and follow from there."
+    )
+    return GlobalStart(after, {"code": "cursor_ahead", "message": message, "last_id": head})
 
 
 @router.get(
     "/api/events",
     response_model=GlobalEventPage,
     summary="Status, progress, image, error, label and QC events of all jobs (polling)",
-    responses={422: {"description": "Invalid cursor"}},
+    responses={
+        409: {"model": Problem, "description": "cursor_ahead"},
+        422: {"description": "Invalid cursor"},
+    },
 )
 async def poll_global_events(
     state: StateDep,
@@ -286,7 +307,10 @@ async def poll_global_events(
     limit: Limit = 500,
     wait: Wait = 0,
 ) -> Any:
-    cursor = await _global_after(state, after)
+    start = await _global_after(state, after)
+    if start.ahead is not None:
+        return JSONResponse({"detail": start.ahead}, status_code=409)
+    cursor = start.cursor
     events = await wait_for_global_events(state.db, state.bus, cursor, wait, limit)
     return {"events": _envelopes(events), "last_id": events[-1].id if events else cursor}
 
@@ -295,7 +319,7 @@ async def _global_sse_start(
     state: StateDep,
     after: Annotated[int | None, Query(ge=0, le=MAX_CURSOR)] = None,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> int:
+) -> GlobalStart:
     resume = _last_event_id(last_event_id)  # checked before the stream starts: a 422
     return await _global_after(state, after if resume is None else resume)
 
@@ -306,10 +330,14 @@ async def _global_sse_start(
     summary="Server-Sent Events of all jobs (id = global id)",
 )
 async def stream_global_events(
-    state: StateDep, cursor: Annotated[int, Depends(_global_sse_start)]
+    state: StateDep, start: Annotated[GlobalStart, Depends(_global_sse_start)]
 ) -> AsyncIterator[ServerSentEvent]:
     yield ServerSentEvent(retry=SSE_RETRY_MS, comment="genfactory events")
-    async for item in global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS):
+    if start.ahead is not None:
+        yield ServerSentEvent(event="reset", data=start.ahead)
+        return
+    stream = global_events(state.db, state.bus, start.cursor, heartbeat=HEARTBEAT_SECONDS)
+    async for item in stream:
         if item is PING:
             yield ServerSentEvent(comment="ping")
         elif isinstance(item, Notice):
@@ -334,7 +362,12 @@ async def ws_global_events(websocket: WebSocket, state: WsStateDep) -> None:
         )
         await websocket.close(code=4400)
         return
-    cursor = await _global_after(state, after)
+    start = await _global_after(state, after)
+    if start.ahead is not None:
+        await websocket.send_json({"control": "reset", **start.ahead})
+        await websocket.close(code=4409)
+        return
+    cursor = start.cursor
     await websocket.send_json({"control": "hello", "after": cursor, "last_id": cursor})
     stream = global_events(state.db, state.bus, cursor, heartbeat=HEARTBEAT_SECONDS)
     try:

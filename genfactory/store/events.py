@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -94,6 +94,21 @@ async def read_all_after(conn: AsyncConnection, after: int, limit: int = 1000) -
         select(*_COLUMNS).where(job_events.c.id > after).order_by(job_events.c.id).limit(limit)
     )
     return [_event(r) for r in rows]
+
+
+async def highest_event_id_ever(conn: AsyncConnection) -> int:
+    """The largest event id ever handed out, deleted events included: no client can hold a
+    larger cursor from this database (ids are never reused: SQLite's ``sqlite_sequence``,
+    PostgreSQL's sequence). ``max(id)`` is smaller once the newest jobs were deleted."""
+    if conn.dialect.name == "postgresql":
+        query = text(
+            "SELECT coalesce(pg_sequence_last_value("
+            "pg_get_serial_sequence('job_events', 'id')::regclass), 0)"
+        )
+    else:
+        query = text("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'job_events'")
+    ever = int((await conn.execute(query)).scalar_one())
+    return max(ever, await last_global_id(conn))
 
 
 async def last_global_id(conn: AsyncConnection) -> int:

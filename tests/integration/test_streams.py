@@ -289,3 +289,36 @@ def test_global_stream_carries_every_jobs_status_in_id_order(
                 if len(over_sse) == len(ids):
                     break
     assert over_sse == ids
+
+
+def test_a_global_cursor_past_every_id_is_refused_but_one_of_deleted_events_is_not(
+    client: Client, server: ServerProcess
+) -> None:
+    job = client.create_job("newest, then deleted", size="256x256", steps=1)
+    wait_for(client, job["id"], TERMINAL)
+    head = httpx.get(f"{server.url}/api/events").json()["last_id"]
+    # The newest events go with their job; their ids stay used, so a cursor among them is
+    # still this log's (a page that saw them must simply go on).
+    deleted = httpx.post(f"{server.url}/api/jobs/bulk/delete", json={"ids": [job["id"]]})
+    assert deleted.status_code == 200, deleted.text
+    kept = httpx.get(f"{server.url}/api/events", params={"after": head})
+    assert kept.status_code == 200, kept.text
+
+    # A cursor no event of this log ever had (another database, a restored backup): said so
+    # on every transport, not served as "nothing new" forever.
+    ahead = head + 1_000
+    poll = httpx.get(f"{server.url}/api/events", params={"after": ahead})
+    assert poll.status_code == 409 and poll.json()["detail"]["code"] == "cursor_ahead"
+    assert poll.json()["detail"]["last_id"] <= head
+    with connect(f"{server.ws_url}/api/events/ws?after={ahead}") as ws:
+        reset = json.loads(ws.recv(timeout=5))
+        assert reset["control"] == "reset" and reset["code"] == "cursor_ahead"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4409
+    with httpx.stream(
+        "GET", f"{server.url}/api/events/stream", headers={"Last-Event-ID": str(ahead)}, timeout=10
+    ) as r:
+        messages = list(_parse_sse(r.iter_lines()))
+    resets = [m for m in messages if m.get("event") == "reset"]
+    assert len(resets) == 1 and json.loads(resets[0]["data"])["code"] == "cursor_ahead"
