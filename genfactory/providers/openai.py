@@ -223,8 +223,15 @@ class OpenAIProvider:
             return False, transport_error(exc, "OpenAI", timeout=20.0).message
         if response.status_code == 200:
             return True, f"Connected to {self.base_url}; model {self.model} is available."
-        if response.status_code == 404:
+        if response.status_code == 404 and _error_code(response) == "model_not_found":
             return False, f"The API key works, but model {self.model} is not available to it."
+        if response.status_code == 404:
+            # Not OpenAI's "unknown model" answer: the address is not an OpenAI-style API,
+            # and the key was never checked.
+            return False, (
+                f"{self.base_url} has no /models/{self.model} (HTTP 404): it does not look like "
+                "an OpenAI-compatible API. Check GENFACTORY_OPENAI_BASE_URL (it ends in /v1)."
+            )
         return False, self._http_error(response).message
 
     # -- requests -------------------------------------------------------------------------
@@ -507,6 +514,15 @@ class OpenAIProvider:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    """The ``error.code`` of an OpenAI error body, if the answer is one."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    return error.get("code") if isinstance(error, dict) else None
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -228,6 +228,22 @@ async def test_test_connection(fake: FakeOpenAI, server: ServerThread) -> None:
     assert not ok and "Cannot connect" in message and KEY not in message
 
 
+def test_an_address_that_is_not_an_openai_api_is_not_called_a_model_problem() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+
+    def not_found(_request: Any) -> PlainTextResponse:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    elsewhere = Starlette()
+    elsewhere.add_route("/{path:path}", not_found)
+    with ServerThread(elsewhere) as server:
+        provider = OpenAIProvider(KEY, base_url=f"{server.url}/v1")
+        ok, message = asyncio.run(provider.test_connection())
+    assert not ok and "does not look like an OpenAI-compatible API" in message
+    assert "GENFACTORY_OPENAI_BASE_URL" in message and "not available to it" not in message
+
+
 # -- cancellation ------------------------------------------------------------------------------
 
 
