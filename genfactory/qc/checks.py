@@ -138,8 +138,9 @@ def check_blank(image: AnalysisImage, config: QCConfig) -> list[CheckResult]:
         value=round(spread, 2),
         threshold=config.min_colour_spread,
         reason=(
-            f"Image is nearly blank (colour spread {spread:.1f}, "
-            f"needs ≥ {config.min_colour_spread:.1f})"
+            "Image is nearly blank (colour spread {}, needs ≥ {})".format(
+                *_apart(spread, config.min_colour_spread)
+            )
             if not spread_ok
             else f"Image has enough colour variation (colour spread {spread:.1f})"
         ),
@@ -153,8 +154,8 @@ def check_blank(image: AnalysisImage, config: QCConfig) -> list[CheckResult]:
         value=round(share, 4),
         threshold=config.max_same_colour_share,
         reason=(
-            f"Image is almost a single colour ({_percent(share)} of pixels are the same "
-            f"colour, allowed ≤ {_percent(config.max_same_colour_share)})"
+            "Image is almost a single colour ({}% of pixels are the same colour, "
+            "allowed ≤ {}%)".format(*_apart(share * 100, config.max_same_colour_share * 100))
             if not share_ok
             else f"Image is not a single colour ({_percent(share)} of pixels share one colour)"
         ),
@@ -173,8 +174,9 @@ def check_blur(image: AnalysisImage, config: QCConfig) -> CheckResult:
         value=round(score, 2),
         threshold=config.min_detail,
         reason=(
-            f"Image is blurry or has too little detail (detail score {score:.1f}, "
-            f"needs ≥ {config.min_detail:.1f})"
+            "Image is blurry or has too little detail (detail score {}, needs ≥ {})".format(
+                *_apart(score, config.min_detail)
+            )
             if not passed
             else f"Image is sharp enough (detail score {score:.1f})"
         ),
@@ -240,3 +242,14 @@ def _unreadable(exc: UnreadableImageError) -> ImageQC:
 
 def _percent(share: float) -> str:
     return f"{share * 100:.1f}%"
+
+
+def _apart(value: float, limit: float) -> tuple[str, str]:
+    """``value`` and ``limit`` with one decimal, or as many more (up to four) as it takes to
+    tell them apart: a failed 11.99 against 12 reads "11.99, needs ≥ 12.00", not "12.0,
+    needs ≥ 12.0"."""
+    for digits in range(1, 5):
+        shown, needed = f"{value:.{digits}f}", f"{limit:.{digits}f}"
+        if shown != needed:
+            break
+    return shown, needed

@@ -467,3 +467,13 @@ def test_every_setting_and_check_is_documented() -> None:
         assert f"| `{field}` |" in docs, f"QCConfig.{field} missing from docs/quality-checks.md"
     for check in QCCheck:
         assert f"| `{check.value}` |" in docs, f"check {check.value!r} missing from the docs"
+
+
+def test_a_score_just_under_its_threshold_reads_as_under_it() -> None:
+    image = detailed_image(seed=3)
+    _passed, measured = result(check_image(image), "detail")
+    assert isinstance(measured, float)  # rounded to 0.01: the score is within 0.005 of it
+    qc = check_image(image, config=QCConfig(min_detail=measured + 0.006))
+    [reason] = [r for r in qc.reasons if r.startswith("Image is blurry")]
+    shown, needed = reason.removesuffix(")").split("detail score ")[1].split(", needs ≥ ")
+    assert float(shown) < float(needed), reason  # never "12.0, needs ≥ 12.0"
