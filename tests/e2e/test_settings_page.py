@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 
 from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
 
@@ -105,30 +105,29 @@ def test_an_environment_key_is_named_never_shown(
     screenshot(page, "settings-env-key-light")
 
 
-def test_storing_a_key_without_a_keyring_says_it_was_not_stored(
+def test_without_a_keyring_keys_cannot_be_typed_and_the_variable_is_named(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:
-    page = open_settings(new_page, live_server, scheme="light")
-    secret = page.locator('.secret[data-secret="openai_api_key"]')
-    field = secret.get_by_label("New API key")
-    expect(secret).to_contain_text("This machine has no OS keyring")
-
-    # Nothing typed: said at the field, nothing sent.
-    secret.get_by_role("button", name="Store in keyring").click()
-    expect(secret.locator(".field-error")).to_have_text("Enter the API key to store.")
-    expect(field).to_be_focused()
-
-    field.fill("sk-typed-into-the-page")
-    secret.get_by_role("button", name="Store in keyring").click()
-    result = secret.locator(".secret__result")
-    alert = result.get_by_role("alert")
-    expect(alert).to_contain_text("The key was NOT stored.")
-    expect(alert).to_contain_text("OPENAI_API_KEY")
-    expect(alert).to_contain_text("restart")
-    expect(result).not_to_contain_text("stored in the OS keyring")
-    expect(field).to_have_value("")  # a key that was not stored does not stay in the page
-    expect(secret.locator(".secret__source")).to_have_text("Not set.")
-    assert live_server.api.get("/api/settings").json()["secrets"][0]["source"] == "unset"
+    """No keyring: the server would refuse any key, so the page takes none (the field and
+    "Store in keyring" are disabled) and says once, at the field, which variable to set."""
+    sent: list[str] = []
+    page = new_page(scheme="light")
+    page.on("request", lambda r: sent.append(r.url) if "/api/secrets/" in r.url else None)
+    page.goto(f"{live_server.url}/settings")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    for name in ("openai_api_key", "comfyui_token"):
+        secret = page.locator(f'.secret[data-secret="{name}"]')
+        expect(secret.locator('input[type="password"]')).to_be_disabled()
+        expect(secret.get_by_role("button", name="Store in keyring")).to_be_disabled()
+    hint = page.locator("#secret-openai_api_key-hint")
+    expect(hint).to_have_text(
+        "To use a key, set GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY in the server’s "
+        "environment and restart it (this machine has no OS keyring to store one typed here)."
+    )
+    page.locator('.secret[data-secret="openai_api_key"] .secret__form').dispatch_event("submit")
+    expect(page.locator(".secret__result").first).to_be_empty()
+    assert sent == []
+    expect(page.locator(".secret__source").first).to_have_text("Not set.")
     screenshot(page, "settings-no-keyring-light", full_page=True)
 
 
@@ -171,10 +170,6 @@ def test_no_serious_accessibility_violations(
 ) -> None:
     page = open_settings(new_page, live_server, scheme=scheme)
     assert run_axe(page) == []
-    secret = page.locator('.secret[data-secret="comfyui_token"]')
-    secret.get_by_label("New access token").fill("token")
-    secret.get_by_role("button", name="Store in keyring").click()
-    expect(secret.get_by_role("alert")).to_contain_text("NOT stored")
     comfyui = page.locator('section.provider[data-provider="comfyui"]')
     comfyui.get_by_role("button", name="Test connection").click()
     expect(comfyui.locator(".provider__result")).to_contain_text("Connection failed.")
@@ -184,20 +179,14 @@ def test_no_serious_accessibility_violations(
 
 def test_keyboard_only(new_page: PageFactory, live_server: LiveServer) -> None:
     page = open_settings(new_page, live_server)
-    field = page.locator("#secret-openai_api_key")
-    for _ in range(30):
+    visited: list[str] = []
+    for _ in range(40):
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement?.id") == "secret-openai_api_key":
+        visited.append(page.evaluate("() => document.activeElement?.id"))
+        if visited[-1] == "provider-openai-test":
             break
-    expect(field).to_be_focused()
-    page.keyboard.type("sk-keyboard")
-    page.keyboard.press("Enter")
-    expect(page.locator("#secret-openai_api_key-result")).to_contain_text("NOT stored")
-    # On to the same card's "Test connection": Space presses it.
-    for _ in range(5):
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement?.id") == "provider-openai-test":
-            break
+    # Without a keyring the key field is disabled, so Tab goes past it.
+    assert "secret-openai_api_key" not in visited
     expect(page.locator("#provider-openai-test")).to_be_focused()
     page.keyboard.press("Space")
     expect(page.locator("#provider-openai-test-result")).to_contain_text("Connection failed.")
@@ -330,11 +319,25 @@ def test_a_stale_default_and_a_refused_save_are_explained(
     assert server.api.delete("/api/configurations/by-name/Short-lived").status_code == 204
     page = open_settings(new_page, server, scheme="light")
     select = page.locator("#pref-configuration")
-    expect(select).to_have_value("Short-lived")
-    expect(select.locator("option:checked")).to_have_text("Short-lived (no longer exists)")
-    expect(page.locator("#pref-configuration-notice")).to_contain_text(
-        "“Short-lived” no longer exists"
+    # Shown as none (the server refuses an unknown name, so keeping it would block every
+    # save), with a note.
+    expect(select).to_have_value("")
+    expect(select.locator('option[value="Short-lived"]')).to_have_count(0)
+    expect(page.locator("#pref-configuration-notice")).to_have_text(
+        "“Short-lived” no longer exists; choose another or none."
     )
+    expect(page.locator("#defaults-save")).to_be_disabled()
+
+    # Changing only the count saves (and drops the stale name).
+    page.locator("#pref-count").fill("5")
+    page.locator("#defaults-save").click()
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    assert server.api.get("/api/preferences").json()["defaults"] == {
+        "configuration": None,
+        "provider": None,
+        "count": 5,
+    }
+    expect(page.locator("#pref-configuration-notice")).to_be_empty()
 
     # Chosen from the page, deleted before Save: the 422 names it at the field.
     select.select_option("Also going")
@@ -396,3 +399,202 @@ def test_preferences_by_keyboard(new_page: PageFactory, clean_preferences: LiveS
     expect(page.locator(".toast").last).to_contain_text("Export preferences saved.")
     prefs = clean_preferences.api.get("/api/preferences").json()
     assert prefs["defaults"]["count"] == 3 and prefs["exports"]["include_images"] is True
+
+
+# -- failures, refreshes and unsaved changes ----------------------------------------------
+
+
+def fail_with(status: int) -> Callable[[Route], None]:
+    return lambda route: route.fulfill(
+        status=status, content_type="application/json", body='{"detail": "boom"}'
+    )
+
+
+def test_try_again_keeps_unsaved_edits(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    server = clean_preferences
+    page = open_settings(new_page, server)
+    page.route("**/api/preferences/defaults", lambda route: route.abort("connectionrefused"))
+    page.locator("#pref-count").fill("9")
+    page.locator("#defaults-save").click()
+    expect(page.locator("#defaults-form-error")).to_contain_text("Your changes are still here")
+    # Meanwhile someone else saves a default provider: the refresh shows it, as that field
+    # was not being edited.
+    server.api.put(
+        "/api/preferences/defaults", json={"provider": "procedural", "count": 2}
+    ).raise_for_status()
+    page.unroute("**/api/preferences/defaults")
+    page.locator("#settings-server-retry").click()
+    expect(page.locator("#settings-server-error")).to_be_hidden()
+    expect(page.locator("#pref-provider")).to_have_value("procedural")
+    expect(page.locator("#pref-count")).to_have_value("9")
+    expect(page.locator("#defaults-save")).to_be_enabled()
+    expect(page.locator("#defaults-form-error")).to_be_visible()
+    page.locator("#defaults-save").click()
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    assert server.api.get("/api/preferences").json()["defaults"]["count"] == 9
+
+
+def test_a_server_error_is_not_server_unavailable(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    page = open_settings(new_page, clean_preferences)
+    page.route("**/api/preferences/defaults", fail_with(500))
+    page.locator("#pref-count").fill("7")
+    page.locator("#defaults-save").click()
+    alert = page.locator("#defaults-form-error")
+    expect(alert).to_contain_text("answered with an error (HTTP 500)")
+    expect(alert).to_contain_text("Your changes are still here.")
+    expect(alert).not_to_contain_text("did not answer")
+    expect(page.locator("#settings-server-error")).to_be_hidden()
+    expect(page.locator("#pref-count")).to_have_value("7")
+    # A connection test the server fails with a 500 says the same, not "did not answer".
+    page.route("**/api/providers/procedural/test", fail_with(500))
+    procedural = page.locator('section.provider[data-provider="procedural"]')
+    procedural.get_by_role("button", name="Test connection").click()
+    result = procedural.locator(".provider__result")
+    expect(result).to_contain_text("answered with an error (HTTP 500)")
+    expect(result).not_to_contain_text("did not answer")
+
+
+def test_one_failing_request_fails_only_its_part(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = new_page(scheme="light")
+    page.route("**/api/configurations", fail_with(500))
+    page.goto(f"{live_server.url}/settings")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    failed = page.locator("#defaults-loading")
+    expect(failed).to_contain_text("Could not be loaded.")
+    expect(failed).to_contain_text("answered with an error (HTTP 500)")
+    expect(page.locator("#settings-server-error")).to_be_hidden()
+    expect(page.locator("#defaults-form")).to_be_hidden()
+    # Everything else is there.
+    expect(page.locator("section.provider")).to_have_count(
+        len(live_server.api.get("/api/providers").json())
+    )
+    expect(page.locator("#data-dir")).to_have_text(str(live_server.data_dir))
+    expect(page.locator("#exports-form")).to_be_visible()
+    screenshot(page, "settings-part-failed-light", full_page=True)
+    page.unroute("**/api/configurations")
+    failed.get_by_role("button", name="Try again").click()
+    expect(page.locator("#defaults-form")).to_be_visible()
+    expect(failed).to_be_hidden()
+
+    # Providers and facts need /api/settings: only they fail without it.
+    page = new_page()
+    page.route("**/api/settings", lambda route: route.abort("connectionrefused"))
+    page.goto(f"{live_server.url}/settings")
+    expect(page.locator("#settings-server-error")).to_be_visible()
+    expect(page.locator("#server-facts-error")).to_contain_text("could not be loaded")
+    expect(page.locator("#defaults-form")).to_be_visible()
+    expect(page.locator("#exports-form")).to_be_visible()
+
+
+def test_a_failed_retry_keeps_what_was_loaded(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    page = open_settings(new_page, clean_preferences)
+    providers = len(clean_preferences.api.get("/api/providers").json())
+    page.route("**/api/**", lambda route: route.abort("connectionrefused"))
+    page.locator("#pref-count").fill("3")
+    page.locator("#defaults-save").click()
+    expect(page.locator("#settings-server-error")).to_be_visible()
+    page.locator("#settings-server-retry").click()
+    expect(page.locator(".toast").last).to_have_text(
+        "Could not refresh: the page still shows what it loaded before."
+    )
+    expect(page.locator("section.provider")).to_have_count(providers)
+    expect(page.locator("#provider-list")).not_to_contain_text("could not be loaded")
+    expect(page.locator("#data-dir")).to_have_text(str(clean_preferences.data_dir))
+    expect(page.locator("#server-facts")).not_to_contain_text("Unknown")
+    expect(page.locator("#pref-count")).to_have_value("3")
+    expect(page.locator("#settings-server-error")).to_be_visible()
+
+
+def test_leaving_with_unsaved_changes_asks_first(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    page = open_settings(new_page, clean_preferences)
+    asked: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.locator("#pref-folder").click()
+    page.keyboard.type("/tmp/somewhere")
+    page.get_by_role("navigation").get_by_role("link", name="Configurations").click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    assert page.url.endswith("/settings")
+    expect(page.locator("#pref-folder")).to_have_value("/tmp/somewhere")
+
+    # Nothing unsaved: no question.
+    page.locator("#exports-undo").click()
+    page.get_by_role("navigation").get_by_role("link", name="Configurations").click()
+    page.wait_for_url("**/configurations")
+    assert asked == ["beforeunload"]
+
+
+def test_focus_after_save_and_undo(new_page: PageFactory, clean_preferences: LiveServer) -> None:
+    page = open_settings(new_page, clean_preferences)
+    page.locator("#pref-count").fill("2")
+    page.locator("#defaults-undo").click()
+    expect(page.locator("#defaults-title")).to_be_focused()
+    page.locator("#pref-count").fill("2")
+    page.locator("#defaults-save").click()
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    expect(page.locator("#defaults-title")).to_be_focused()
+    page.locator("#pref-include-images").check()
+    page.locator("#exports-save").click()
+    expect(page.locator(".toast").last).to_contain_text("Export preferences saved.")
+    expect(page.locator("#exports-title")).to_be_focused()
+
+
+def test_a_failed_connection_test_changes_the_pill(
+    new_page: PageFactory, server_with_env_key: LiveServer
+) -> None:
+    page = open_settings(new_page, server_with_env_key)
+    card = page.locator('section.provider[data-provider="openai"]')
+    pill = card.locator(".availability")
+    expect(pill).to_have_text("Available")
+    card.get_by_role("button", name="Test connection").click()
+    expect(card.locator(".provider__result")).to_contain_text("Connection failed.")
+    expect(pill).to_have_text("Connection failed")
+    expect(pill).to_have_attribute("data-available", "false")
+    # A refresh of the page's data keeps it; a successful test of another provider does not
+    # touch it.
+    procedural = page.locator('section.provider[data-provider="procedural"]')
+    procedural.get_by_role("button", name="Test connection").click()
+    expect(procedural.locator(".provider__result")).to_contain_text("Connection OK.")
+    expect(procedural.locator(".availability")).to_have_text("Available")
+    expect(pill).to_have_text("Connection failed")
+    screenshot(page, "settings-connection-failed-dark")
+
+
+FITS = """(el) => {
+  const cs = getComputedStyle(el);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = cs.font;
+  const text = el.tagName === 'SELECT' ? el.selectedOptions[0].text : el.placeholder;
+  const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return ctx.measureText(text).width <= room;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_cut_off_text(new_page: PageFactory, clean_preferences: LiveServer, width: int) -> None:
+    page = open_settings(new_page, clean_preferences, width=width)
+    assert page.locator("#pref-folder").evaluate(FITS)
+    select = page.locator("#pref-provider")
+    unavailable = [
+        p for p in clean_preferences.api.get("/api/providers").json() if not p["available"]
+    ]
+    for provider in unavailable:
+        select.select_option(provider["name"])
+        # The status comes first: a long title may be cut off at the edge, the status not.
+        label = select.locator("option:checked").inner_text()
+        assert label == f"Unavailable: {provider['title']}"

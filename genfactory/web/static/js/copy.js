@@ -279,6 +279,8 @@ export const CONFIG_COPY = Object.freeze({
     'A configuration saves a provider, size, steps, style, count, output format and quality checks under a name, so that jobs can reuse them.',
   createFirst: 'Create a configuration',
   listError: 'Configurations could not be loaded.',
+  /** label of each value in a row at phone widths (the column headers are hidden there) */
+  columns: Object.freeze(['Name', 'Version', 'Provider', 'Size', 'Steps', 'Style', 'Count', 'Jobs', 'Created', 'Actions']),
   version: (v) => `v${v}`,
   versionLong: (v) => `Version ${v}`,
   defaultValue: 'default',
@@ -327,6 +329,9 @@ export const CONFIG_COPY = Object.freeze({
   qcOff: 'No check is ticked: images of jobs using this configuration are not checked.',
   fixFields: (n) => (n === 1 ? 'One field needs attention.' : `${n} fields need attention.`),
   conflictTitle: 'Not saved.',
+  staleTitle: 'Not saved: someone else saved a newer version.',
+  formKept: 'The form keeps your changes.',
+  editMissing: (name) => `Configuration ${quoted(name)} was not found. It may have been renamed or deleted.`,
 
   // history
   historyTitle: 'Version history',
@@ -342,6 +347,8 @@ export const CONFIG_COPY = Object.freeze({
   deleteUsed: (n) => `The list says ${plural(n, 'job')} used it, so the server will probably refuse.`,
   deleted: (name) => `Deleted ${quoted(name)}.`,
   deleteRefused: (name) => `${quoted(name)} was not deleted.`,
+  deleteGone: (name) => `${quoted(name)} was already deleted (elsewhere).`,
+  deleteDefault: 'It is the default for new jobs; the Start page will no longer use it.',
 
   // summaries
   summarySteps: (n) => `${n} steps`,
@@ -380,18 +387,22 @@ export const SETTINGS_COPY = Object.freeze({
   keyringNoneBody:
     'Keys typed on this page cannot be stored here. Set each provider’s environment variable (named below) for the server, then restart it.',
   secretHintNoKeyring: (vars) =>
-    `This machine has no OS keyring, so a key typed here will not be stored: set ${vars.join(' or ')} in the server’s environment instead.`,
+    `To use a key, set ${vars.join(' or ')} in the server’s environment and restart it (this machine has no OS keyring to store one typed here).`,
   secretHintKeyring: 'Stored in the OS keyring of the server’s machine, never in the database, logs or exports.',
   testConnection: 'Test connection',
   testing: 'Testing…',
   testOk: 'Connection OK.',
   testFailed: 'Connection failed.',
+  /** The availability pill after a failed test, until a test succeeds or the page reloads. */
+  connectionFailed: 'Connection failed',
   testError: (message) => `The test could not run: ${message}`,
   dbNames: Object.freeze({ sqlite: 'SQLite', postgresql: 'PostgreSQL' }),
   keyringUsable: (backend) => `Available (${backend})`,
   keyringNone: 'None on this machine',
   copyPath: 'Copy the data folder’s path',
   unknown: 'Unknown',
+  factsLoadError: 'This server’s details could not be loaded.',
+  refreshFailed: 'Could not refresh: the page still shows what it loaded before.',
 });
 
 /** DOM hooks of the Configurations and Settings pages and of the Start page's notice. */

@@ -113,7 +113,9 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
       onTested();
     } catch (error) {
       replaceChildren(testResult, callout('error', T.testFailed,
-        [error?.unavailable ? COPY.serverUnavailableHelp : T.testError(error?.message ?? String(error))]));
+        [error?.serverFault ? COPY.serverErrorHelp(error.status)
+          : error?.unavailable ? COPY.serverUnavailableHelp
+            : T.testError(error?.message ?? String(error))]));
     } finally {
       setBusy(testButton, false, T.testConnection);
     }
@@ -174,7 +176,9 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
         } else {
           // Kept in the field: a network failure is worth retrying as it is.
           replaceChildren(result, callout('error', T.notStoredTitle,
-            [failure?.unavailable ? COPY.serverUnavailableHelp : failure?.message ?? String(failure)], { alert: true }));
+            [failure?.serverFault ? COPY.serverErrorHelp(failure.status)
+              : failure?.unavailable ? COPY.serverUnavailableHelp : failure?.message ?? String(failure)],
+            { alert: true }));
         }
       } finally {
         if (value === null) remove.disabled = false;
