@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from genfactory.api.deps import AppState, StateDep
-from genfactory.api.errors import CONFLICT, NOT_FOUND
+from genfactory.api.errors import CONFLICT, NOT_FOUND, problem
 from genfactory.api.schemas import (
     ConfigurationCreate,
     ConfigurationPublic,
@@ -20,7 +21,7 @@ from genfactory.core.service import InvalidRequest, JobSpec
 from genfactory.domain.events import iso_time
 from genfactory.qc import QCConfig
 from genfactory.store import configurations as config_store
-from genfactory.store.configurations import ConfigurationRecord
+from genfactory.store.configurations import ConfigurationRecord, StaleVersion
 
 router = APIRouter(prefix="/api/configurations", tags=["configurations"])
 VALIDATION: dict[int | str, dict[str, Any]] = {
@@ -29,7 +30,9 @@ VALIDATION: dict[int | str, dict[str, Any]] = {
 UNCHANGED: dict[int | str, dict[str, Any]] = {
     409: {
         "model": Problem,
-        "description": "Nothing changed: the newest version already has these settings",
+        "description": "Nothing changed: the newest version already has these settings "
+        "(code conflict); or `base_version` is no longer the newest version, another was "
+        "saved since (code stale_version)",
     }
 }
 
@@ -117,16 +120,19 @@ async def configuration_versions(name: str, state: StateDep) -> list[Configurati
     status_code=status.HTTP_201_CREATED,
     response_model=ConfigurationPublic,
     responses={**VALIDATION, **NOT_FOUND, **UNCHANGED},
-    summary="Save a new version (refused when it repeats the newest)",
+    summary="Save a new version (refused when it repeats the newest or base_version is stale)",
 )
 async def save_version(
     name: str, body: ConfigurationVersionCreate, state: StateDep
-) -> ConfigurationPublic:
+) -> ConfigurationPublic | JSONResponse:
     settings = _checked(state, body.settings)
-    async with state.db.write() as tx:
-        record = await config_store.save_configuration(
-            tx, name, settings, body.description, new=False
-        )
+    try:
+        async with state.db.write() as tx:
+            record = await config_store.save_configuration(
+                tx, name, settings, body.description, new=False, base_version=body.base_version
+            )
+    except StaleVersion as exc:
+        return problem(409, "stale_version", str(exc))
     return public(record)
 
 

@@ -367,6 +367,12 @@ class ConfigurationVersionCreate(BaseModel):
 
     description: str = Field(default="", max_length=2000)
     settings: ConfigurationSettings
+    base_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The newest version when the client loaded the form: the save is refused "
+        "(409 stale_version) if another version was saved since. Omitted: saved regardless.",
+    )
 
 
 class ConfigurationPublic(BaseModel):

@@ -31,17 +31,39 @@ class ConfigurationRecord:
         return cls(**dict(row._mapping))
 
 
+class StaleVersion(Conflict):
+    """A save based on a version that is no longer the newest: another client saved one
+    since, and saving on top of it would silently undo that client's change."""
+
+    def __init__(self, name: str, newest: int) -> None:
+        super().__init__(
+            f"“{name}” changed since you opened it: version {newest} was saved elsewhere. "
+            "Load it, or save yours as a new version anyway."
+        )
+        self.newest = newest
+
+
 async def save_configuration(
-    tx: WriteTx, name: str, settings: dict[str, Any], description: str, *, new: bool
+    tx: WriteTx,
+    name: str,
+    settings: dict[str, Any],
+    description: str,
+    *,
+    new: bool,
+    base_version: int | None = None,
 ) -> ConfigurationRecord:
     """``new=True`` creates version 1 (refused if the name exists); otherwise adds the next
     version of an existing name, refused when it would repeat the newest version: a version
-    that changes nothing would only make the history longer."""
+    that changes nothing would only make the history longer. With ``base_version`` (the
+    newest version the client knew of), refused with :class:`StaleVersion` when a newer one
+    exists (optimistic concurrency: the read and the insert share the write transaction)."""
     latest = await _newest(tx.conn, name)
     if new and latest is not None:
         raise Conflict(f"A configuration named {name!r} exists; save a new version of it instead.")
     if not new and latest is None:
         raise NotFound(f"No configuration named {name!r}.")
+    if base_version is not None and latest is not None and latest.version != base_version:
+        raise StaleVersion(name, latest.version)
     if latest is not None and latest.settings == settings and latest.description == description:
         raise Conflict(f"Nothing changed: version {latest.version} already has these settings.")
     record = ConfigurationRecord(

@@ -775,3 +775,216 @@ def test_keyboard_only(new_page: PageFactory, live_server: LiveServer) -> None:
     expect(row(page, "Typed only")).to_have_count(0)
     focused = page.evaluate("() => document.activeElement?.tagName")
     assert focused in ("BUTTON", "A")
+
+
+# -- fixes of the QA pass: concurrent edits, server errors, narrow screens, long names ----
+
+
+def test_a_save_on_top_of_a_version_saved_elsewhere_is_not_silent(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """Two tabs edit the same configuration; the later save neither undoes the earlier one
+    silently nor loses what was typed: it offers to load the newest or save anyway."""
+    create_config(live_server, "Tabs", count=3)
+    live_server.api.post(
+        "/api/configurations/by-name/Tabs/versions",
+        json={"settings": {"provider": "procedural", "count": 3, "steps": 10}},
+    )
+    tab_a = open_configurations(new_page, live_server, query="?edit=Tabs", scheme="light")
+    tab_b = open_configurations(new_page, live_server, query="?edit=Tabs")
+    for tab in (tab_a, tab_b):
+        expect(tab.get_by_role("button", name="Save as version 3")).to_be_visible()
+
+    tab_b.get_by_label("Count", exact=True).fill("5")
+    tab_b.get_by_role("button", name="Save as version 3").click()
+    expect(tab_b.locator("#toasts")).to_contain_text("Saved “Tabs” as version 3.")
+
+    tab_a.get_by_label("Steps", exact=True).fill("45")
+    tab_a.get_by_role("button", name="Save as version 3").click()
+    error = tab_a.locator("#cfg-form-error")
+    expect(error).to_contain_text("Not saved: someone else saved a newer version.")
+    expect(error).to_contain_text(
+        "“Tabs” changed since you opened it: version 3 was saved elsewhere. "
+        "Load it, or save yours as a new version anyway."
+    )
+    expect(tab_a.get_by_role("button", name="Load the newest version")).to_be_focused()
+    expect(tab_a.get_by_label("Steps", exact=True)).to_have_value("45")  # nothing lost
+    expect(tab_a.locator("#config-versions li")).to_have_count(3)  # B's version shows
+    expect(tab_a.get_by_role("button", name="Save as version 4")).to_be_visible()
+    assert [v["version"] for v in versions(live_server, "Tabs")] == [3, 2, 1]
+    screenshot(tab_a, "configurations-stale-light")
+
+    # "Load the newest version" shows B's change; saving on top of it is not refused.
+    tab_a.get_by_role("button", name="Load the newest version").click()
+    expect(tab_a.get_by_label("Count", exact=True)).to_have_value("5")
+    expect(tab_a.get_by_label("Steps", exact=True)).to_have_value("10")
+    expect(error).to_be_hidden()
+    tab_a.get_by_label("Steps", exact=True).fill("45")
+    tab_a.get_by_role("button", name="Save as version 4").click()
+    expect(tab_a.locator("#toasts")).to_contain_text("Saved “Tabs” as version 4.")
+    newest = versions(live_server, "Tabs")[0]["settings"]
+    assert (newest["count"], newest["steps"]) == (5, 45)
+
+    # Tab B is now behind: "Save mine anyway" saves its form as the next version.
+    tab_b.get_by_label("Steps", exact=True).fill("30")
+    tab_b.get_by_role("button", name="Save as version 4").click()
+    expect(tab_b.locator("#cfg-form-error")).to_contain_text("version 4 was saved elsewhere")
+    tab_b.get_by_role("button", name="Save mine anyway").click()
+    expect(tab_b.locator("#toasts")).to_contain_text("Saved “Tabs” as version 5.")
+    assert versions(live_server, "Tabs")[0]["settings"]["steps"] == 30
+
+
+def _server_error(route: Route) -> None:
+    route.fulfill(
+        status=500, content_type="application/json", body='{"detail":"Internal Server Error"}'
+    )
+
+
+def test_a_server_error_is_not_called_server_unavailable(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Faulty")
+    page = new_page(scheme="light")
+    page.route("**/api/configurations", _server_error)
+    page.goto(f"{live_server.url}/configurations")
+    expect(page.locator("#config-list")).to_contain_text("Configurations could not be loaded.")
+    expect(page.locator("#config-list")).to_contain_text(
+        "Gen Image Factory answered with an error (HTTP 500)."
+    )
+    expect(page.locator("#config-server-error")).to_be_hidden()
+    page.unroute("**/api/configurations")
+    page.locator("#config-list").get_by_role("button", name="Try again").click()
+    expect(row(page, "Faulty")).to_be_visible()
+
+    # The version history, and a save.
+    page.route("**/api/configurations/by-name/Faulty/versions", _server_error)
+    row(page, "Faulty").get_by_role("button", name="Edit").click()
+    expect(page.locator("#config-versions")).to_contain_text("could not be loaded")
+    page.get_by_label("Count", exact=True).fill("2")
+    page.get_by_role("button", name="Save as version 2").click()
+    error = page.locator("#cfg-form-error")
+    expect(error).to_contain_text("The server ran into an error.")
+    expect(error).to_contain_text("HTTP 500")
+    expect(page.locator("#config-server-error")).to_be_hidden()
+    expect(page.get_by_label("Count", exact=True)).to_have_value("2")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_width_has_no_sideways_scroll_and_every_action_is_reachable(
+    new_page: PageFactory, live_server: LiveServer, scheme: str
+) -> None:
+    long_name = "W" * 100
+    for name in ("Phone", long_name):
+        if live_server.api.get(f"/api/configurations/by-name/{name}/versions").is_error:
+            create_config(live_server, name, size="256x256")
+    page = open_configurations(new_page, live_server, width=390, scheme=scheme)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name in ("Phone", long_name):
+        for action in ("Start a job", "Edit", "Duplicate", "Delete"):
+            role = "link" if action == "Start a job" else "button"
+            box = row(page, name).get_by_role(role, name=action).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, action, box)
+    size_cell = row(page, "Phone").locator("td").nth(2)  # its column's name shows above it
+    assert size_cell.evaluate("td => getComputedStyle(td, '::before').content") == '"Size"'
+
+    screenshot(page, f"configurations-phone-{scheme}", full_page=True)
+
+    row(page, long_name).get_by_role("button", name="Edit").click()
+    expect(page.locator("#config-editor-title")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # One field a line: the size select shows its whole first choice.
+    size = page.get_by_label("Size", exact=True)
+    expect(size).to_have_value("256x256")
+    assert page.evaluate(
+        "s => s.clientWidth >= s.closest('form').clientWidth - 2", size.element_handle()
+    )
+    screenshot(page, f"configurations-phone-editor-{scheme}")
+
+
+def test_a_long_name_without_spaces_stays_inside_its_card(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    long_name = "L" * 100
+    create_config(live_server, long_name)
+    page = open_configurations(new_page, live_server, query=f"?edit={long_name}")
+    expect(page.locator("#config-editor-title")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    editor = page.locator(".editor").bounding_box()
+    title = page.locator("#config-editor-title").bounding_box()
+    assert editor and title and title["x"] + title["width"] <= editor["x"] + editor["width"]
+    card = page.locator(".list-card").bounding_box()
+    delete = row(page, long_name).get_by_role("button", name="Delete").bounding_box()
+    assert card and delete and delete["x"] + delete["width"] <= card["x"] + card["width"]
+
+
+def test_delete_while_the_server_is_down_keeps_the_list(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Offline")
+    page = open_configurations(new_page, live_server)
+    page.route(
+        "**/api/configurations**",
+        lambda route: (
+            route.abort("connectionrefused")
+            if route.request.method == "DELETE" or route.request.url.endswith("/api/configurations")
+            else route.continue_()
+        ),
+    )
+    row(page, "Offline").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    error = page.locator("#config-list-error")
+    expect(error).to_contain_text("“Offline” was not deleted.")
+    expect(error).to_contain_text("Gen Image Factory did not answer.")
+    expect(row(page, "Offline")).to_be_visible()
+    expect(page.locator("#config-list")).not_to_contain_text("could not be loaded")
+
+
+def test_deleting_one_already_deleted_elsewhere_says_it_is_gone(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Gone")
+    page = open_configurations(new_page, live_server)
+    assert live_server.api.delete("/api/configurations/by-name/Gone").status_code == 204
+    row(page, "Gone").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#toasts")).to_contain_text("“Gone” was already deleted (elsewhere).")
+    expect(row(page, "Gone")).to_have_count(0)
+    expect(page.locator("#config-list-error")).to_be_hidden()
+
+
+def test_edit_of_an_unknown_name_says_it_was_not_found(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_configurations(new_page, live_server, query="?edit=DoesNotExist")
+    error = page.locator("#config-list-error")
+    expect(error).to_contain_text("Configuration “DoesNotExist” was not found.")
+    expect(error).to_be_focused()
+    expect(page.locator("#config-workspace")).to_be_hidden()
+
+
+def test_the_delete_dialog_says_when_it_is_the_default_for_new_jobs(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create_config(live_server, "Default one")
+    create_config(live_server, "Not default")
+    saved = live_server.api.put(
+        "/api/preferences/defaults",
+        json={"configuration": "Default one", "provider": None, "count": 1},
+    )
+    assert saved.status_code == 200, saved.text
+    try:
+        page = open_configurations(new_page, live_server)
+        row(page, "Default one").get_by_role("button", name="Delete").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(
+            "It is the default for new jobs; the Start page will no longer use it."
+        )
+        dialog.get_by_role("button", name="Keep it").click()
+        row(page, "Not default").get_by_role("button", name="Delete").click()
+        expect(dialog).to_be_visible()
+        expect(page.locator("#config-delete-default")).to_be_hidden()
+        dialog.get_by_role("button", name="Keep it").click()
+    finally:
+        live_server.api.put(
+            "/api/preferences/defaults", json={"configuration": None, "provider": None, "count": 1}
+        )

@@ -138,3 +138,32 @@ def test_a_version_that_repeats_the_newest_is_refused(http: httpx.Client) -> Non
     assert "version 3 already has these settings" in again.json()["detail"]["message"]
     back = http.post(versions_url, json={"description": "e", "settings": settings})
     assert back.status_code == 201 and back.json()["version"] == 4
+
+
+def test_a_save_based_on_an_older_version_is_refused(http: httpx.Client) -> None:
+    """Optimistic concurrency: two editors opened at version 2; the second save names the
+    version it was based on and is refused instead of undoing the first one's change."""
+    name = _name()
+    versions_url = f"/api/configurations/by-name/{name}/versions"
+    assert http.post(
+        "/api/configurations", json={"name": name, "settings": {"count": 3}}
+    ).is_success
+    assert http.post(versions_url, json={"settings": {"count": 3, "steps": 4}}).is_success
+
+    tab_b = http.post(versions_url, json={"base_version": 2, "settings": {"count": 5, "steps": 4}})
+    assert tab_b.status_code == 201 and tab_b.json()["version"] == 3
+    tab_a = http.post(versions_url, json={"base_version": 2, "settings": {"count": 3, "steps": 45}})
+    assert tab_a.status_code == 409
+    assert tab_a.json()["detail"] == {
+        "code": "stale_version",
+        "message": f"“{name}” changed since you opened it: version 3 was saved elsewhere. "
+        "Load it, or save yours as a new version anyway.",
+    }
+    assert [v["version"] for v in http.get(versions_url).json()] == [3, 2, 1]
+
+    # Based on the newest, or without base_version ("save anyway"): saved.
+    current = http.post(versions_url, json={"base_version": 3, "settings": {"count": 5}})
+    assert current.status_code == 201 and current.json()["version"] == 4
+    anyway = http.post(versions_url, json={"settings": {"count": 3, "steps": 45}})
+    assert anyway.status_code == 201 and anyway.json()["version"] == 5
+    assert http.post(versions_url, json={"base_version": 0, "settings": {}}).status_code == 422

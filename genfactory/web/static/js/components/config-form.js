@@ -21,6 +21,10 @@ const NAME_MAX = 100;
 /** @param {string} value */
 const numberOrNull = (value) => (value === '' || value === undefined ? null : Number(value));
 
+/** The buttons of the form's error callout ("Load the newest version", "Save mine anyway"),
+ *  shown only for the error they answer. */
+const FORM_ERROR_ACTIONS = '#cfg-form-error-actions';
+
 /** The secret the vision check (and the openai provider) uses. */
 const OPENAI_SECRET = 'openai_api_key';
 /** The vision check's model names, as genfactory/qc/config.py VisionQC accepts them. */
@@ -118,6 +122,7 @@ export function createConfigForm(form) {
     formError: /** @type {HTMLElement} */ (form.querySelector(S.configFormError)),
     formErrorTitle: /** @type {HTMLElement} */ (form.querySelector(S.configFormErrorTitle)),
     formErrorText: /** @type {HTMLElement} */ (form.querySelector(S.configFormErrorText)),
+    formErrorActions: /** @type {HTMLElement} */ (form.querySelector(FORM_ERROR_ACTIONS)),
     save: /** @type {HTMLButtonElement} */ (form.querySelector(S.configSave)),
   };
 
@@ -474,10 +479,14 @@ export function createConfigForm(form) {
     else if (general.length) els.formError.focus();
   }
 
-  /** @param {string} title @param {string} text */
-  function showFormError(title, text) {
+  /**
+   * @param {string} title @param {string} text
+   * @param {{actions?: boolean}} [options] `actions`: show the callout's buttons
+   */
+  function showFormError(title, text, { actions = false } = {}) {
     setText(els.formErrorTitle, title);
     setText(els.formErrorText, text);
+    els.formErrorActions.hidden = !actions;
     els.formError.hidden = false;
   }
 

@@ -55,7 +55,9 @@ export function renderList(el, items, providers, { highlight = null } = {}) {
     return;
   }
   const now = Date.now();
-  const head = ['Name', 'Version', 'Provider', 'Size', 'Steps', 'Style', 'Count', 'Jobs', 'Created', 'Actions'];
+  const head = CONFIG_COPY.columns;
+  // Each value's column name, shown above it where the rows are cards (narrow screens).
+  const cell = (label, attrs, ...children) => h('td', { ...attrs, dataset: { label } }, ...children);
   const row = (item) => {
     const s = item.settings ?? {};
     const name = item.name;
@@ -63,15 +65,15 @@ export function renderList(el, items, providers, { highlight = null } = {}) {
       h('th', { scope: 'row', class: 'config-table__name' },
         h('span', { class: 'config-table__title', text: name }),
         item.description ? h('span', { class: 'config-table__desc muted', text: item.description }) : null),
-      h('td', {}, h('span', { class: 'chip', text: CONFIG_COPY.version(item.version) })),
-      h('td', { class: 'config-table__provider', title: providers.find((p) => p.name === s.provider)?.title ?? null },
+      cell(head[1], {}, h('span', { class: 'chip', text: CONFIG_COPY.version(item.version) })),
+      cell(head[2], { class: 'config-table__provider', title: providers.find((p) => p.name === s.provider)?.title ?? null },
         providerTitle(s.provider, providers)),
-      h('td', { class: 'nowrap' }, orDefault(s.size, sizeLabel)),
-      h('td', { class: 'num' }, orDefault(s.steps)),
-      h('td', { class: 'config-table__style' }, s.style ? styleLabel(s.style) : h('span', { class: 'muted', text: COPY.styleNone })),
-      h('td', { class: 'num' }, String(s.count ?? 1)),
-      h('td', { class: 'num' }, item.jobs ? String(item.jobs) : h('span', { class: 'muted', text: '0' })),
-      h('td', { class: 'nowrap' }, h('time', { datetime: item.created_at, title: longTime(item.created_at), text: timeAgo(item.created_at, now) })),
+      cell(head[3], { class: 'nowrap' }, orDefault(s.size, sizeLabel)),
+      cell(head[4], { class: 'num' }, orDefault(s.steps)),
+      cell(head[5], { class: 'config-table__style' }, s.style ? styleLabel(s.style) : h('span', { class: 'muted', text: COPY.styleNone })),
+      cell(head[6], { class: 'num' }, String(s.count ?? 1)),
+      cell(head[7], { class: 'num' }, item.jobs ? String(item.jobs) : h('span', { class: 'muted', text: '0' })),
+      cell(head[8], { class: 'nowrap' }, h('time', { datetime: item.created_at, title: longTime(item.created_at), text: timeAgo(item.created_at, now) })),
       h('td', { class: 'config-table__actions' },
         h('div', { class: 'row-actions' },
           h('a', { class: 'btn btn--ghost btn--small', href: startJobUrl(name) },
@@ -94,12 +96,13 @@ export function renderList(el, items, providers, { highlight = null } = {}) {
 
 /**
  * @param {HTMLElement} el
- * @param {{retry: boolean}} options `retry: false` when the page's "Server unavailable"
- *   callout already offers it
+ * @param {{retry: boolean, detail?: string}} options `retry: false` when the page's "Server
+ *   unavailable" callout already offers it; `detail`: what went wrong (a server error)
  */
-export function renderListError(el, { retry }) {
+export function renderListError(el, { retry, detail = '' }) {
   el.setAttribute('aria-busy', 'false');
   replaceChildren(el, h('div', { class: 'empty-state' },
     h('p', { class: 'empty-state__title', text: CONFIG_COPY.listError }),
+    detail ? h('p', { class: 'muted', text: detail }) : null,
     retry ? h('button', { type: 'button', class: 'btn btn--secondary', dataset: { action: 'reload' } }, icon('refresh'), COPY.tryAgain) : null));
 }

@@ -16,6 +16,7 @@
 import { ADMIN_SEL as S, CONFIG_COPY, COPY } from '../copy.js';
 import { api } from '../lib/api.js';
 import { configurationsApi, startJobUrl } from '../lib/configurations-api.js';
+import { settingsApi } from '../lib/settings-api.js';
 import { $, announce, setText } from '../lib/dom.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { createConfigForm } from '../components/config-form.js';
@@ -31,8 +32,18 @@ const DISCARD_SEL = Object.freeze({
   keep: '#config-discard-keep',
 });
 
+/** The answers to "someone else saved a newer version" (in the form's error callout), and
+ *  the delete dialog's note about the default configuration. */
+const PAGE_SEL = Object.freeze({
+  staleLoad: '#cfg-stale-load',
+  staleSave: '#cfg-stale-save',
+  deleteDefault: '#config-delete-default',
+});
+
 /**
- * @typedef {{kind: 'new'} | {kind: 'edit', name: string, inForm: number | null}
+ * `base` (edit): the newest version when the form was filled, sent as `base_version` so
+ * that a save on top of a version saved elsewhere since is refused, not silently undone.
+ * @typedef {{kind: 'new'} | {kind: 'edit', name: string, inForm: number | null, base: number | null}
  *   | {kind: 'duplicate', name: string, version: number}} EditorMode
  */
 
@@ -58,6 +69,9 @@ function main() {
     dialog: /** @type {HTMLDialogElement} */ ($(S.deleteDialog)),
     deleteTitle: $(S.deleteTitle),
     deleteUsed: $(S.deleteUsed),
+    deleteDefault: $(PAGE_SEL.deleteDefault),
+    staleLoad: /** @type {HTMLButtonElement} */ ($(PAGE_SEL.staleLoad)),
+    staleSave: /** @type {HTMLButtonElement} */ ($(PAGE_SEL.staleSave)),
     discardDialog: /** @type {HTMLDialogElement} */ ($(DISCARD_SEL.dialog)),
   };
   const form = createConfigForm(els.form);
@@ -76,8 +90,17 @@ function main() {
   let historyRequest = 0;
 
   const byName = (name) => items.find((i) => i.name === name) ?? null;
+  /** No answer (or a proxy saying the server is unreachable): the page's "Server
+   *  unavailable" callout. A 500 is an answer, with an error of the server's own. */
+  const isDown = (error) => Boolean(error?.unavailable && !error?.serverFault);
   const serverDown = (error) => {
-    if (error?.unavailable) els.serverError.hidden = false;
+    if (isDown(error)) els.serverError.hidden = false;
+  };
+  /** What went wrong, in words, for a callout's text. */
+  const failureText = (error) => {
+    if (error?.serverFault) return COPY.serverErrorHelp(error.status);
+    if (isDown(error)) return COPY.serverUnavailableHelp;
+    return error?.message ?? String(error);
   };
 
   // ---- list ------------------------------------------------------------------------------
@@ -96,7 +119,9 @@ function main() {
   /** @param {any} error from fetchList @param {{highlight?: string | null}} [options] */
   function showList(error, { highlight = null } = {}) {
     if (error) {
-      renderListError(els.list, { retry: !error.unavailable });
+      renderListError(els.list, {
+        retry: !isDown(error), detail: error.serverFault ? COPY.serverErrorHelp(error.status) : '',
+      });
       setText(els.count, '');
       return;
     }
@@ -250,13 +275,21 @@ function main() {
   function editByName(name) {
     const item = byName(name);
     if (!item) return;
-    openEditor({ kind: 'edit', name, inForm: item.version }, item);
+    openEditor({ kind: 'edit', name, inForm: item.version, base: item.version }, item);
   }
 
   // ---- save ------------------------------------------------------------------------------
 
-  els.form.addEventListener('submit', async (event) => {
+  els.form.addEventListener('submit', (event) => {
     event.preventDefault();
+    save();
+  });
+
+  /**
+   * @param {{anyway?: boolean}} [options] `anyway`: save as the next version even when
+   *   another was saved since the form was filled (no `base_version`)
+   */
+  async function save({ anyway = false } = {}) {
     if (!editor || saving) return;
     form.clearErrors();
     const problems = form.validate();
@@ -271,7 +304,11 @@ function main() {
     let saved;
     try {
       saved = mode.kind === 'edit'
-        ? await configurationsApi.saveVersion(mode.name, { description: body.description, settings: body.settings })
+        ? await configurationsApi.saveVersion(mode.name, {
+          description: body.description,
+          settings: body.settings,
+          ...(anyway || mode.base === null ? {} : { base_version: mode.base }),
+        })
         : await configurationsApi.create(body);
     } catch (error) {
       saving = false;
@@ -284,16 +321,32 @@ function main() {
     toast(message, { tone: 'success' }); // the toasts region announces it
     await loadList({ highlight: saved.name });
     // Keep editing what was saved: the history now shows the new version.
-    editor = { kind: 'edit', name: saved.name, inForm: saved.version };
+    editor = { kind: 'edit', name: saved.name, inForm: saved.version, base: saved.version };
     form.fill({ mode: 'edit', name: saved.name, description: saved.description, settings: saved.settings, taken: takenNames() });
     setEditorText();
     loadVersions(saved.name);
-  });
+  }
 
   function handleSaveError(error) {
+    if (error?.serverFault) {
+      // The server answered, with an error of its own: not "server unavailable".
+      els.serverError.hidden = true;
+      form.showFormError(COPY.serverError, `${COPY.serverErrorHelp(error.status)} ${CONFIG_COPY.formKept}`);
+      form.els.formError.focus();
+      return;
+    }
     if (error?.unavailable) {
       serverDown(error);
       form.showFormError(COPY.serverUnavailable, COPY.serverUnavailableHelp);
+      return;
+    }
+    if (error?.kind === 'stale_version' && editor?.kind === 'edit') {
+      // Another tab or client saved a version since the form was filled: show it in the
+      // history and list, and let the person choose (nothing they typed is lost).
+      form.showFormError(CONFIG_COPY.staleTitle, error.message, { actions: true });
+      els.staleLoad.focus();
+      loadVersions(editor.name);
+      loadList();
       return;
     }
     if (error?.kind === 'validation') {
@@ -321,6 +374,23 @@ function main() {
     if (await discardChanges()) closeEditor();
   });
 
+  els.staleSave.addEventListener('click', () => save({ anyway: true }));
+
+  /** Replace the form with the newest version (the person asked to, after a stale save). */
+  els.staleLoad.addEventListener('click', async () => {
+    if (!editor || editor.kind !== 'edit') return;
+    const name = editor.name;
+    await loadVersions(name);
+    const newest = versions[0];
+    if (!newest || !editor || editor.kind !== 'edit' || editor.name !== name) return;
+    editor = { kind: 'edit', name, inForm: newest.version, base: newest.version };
+    form.fill({ mode: 'edit', name, description: newest.description, settings: newest.settings, taken: takenNames() });
+    setEditorText();
+    renderVersions('ready');
+    announce(CONFIG_COPY.leadLoaded(newest.version, newest.version + 1));
+    els.title.focus();
+  });
+
   // ---- history actions ---------------------------------------------------------------------
 
   els.history.addEventListener('click', async (event) => {
@@ -333,7 +403,7 @@ function main() {
     switch (button.dataset.action) {
       case 'load':
         if (!version) return;
-        editor = { kind: 'edit', name, inForm: version.version };
+        editor = { kind: 'edit', name, inForm: version.version, base: versions[0]?.version ?? version.version };
         form.fill({ mode: 'edit', name, description: version.description, settings: version.settings, taken: takenNames() });
         setEditorText();
         renderVersions('ready');
@@ -383,24 +453,42 @@ function main() {
     }
   });
 
+  /** The configuration new jobs start from (Settings), or null when unknown. */
+  async function defaultConfiguration() {
+    try {
+      return (await settingsApi.preferences())?.defaults?.configuration ?? null;
+    } catch {
+      return null; // the dialog just does not mention it
+    }
+  }
+
   async function deleteConfiguration(name, button) {
     const item = byName(name);
     setText(els.deleteTitle, CONFIG_COPY.deleteTitle(name));
     els.deleteUsed.hidden = !item?.jobs;
     setText(els.deleteUsed, item?.jobs ? CONFIG_COPY.deleteUsed(item.jobs) : '');
+    const isDefault = (await defaultConfiguration()) === name;
+    els.deleteDefault.hidden = !isDefault;
+    setText(els.deleteDefault, isDefault ? CONFIG_COPY.deleteDefault : '');
     const yes = await confirmDialog(els.dialog, { confirm: $(S.deleteConfirm), keep: $(S.deleteKeep) });
     if (!yes) return;
     hideListError();
+    let gone = false;
     try {
       await configurationsApi.remove(name);
     } catch (error) {
-      serverDown(error);
-      setText(els.listStatus, CONFIG_COPY.deleteRefused(name));
-      setText(els.listErrorText, error?.unavailable ? COPY.serverUnavailableHelp : error?.message ?? String(error));
-      els.listError.hidden = false;
-      await loadList();
-      els.listError.focus();
-      return;
+      // Deleted in another tab meanwhile: what was wanted has happened.
+      gone = error?.kind === 'not_found';
+      if (!gone) {
+        serverDown(error);
+        setText(els.listStatus, CONFIG_COPY.deleteRefused(name));
+        setText(els.listErrorText, failureText(error));
+        els.listError.hidden = false;
+        // Keep the list shown: only refresh it when the server is there to answer.
+        if (!isDown(error) && !error?.serverFault) await loadList();
+        els.listError.focus();
+        return;
+      }
     }
     const row = button.closest('tr');
     const next = /** @type {HTMLElement | null} */ (row?.nextElementSibling ?? row?.previousElementSibling ?? null);
@@ -409,7 +497,7 @@ function main() {
       editor = null;
       els.workspace.hidden = true;
     }
-    toast(CONFIG_COPY.deleted(name), { tone: 'success' });
+    toast(gone ? CONFIG_COPY.deleteGone(name) : CONFIG_COPY.deleted(name), { tone: 'success' });
     await loadList();
     const focusTarget = nextName
       ? els.list.querySelector(`button[data-action="edit"][data-name="${CSS.escape(nextName)}"]`)
@@ -434,6 +522,12 @@ function main() {
     document.body.dataset.ready = 'true';
     const wanted = params.get('edit');
     if (wanted && byName(wanted)) editByName(wanted);
+    else if (wanted && !listed) {
+      setText(els.listStatus, CONFIG_COPY.editMissing(wanted));
+      setText(els.listErrorText, '');
+      els.listError.hidden = false;
+      els.listError.focus();
+    }
   }
 
   start();
