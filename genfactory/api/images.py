@@ -187,7 +187,26 @@ class _Entry:
     "/api/images/export",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/zip": {}}, "description": "The ZIP, streamed"},
+        200: {
+            "content": {"application/zip": {}},
+            "description": "The ZIP, streamed",
+            "headers": {
+                "X-Images-Found": {
+                    "description": "Distinct ids that name an image.",
+                    "schema": {"type": "integer"},
+                },
+                "X-Images-Missing": {
+                    "description": "Distinct ids with no file in the ZIP: unknown ids and "
+                    "images whose file is missing from the data folder.",
+                    "schema": {"type": "integer"},
+                },
+                "X-Image-Files-Missing": {
+                    "description": "Known images whose file is missing from the data "
+                    "folder (counted in X-Images-Missing too); manifest.csv notes them.",
+                    "schema": {"type": "integer"},
+                },
+            },
+        },
         **NOT_FOUND,
         **VALIDATION,
     },
@@ -201,7 +220,13 @@ async def export_images(body: ImageExportCreate, state: StateDep) -> StreamingRe
     an image whose file is missing from the data folder, is a row with a ``note`` and no
     file; if none of the ids is known the answer is 404. The ZIP is written while it is
     sent (files stored, not recompressed: they are PNG/WebP/JPEG already), so memory stays
-    flat however many images are asked for."""
+    flat however many images are asked for.
+
+    Response headers: ``X-Images-Found``, the distinct ids that name an image;
+    ``X-Images-Missing``, the distinct ids whose file is not in the ZIP (unknown ids plus
+    known images whose file is missing); ``X-Image-Files-Missing``, those of them that are
+    known images whose file is missing from the data folder. The ZIP holds
+    ``X-Images-Found - X-Image-Files-Missing`` images."""
     ids = list(dict.fromkeys(body.ids))
     async with state.db.read() as conn:
         found = await image_store.images_by_id(conn, ids)
@@ -210,6 +235,12 @@ async def export_images(body: ImageExportCreate, state: StateDep) -> StreamingRe
         many = f"No image has any of these {len(ids)} ids."
         raise NotFound("No image has that id." if len(ids) == 1 else many)
     entries = [_Entry(i, found.get(i), sources.get(i)) for i in ids]
+    # The headers go out before the first file is read, so the files are looked for now:
+    # a ZIP that only lists a missing file must not pass for a complete download.
+    blobs = state.service.blobs
+    files_missing = await asyncio.to_thread(
+        lambda: sum(not blobs.path(i.sha256, i.format).is_file() for i in found.values())
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
         _zip_stream(state.service.blobs, entries),
@@ -218,7 +249,8 @@ async def export_images(body: ImageExportCreate, state: StateDep) -> StreamingRe
             "Content-Disposition": f'attachment; filename="images-{stamp}.zip"',
             "Cache-Control": "no-store",
             "X-Images-Found": str(len(found)),
-            "X-Images-Missing": str(len(ids) - len(found)),
+            "X-Images-Missing": str(len(ids) - len(found) + files_missing),
+            "X-Image-Files-Missing": str(files_missing),
         },
     )
 

@@ -199,6 +199,9 @@ def test_a_job_deleted_elsewhere_leaves_only_the_notice(
     page = open_jobs(new_page, live_server, scheme="light")
     row(page, job["id"]).locator(".job-id").click()
     expect(page.locator("#gallery-grid .gallery__item[data-id]")).to_have_count(1)
+    page.get_by_label("Select image 1").check()
+    expect(page.locator("#gallery-export")).to_be_enabled()
+    page.locator("#modal-delete").focus()
     deleted = live_server.api.post("/api/jobs/bulk/delete", json={"ids": [job["id"]]})
     assert deleted.status_code == 200, deleted.text
     expect(page.locator("#modal-error")).to_contain_text("This job was deleted.", timeout=15_000)
@@ -206,4 +209,174 @@ def test_a_job_deleted_elsewhere_leaves_only_the_notice(
         expect(page.locator(button)).to_be_disabled()
     expect(page.locator("#modal-details")).to_be_hidden()
     expect(page.locator("#modal-body .job-modal__section").first).to_be_hidden()
+    # The focused Delete is disabled now: the notice takes the focus, not the page's body.
+    expect(page.locator("#modal-error")).to_be_focused()
+    expect(page.locator("#gallery-export")).to_be_disabled()
+    expect(page.locator("#gallery-export")).to_have_text("Export selected")
     assert_no_violations(page, "deleted job view")
+
+
+def blob_of(server: LiveServer, image: dict[str, Any]) -> Path:
+    """The file in the data folder that holds an image."""
+    data = server.api.get(image["url"]).content
+    [path] = [p for p in (server.data_dir / "blobs").rglob("*.png") if p.read_bytes() == data]
+    return path
+
+
+def test_tiles_have_short_alt_texts(new_page: PageFactory, live_server: LiveServer) -> None:
+    prompt = "a very long prompt about a harbour at dawn, " * 10
+    job = job_with_a_rejected_image(live_server, prompt, steps=1)
+    page = open_jobs(new_page, live_server)
+    open_modal(page, job["id"])
+    alts = page.locator("#gallery-grid img.gallery__img").evaluate_all("i => i.map(x => x.alt)")
+    assert alts == [
+        "Image 1 of 3, passed quality checks",
+        "Image 2 of 3, failed quality checks",
+        "Image 3 of 3, passed quality checks",
+    ]
+
+
+def test_export_says_when_files_are_missing(new_page: PageFactory, live_server: LiveServer) -> None:
+    job = job_with_a_rejected_image(live_server, f"a lost file {uuid.uuid4().hex[:6]}", steps=1)
+    images = live_server.api.get(f"/api/jobs/{job['id']}/images").json()
+    blob_of(live_server, images[0]).unlink()
+    page = open_jobs(new_page, live_server, scheme="light")
+    open_modal(page, job["id"])
+    page.get_by_label("Select image 1").check()
+    export = page.get_by_role("button", name="Export selected (1)")
+    export.focus()
+    with page.expect_download():
+        page.keyboard.press("Enter")
+    status = page.locator("#gallery-status")
+    expect(status).to_have_text(
+        "No image was exported: its file is missing from the data folder "
+        "(manifest.csv in the ZIP says so)."
+    )
+    # Busy, the button kept the keyboard's place; done, it still has it.
+    expect(export).to_be_focused()
+    page.get_by_label("Select image 2").check()
+    page.get_by_role("button", name="Export selected (2)").focus()
+    with page.expect_download():
+        page.keyboard.press("Enter")
+    expect(status).to_have_text(
+        "ZIP of 1 image downloaded. 1 image could not be exported (file missing or image "
+        "deleted); manifest.csv in the ZIP lists it."
+    )
+    expect(page.get_by_role("button", name="Export selected (2)")).to_be_focused()
+
+
+def test_try_again_after_a_failed_load(new_page: PageFactory, live_server: LiveServer) -> None:
+    job = job_with_a_rejected_image(live_server, f"a flaky load {uuid.uuid4().hex[:6]}", steps=1)
+    page = open_jobs(new_page, live_server, scheme="light")
+    pattern = f"**/api/jobs/{job['id']}"
+    page.route(pattern, lambda route: route.fulfill(status=500, body="{}"))
+    row(page, job["id"]).locator(".job-id").click()
+    error = page.locator("#modal-error")
+    expect(error).to_contain_text("This job could not be loaded.")
+    # Nothing to act on: no filter, sort, selection or job action; no "No events yet."
+    for control in ("#gallery-qc", "#gallery-sort", "#gallery-select-all", "#gallery-export"):
+        expect(page.locator(control)).to_be_disabled()
+    for button in ("#modal-export", "#modal-rerun", "#modal-delete"):
+        expect(page.locator(button)).to_be_disabled()
+    expect(page.locator("#modal-log-summary")).not_to_contain_text("No events yet")
+    expect(page.locator("#modal-log-body")).to_contain_text("The timeline is not available")
+    screenshot(page, "jobs-modal-load-error-light")
+
+    page.unroute(pattern)
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("#gallery-grid .gallery__item[data-id]")).to_have_count(3)
+    expect(error).to_be_hidden()
+    for control in ("#gallery-qc", "#gallery-sort", "#modal-export", "#modal-delete"):
+        expect(page.locator(control)).to_be_enabled()
+    assert page.evaluate("document.activeElement.id") == "modal-close"
+
+
+def test_the_images_can_be_loaded_again(new_page: PageFactory, live_server: LiveServer) -> None:
+    job = job_with_a_rejected_image(live_server, f"flaky images {uuid.uuid4().hex[:6]}", steps=1)
+    page = open_jobs(new_page, live_server)
+    pattern = f"**/api/jobs/{job['id']}/images*"
+    page.route(pattern, lambda route: route.abort())
+    row(page, job["id"]).locator(".job-id").click()
+    note = page.locator("#gallery-grid .gallery__note")
+    expect(note).to_contain_text("The images could not be loaded.")
+    page.unroute(pattern)
+    retry = note.get_by_role("button", name="Try again")
+    retry.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#gallery-grid .gallery__item[data-id]")).to_have_count(3)
+    expect(page.get_by_label("Select image 1")).to_be_focused()
+
+
+def test_reject_with_a_reason(new_page: PageFactory, live_server: LiveServer) -> None:
+    job = job_with_a_rejected_image(live_server, f"a reasoned no {uuid.uuid4().hex[:6]}", steps=1)
+    images = live_server.api.get(f"/api/jobs/{job['id']}/images").json()
+    page = open_jobs(new_page, live_server, scheme="dark")
+    open_modal(page, job["id"])
+
+    page.get_by_role("button", name="Reject image 1", exact=True).click()
+    reason = page.get_by_label("Reason for rejecting image 1 (optional)")
+    expect(reason).to_be_focused()
+    screenshot(page, "jobs-gallery-reject-reason-dark")
+    reason.fill("Too dark")
+    page.keyboard.press("Enter")
+    expect(reason).to_have_count(0)
+    tile = page.locator(f'#gallery-grid .gallery__item[data-id="{images[0]["id"]}"]')
+    expect(tile).to_have_attribute("data-qc", "failed")
+    expect(tile.locator(".gallery__reason")).to_have_text("Too dark")
+    expect(page.get_by_role("button", name="Reject image 1", exact=True)).to_be_focused()
+    saved = live_server.api.get(f"/api/jobs/{job['id']}/images").json()[0]
+    assert (saved["qc_status"], saved["qc_reason"]) == ("failed", "Too dark")
+
+    # Escape cancels the reason, not the whole view; nothing is saved.
+    page.get_by_role("button", name="Reject image 3", exact=True).click()
+    page.get_by_label("Reason for rejecting image 3 (optional)").fill("never mind")
+    page.keyboard.press("Escape")
+    expect(page.locator("#job-modal")).to_be_visible()
+    expect(page.get_by_label("Reason for rejecting image 3 (optional)")).to_have_count(0)
+    expect(page.get_by_role("button", name="Reject image 3", exact=True)).to_be_focused()
+    assert live_server.api.get(f"/api/jobs/{job['id']}/images").json()[2]["qc_status"] == "passed"
+
+    # No answer at all: a readable message, not "Failed to fetch".
+    page.route("**/api/images/*/qc", lambda route: route.abort())
+    page.get_by_role("button", name="Approve image 3").click()
+    expect(page.locator("#gallery-status")).to_have_text(
+        "The verdict was not saved: the server did not answer. "
+        "Check that it is running and try again."
+    )
+
+
+def test_approving_under_the_failed_filter_keeps_the_focus(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    job = job_with_a_rejected_image(live_server, f"filtered {uuid.uuid4().hex[:6]}", steps=1)
+    page = open_jobs(new_page, live_server)
+    open_modal(page, job["id"])
+    page.locator("#gallery-qc").select_option("failed")
+    expect(page.locator("#gallery-grid .gallery__item[data-id]")).to_have_count(1)
+    page.get_by_role("button", name="Approve image 2").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#gallery-grid .gallery__note")).to_have_text(
+        "No images with this QC status."
+    )
+    expect(page.locator("#gallery-qc")).to_be_focused()
+
+
+def test_delete_in_the_view_focuses_the_next_row(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    jobs = [live_server.create_job(f"to delete {tag} {n}", steps=1) for n in range(3)]
+    for job in jobs:
+        live_server.wait_for(job["id"], "completed")
+    page = open_jobs(new_page, live_server, query=f"?q={tag}")
+    expect(page.locator("#jobs-body tr.jrow[data-id]")).to_have_count(3)
+    ids = page.locator("#jobs-body tr.jrow[data-id]").evaluate_all(
+        "rs => rs.map(r => r.dataset.id)"
+    )
+    row(page, ids[1]).locator(".job-id").click()
+    expect(page.locator("#job-modal")).to_be_visible()
+    page.locator("#modal-delete").click()
+    page.get_by_role("button", name="Delete 1 job").click()
+    expect(page.locator("#job-modal")).to_be_hidden()
+    expect(row(page, ids[1])).to_have_count(0)
+    expect(row(page, ids[2])).to_be_focused()

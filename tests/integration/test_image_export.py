@@ -119,3 +119,24 @@ def test_only_unknown_ids_is_not_found(http: httpx.Client) -> None:
     assert response.status_code == 404
     assert response.json()["detail"]["code"] == "not_found"
     assert response.json()["detail"]["message"] == "No image has any of these 2 ids."
+
+
+def test_a_missing_file_is_counted_as_missing(http: httpx.Client, server: ServerProcess) -> None:
+    [kept, lost] = job_images(http, "two lanterns", 2)
+    data = http.get(lost["url"]).content
+    [path] = [p for p in (server.data_dir / "blobs").rglob("*.png") if p.read_bytes() == data]
+    path.unlink()
+
+    response = http.post("/api/images/export", json={"ids": [kept["id"], lost["id"]]})
+    assert response.status_code == 200
+    assert response.headers["x-images-found"] == "2"
+    assert response.headers["x-images-missing"] == "1"
+    assert response.headers["x-image-files-missing"] == "1"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == [f"images/{kept['job_id']}/1.png", "manifest.csv"]
+    rows = manifest(archive)
+    assert rows[1]["note"] == "the image file is missing from the data folder"
+
+    spec = http.get("/openapi.json").json()
+    headers = spec["paths"]["/api/images/export"]["post"]["responses"]["200"]["headers"]
+    assert {"X-Images-Missing", "X-Image-Files-Missing"} <= set(headers)

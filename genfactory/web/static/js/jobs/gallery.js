@@ -4,7 +4,9 @@
  * sorted by the order generated, date or quality; approve or reject each by hand;
  * regenerate a failed one (the job makes a new image with a new seed; a placeholder tile
  * and a busy button show it until the job's stream says the new image is there); select
- * some and export them as one ZIP.
+ * some and export them as one ZIP. Rejecting asks for an optional reason (an inline field:
+ * Enter rejects, Escape cancels). A control that leaves the grid hands the focus to its
+ * neighbour, never to the page's body.
  *
  * @module jobs/gallery
  */
@@ -12,11 +14,26 @@
 import { GALLERY_COPY as G } from '../copy.js';
 import { QC_LABELS, JOBS_COPY as T, JOBS_SEL as S } from '../copy-jobs.js';
 import { $, h, icon, replaceChildren, setText } from '../lib/dom.js';
+import { request } from '../lib/request.js';
 import { jobsApi } from './api.js';
 
 const QC_ICONS = { passed: 'check-circle', failed: 'x-circle', pending: 'clock' };
 /** Statuses after which no image will come (until a retry): an empty gallery says so. */
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+/** What to say for a failed request: not the browser's bare "Failed to fetch". */
+export function errorMessage(error) {
+  const e = /** @type {any} */ (error);
+  if (e?.kind === 'network' && !e.status) return T.unreachable;
+  return e?.message ?? String(error);
+}
+
+/** A manual verdict, with the reviewer's reason when there is one (POST /api/images/{id}/qc). */
+function saveReview(imageId, status, reason = '') {
+  const text = reason.trim();
+  if (!text) return jobsApi.review(imageId, status);
+  return request(`/api/images/${encodeURIComponent(imageId)}/qc`, { method: 'POST', json: { status, reason: text } });
+}
 
 /**
  * @param {{onReviewed: () => void, notify: (message: string, tone?: any) => void}} options
@@ -34,7 +51,11 @@ export function createGallery({ onReviewed, notify }) {
   els.exportButton.prepend(h('span', { class: 'spinner', 'aria-hidden': 'true' }));
   /** @type {string | null} */
   let jobId = null;
-  let prompt = '';
+  /** How many images the job has (for "Image 3 of 16"), whatever the filter shows. */
+  let imageCount = 0;
+  /** The image whose Reject asks for a reason now, and what has been typed. */
+  /** @type {{id: string, draft: string} | null} */
+  let rejecting = null;
   /** @type {any[]} */
   let images = [];
   /** @type {any[]} RegenerationPublic[], oldest first */
@@ -57,11 +78,13 @@ export function createGallery({ onReviewed, notify }) {
       h('span', { class: 'skeleton gallery__skeleton' }))));
   }
 
-  function note(text, tone = '') {
+  /** @param {string} text @param {string} [tone] @param {boolean} [retry]  offer "Try again" */
+  function note(text, tone = '', retry = false) {
     els.grid.setAttribute('aria-busy', 'false');
     replaceChildren(els.grid, h('li', { class: `gallery__note${tone ? ` tone-${tone}` : ''}` },
       tone === 'error' ? icon('alert') : icon('image'),
-      h('span', { text })));
+      h('span', { text }),
+      retry ? h('button', { type: 'button', class: 'btn btn--secondary btn--small', dataset: { role: 'retry-images' }, text: T.tryAgain }) : null));
   }
 
   /** @param {boolean} [quiet]  keep the images shown until the new ones arrive */
@@ -79,7 +102,8 @@ export function createGallery({ onReviewed, notify }) {
     } catch (error) {
       if (mine !== ticket) return;
       loaded = false;
-      note(/** @type {any} */ (error)?.kind === 'not_found' ? T.modalNotFound : T.galleryError, 'error');
+      const gone = /** @type {any} */ (error)?.kind === 'not_found';
+      note(gone ? T.modalNotFound : T.galleryError, 'error', !gone);
       images = [];
       syncTools();
       return;
@@ -89,8 +113,16 @@ export function createGallery({ onReviewed, notify }) {
     images = list;
     regenerations = regens;
     for (const id of [...picked]) if (!images.some((i) => i.id === id)) picked.delete(id);
+    if (rejecting && !images.some((i) => i.id === rejecting?.id)) rejecting = null;
     announceOutcomes();
     render();
+  }
+
+  /** "Try again" after the images failed to load: the focus stays in the gallery. */
+  async function retryImages() {
+    await load();
+    if (document.activeElement !== document.body) return;
+    /** @type {HTMLElement} */ (els.grid.querySelector('[data-role="retry-images"], [data-role="pick"]') ?? els.qc).focus();
   }
 
   /** Say how the regenerations this view saw pending have ended. */
@@ -189,7 +221,7 @@ export function createGallery({ onReviewed, notify }) {
     return h('li', { class: 'gallery__item', dataset: { id: image.id, qc } },
       h('a', { class: 'gallery__link', href: image.url, target: '_blank', rel: 'noopener' },
         h('img', {
-          class: 'gallery__img', src: image.thumbnail_url, alt: T.imageAlt(n, prompt), loading: 'lazy',
+          class: 'gallery__img', src: image.thumbnail_url, alt: T.imageAlt(n, imageCount, qc), loading: 'lazy',
           width: String(image.width), height: String(image.height),
         })),
       h('div', { class: 'gallery__meta' },
@@ -209,43 +241,107 @@ export function createGallery({ onReviewed, notify }) {
         h('button', {
           type: 'button', class: 'btn btn--secondary btn--small', dataset: { role: 'review', verdict: 'failed', id: image.id },
           'aria-pressed': qc === 'failed' ? 'true' : 'false', 'aria-label': T.rejectImage(n),
+          'aria-expanded': rejecting?.id === image.id ? 'true' : 'false',
         }, icon('x'), h('span', { text: T.reject, 'aria-hidden': 'true' }))),
+      rejecting?.id === image.id ? rejectForm(image, n, rejecting.draft) : null,
       regen.button);
+  }
+
+  /** Reject with an optional reason: Enter (or the button) rejects, Escape cancels. */
+  function rejectForm(image, n, draft) {
+    const field = `gallery-reason-${image.id}`;
+    return h('form', { class: 'gallery__reject', dataset: { role: 'reject-form', id: image.id } },
+      h('label', { class: 'small gallery__reject-label', for: field, text: T.rejectReason }),
+      h('input', {
+        type: 'text', class: 'input input--small', id: field, maxlength: '500', autocomplete: 'off',
+        value: draft, dataset: { role: 'reason', id: image.id },
+        'aria-label': T.rejectReasonFor(n), 'aria-describedby': `${field}-hint`,
+      }),
+      h('p', { class: 'small muted gallery__reject-hint', id: `${field}-hint`, text: T.rejectReasonHint }),
+      h('div', { class: 'gallery__reject-actions' },
+        h('button', {
+          type: 'submit', class: 'btn btn--danger btn--small', dataset: { role: 'reject-confirm', id: image.id },
+          'aria-label': T.rejectConfirmImage(n),
+        }, h('span', { text: T.rejectConfirm, 'aria-hidden': 'true' })),
+        h('button', {
+          type: 'button', class: 'btn btn--ghost btn--small', dataset: { role: 'reject-cancel', id: image.id },
+          'aria-label': T.rejectCancelImage(n),
+        }, h('span', { text: T.rejectCancel, 'aria-hidden': 'true' }))));
+  }
+
+  function startReject(imageId) {
+    rejecting = { id: imageId, draft: rejecting?.id === imageId ? rejecting.draft : '' };
+    render();
+    /** @type {HTMLElement | null} */ (els.grid.querySelector(`[data-role="reason"][data-id="${imageId}"]`))?.focus();
+  }
+
+  function cancelReject() {
+    const id = rejecting?.id;
+    rejecting = null;
+    render();
+    /** @type {HTMLElement | null} */ (els.grid.querySelector(`[data-role="review"][data-verdict="failed"][data-id="${id}"]`))?.focus();
+  }
+
+  function confirmReject() {
+    if (!rejecting) return;
+    const { id, draft } = rejecting;
+    rejecting = null;
+    review(id, 'failed', draft);
   }
 
   function syncTools() {
     const n = picked.size;
-    els.exportButton.disabled = n === 0 || exporting;
+    const off = jobId === null; // closed, or the job could not be loaded
+    els.qc.disabled = off;
+    els.sort.disabled = off;
+    // Busy, the button stays focusable (aria-disabled): the keyboard keeps its place.
+    els.exportButton.disabled = !exporting && (n === 0 || off);
+    if (exporting) els.exportButton.setAttribute('aria-disabled', 'true');
+    else els.exportButton.removeAttribute('aria-disabled');
     els.exportButton.setAttribute('aria-busy', exporting ? 'true' : 'false');
-    if (!exporting) setText(exportLabel, T.downloadSelected(n));
-    els.selectAll.disabled = images.length === 0;
+    if (!exporting) setText(exportLabel, T.downloadSelected(off ? 0 : n));
+    els.selectAll.disabled = off || images.length === 0;
     els.selectAll.checked = images.length > 0 && images.every((i) => picked.has(i.id));
     els.selectAll.indeterminate = n > 0 && !els.selectAll.checked;
   }
 
-  async function review(imageId, verdict) {
+  async function review(imageId, verdict, reason = '') {
     const image = images.find((i) => i.id === imageId);
     if (!image) return;
-    const before = { qc_status: image.qc_status, qc_source: image.qc_source };
+    const before = { qc_status: image.qc_status, qc_source: image.qc_source, qc_reason: image.qc_reason };
     Object.assign(image, { qc_status: verdict, qc_source: 'manual' }); // optimistic
+    if (reason.trim()) image.qc_reason = reason.trim();
     const focusKey = `[data-role="review"][data-verdict="${verdict}"][data-id="${imageId}"]`;
     render();
     /** @type {HTMLElement | null} */ (els.grid.querySelector(focusKey))?.focus();
     try {
-      const saved = await jobsApi.review(imageId, verdict);
+      const saved = await saveReview(imageId, verdict, reason);
       Object.assign(image, saved);
       // The modal makes the rest of the page inert: say it in the modal's own status region.
       setText(els.status, T.reviewed(image.index + 1, verdict));
       onReviewed();
     } catch (error) {
       Object.assign(image, before);
-      const text = T.reviewFailed(/** @type {any} */ (error)?.message ?? String(error));
+      const text = T.reviewFailed(errorMessage(error));
       setText(els.status, text);
       notify(text, 'error');
     }
+    // Under a QC filter the image may leave the list: its neighbour takes the focus.
+    const position = images.indexOf(image);
     if (els.qc.value && image.qc_status !== els.qc.value) await load(true);
     else render();
-    /** @type {HTMLElement | null} */ (els.grid.querySelector(focusKey))?.focus();
+    const again = /** @type {HTMLElement | null} */ (els.grid.querySelector(focusKey));
+    if (again) again.focus();
+    else if (!els.grid.contains(document.activeElement)) focusNear(position, verdict);
+  }
+
+  /** Focus the tile now at `position` (or the last one), else the QC filter. */
+  function focusNear(position, verdict) {
+    const neighbour = images[Math.min(position, images.length - 1)];
+    const target = neighbour
+      ? els.grid.querySelector(`[data-role="review"][data-verdict="${verdict}"][data-id="${neighbour.id}"]`)
+      : null;
+    /** @type {HTMLElement} */ (target ?? els.qc).focus();
   }
 
   async function regenerate(imageId) {
@@ -265,7 +361,7 @@ export function createGallery({ onReviewed, notify }) {
       setText(els.status, G.regenerateQueued(n, queued.regeneration.seed));
       onReviewed();
     } catch (error) {
-      const text = G.regenerateFailed(/** @type {any} */ (error)?.message ?? String(error));
+      const text = G.regenerateFailed(errorMessage(error));
       setText(els.status, text);
       notify(text, 'error');
     } finally {
@@ -293,25 +389,48 @@ export function createGallery({ onReviewed, notify }) {
       a.click();
       a.remove();
       window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
-      const text = zip.missing ? `${G.exportDone(chosen.length - zip.missing)} ${G.exportMissing(zip.missing)}` : G.exportDone(chosen.length);
+      const missing = Math.min(zip.missing, chosen.length);
+      const exported = chosen.length - missing;
+      const text = !missing ? G.exportDone(chosen.length)
+        : exported === 0 ? T.exportNothing(missing)
+          : `${G.exportDone(exported)} ${T.exportFilesMissing(missing)}`;
       setText(els.status, text);
-      notify(text, zip.missing ? 'info' : 'success');
+      notify(text, !missing ? 'success' : exported === 0 ? 'error' : 'warning');
     } catch (error) {
-      const text = G.exportFailed(/** @type {any} */ (error)?.message ?? String(error));
+      const text = G.exportFailed(errorMessage(error));
       setText(els.status, text);
       notify(text, 'error');
     } finally {
       exporting = false;
       syncTools();
+      if (document.activeElement === document.body && !els.exportButton.disabled) els.exportButton.focus();
     }
   }
 
   els.grid.addEventListener('click', (event) => {
     const target = /** @type {HTMLElement} */ (event.target);
-    const button = target.closest('button[data-role="review"]');
-    if (button) review(/** @type {HTMLElement} */ (button).dataset.id ?? '', /** @type {HTMLElement} */ (button).dataset.verdict ?? '');
+    if (target.closest('button[data-role="retry-images"]')) { retryImages(); return; }
+    if (target.closest('button[data-role="reject-cancel"]')) { cancelReject(); return; }
+    const button = /** @type {HTMLElement | null} */ (target.closest('button[data-role="review"]'));
+    if (button?.dataset.verdict === 'failed') startReject(button.dataset.id ?? '');
+    else if (button) review(button.dataset.id ?? '', button.dataset.verdict ?? '');
     const regen = /** @type {HTMLElement | null} */ (target.closest('button[data-role="regenerate"]'));
     if (regen && regen.getAttribute('aria-disabled') !== 'true') regenerate(regen.dataset.id ?? '');
+  });
+  els.grid.addEventListener('submit', (event) => {
+    event.preventDefault();
+    confirmReject();
+  });
+  els.grid.addEventListener('input', (event) => {
+    const field = /** @type {HTMLInputElement} */ (event.target);
+    if (field.dataset.role === 'reason' && rejecting?.id === field.dataset.id) rejecting.draft = field.value;
+  });
+  els.grid.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !rejecting) return;
+    if (!/** @type {HTMLElement} */ (event.target).closest('[data-role="reject-form"]')) return;
+    event.preventDefault(); // cancels the reason, not the whole dialog
+    event.stopPropagation();
+    cancelReject();
   });
   els.grid.addEventListener('change', (event) => {
     const box = /** @type {HTMLInputElement} */ (event.target);
@@ -331,14 +450,15 @@ export function createGallery({ onReviewed, notify }) {
   els.exportButton.addEventListener('click', exportSelected);
 
   return {
-    /** Show a job's images (from scratch). */
-    open(id, jobPrompt) {
+    /** Show a job's images (from scratch). @param {string} id @param {number} [count] */
+    open(id, count = 0) {
       jobId = id;
-      prompt = jobPrompt;
+      imageCount = count;
       regenerations = [];
       watching.clear();
       requesting.clear();
       picked.clear();
+      rejecting = null;
       els.qc.value = '';
       els.sort.value = 'index';
       return load();
@@ -355,8 +475,15 @@ export function createGallery({ onReviewed, notify }) {
       requesting.clear();
       jobStatus = '';
       picked.clear();
+      rejecting = null;
+      syncTools();
     },
-    setPrompt(value) { prompt = value; },
+    /** The job's image count (alt text: "Image 3 of 16"). */
+    setImageCount(value) {
+      if (value === imageCount) return;
+      imageCount = value;
+      if (loaded) render();
+    },
     /** The job's status (a regeneration can start only when it is completed). */
     setJobStatus(value) {
       if (value === jobStatus) return;

@@ -3,7 +3,8 @@
  * button and a click on the backdrop close it; Tab stays inside; focus goes back to what
  * opened it. It shows the job's information, its gallery (jobs/gallery.js), its error and
  * parameters, and its timeline (jobs/timeline.js: the history, then the job's own live
- * stream, whose events also keep the rest of the view current).
+ * stream, whose events also keep the rest of the view current). Focus never falls to the
+ * page's body: a deleted job's notice takes it, and after Delete the table's next row does.
  *
  * @module jobs/modal
  */
@@ -128,17 +129,38 @@ export function createJobModal(options) {
   });
 
   els.close.addEventListener('click', close);
-  els.retry.addEventListener('click', () => load());
+  els.retry.addEventListener('click', async () => {
+    await load();
+    // Failed again: back to Try again. Loaded: the Try again button is gone, so the ×.
+    if (!els.error.hidden && !els.retry.hidden) els.retry.focus();
+    else if (!dialog.contains(document.activeElement) || document.activeElement === dialog) els.close.focus();
+  });
   els.exportButton.addEventListener('click', () => { if (jobId) options.onExport(jobId); });
   els.rerun.addEventListener('click', () => { if (jobId) options.onRerun(jobId); });
   els.deleteButton.addEventListener('click', async () => {
     if (!jobId) return;
+    // The rows around the opener's: one of them takes the focus once this one is gone.
+    const row = /** @type {HTMLElement | null} */ (opener?.closest('tr[data-id]') ?? null);
+    const around = [row?.nextElementSibling, row?.previousElementSibling]
+      .map((r) => /** @type {HTMLElement | null | undefined} */ (r)?.dataset.id)
+      .filter(Boolean);
     const deleted = await options.onDelete(jobId);
     if (deleted) {
       opener = null; // its row is gone
       close();
+      focusTableAfterDelete(/** @type {string[]} */ (around));
     }
   });
+
+  /** After a deletion: the next row (else the previous, else any row, else the table). */
+  function focusTableAfterDelete(ids) {
+    const body = document.querySelector(S.body);
+    const rows = /** @type {HTMLElement[]} */ ([...(body?.querySelectorAll('tr[data-id]') ?? [])]);
+    const target = ids.map((id) => rows.find((r) => r.dataset.id === id)).find(Boolean)
+      ?? rows[0] ?? /** @type {HTMLElement | null} */ (document.querySelector(S.table));
+    if (target && target.tabIndex < 0 && !target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    target?.focus();
+  }
   els.info.addEventListener('click', (event) => {
     const button = /** @type {HTMLElement} */ (event.target).closest('button[data-open]');
     if (button) open(/** @type {HTMLElement} */ (button).dataset.open ?? '', { opener });
@@ -150,6 +172,10 @@ export function createJobModal(options) {
     const id = jobId;
     if (!id) return;
     const mine = ++ticket;
+    const retrying = els.error.contains(document.activeElement);
+    els.error.hidden = true;
+    setGone(false);
+    if (retrying) els.close.focus();
     setText(els.name, job ? job.label || job.short_id : T.modalLoading);
     els.info.setAttribute('aria-busy', 'true');
     replaceChildren(els.info, ...[0, 1, 2, 3, 4].map(() => h('div', { class: 'info-list__row' },
@@ -171,7 +197,7 @@ export function createJobModal(options) {
     job = snapshot;
     options.onJob(job);
     renderAll();
-    gallery.open(id, job.prompt);
+    gallery.open(id, job.image_count ?? 0);
     timeline.follow(id, job.last_seq);
   }
 
@@ -189,15 +215,22 @@ export function createJobModal(options) {
   function setGone(gone) {
     if (gone) els.body.dataset.gone = 'true';
     else delete els.body.dataset.gone;
-    for (const button of [els.exportButton, els.rerun, els.deleteButton]) {
-      /** @type {HTMLButtonElement} */ (button).disabled = gone;
-    }
+    setActions(!gone);
     els.details.hidden = gone;
+  }
+
+  /** Export, Rerun and Delete need a job that loaded (and still exists). */
+  function setActions(enabled) {
+    for (const button of [els.exportButton, els.rerun, els.deleteButton]) {
+      /** @type {HTMLButtonElement} */ (button).disabled = !enabled;
+    }
   }
 
   function showLoadError(error) {
     const gone = /** @type {any} */ (error)?.kind === 'not_found';
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
     setGone(gone);
+    setActions(false);
     els.error.hidden = false;
     els.retry.hidden = gone;
     setText(els.errorText, gone ? T.modalNotFound : T.modalError);
@@ -206,7 +239,15 @@ export function createJobModal(options) {
     gallery.close();
     replaceChildren($(S.galleryGrid));
     timeline.stop();
+    setText($(S.logSummary), ''); // not "No events yet.": nothing could be asked
+    if (!gone) {
+      replaceChildren($(S.logBody), h('tr', {}, h('td', { colspan: '5', class: 'log__message', text: T.timelineUnavailable })));
+    }
     setText(els.name, job?.label || job?.short_id || '');
+    // What had the focus may be gone or disabled now: the notice (or Try again) takes it.
+    const lost = !active || !dialog.contains(active) || active === dialog
+      || /** @type {any} */ (active).disabled || active.offsetParent === null;
+    if (dialog.open && lost) (gone ? els.error : els.retry).focus();
   }
 
   async function refresh() {
@@ -233,7 +274,7 @@ export function createJobModal(options) {
 
   function renderAll() {
     setText(els.name, job.label || job.short_id);
-    gallery.setPrompt(job.prompt);
+    gallery.setImageCount(job.image_count ?? 0);
     gallery.setJobStatus(job.status);
     renderInfo();
     renderError();
