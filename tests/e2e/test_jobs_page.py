@@ -510,8 +510,9 @@ def test_modal_shows_information_gallery_and_timeline(
     tiles = page.locator("#gallery-grid .gallery__item[data-id]")
     expect(tiles).to_have_count(3)
     expect(tiles.first.locator(".qc-badge")).to_have_text(re.compile("Passed"))
-    page.get_by_role("button", name="Reject image 2").click()
-    expect(page.get_by_role("button", name="Reject image 2")).to_have_attribute(
+    page.get_by_role("button", name="Reject image 2", exact=True).click()
+    page.get_by_role("button", name="Reject image 2 with this reason").click()
+    expect(page.get_by_role("button", name="Reject image 2", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )
     images = live_server.api.get(f"/api/jobs/{job['id']}/images").json()

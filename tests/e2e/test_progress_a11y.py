@@ -25,12 +25,13 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def long_job(live_server: LiveServer) -> Iterator[Any]:
-    """Two images of 150 steps: well over 200 events (previews included)."""
+    """Two images of 150 steps, ~18 s: well over 200 events (progress and previews are
+    throttled by time, ~10 a second each, so the job's length is what makes the count)."""
     yield live_server.create_job(
         "a long winding river through autumn hills",
         count=2,
         steps=150,
-        faults={"step_delay": 0.04},
+        faults={"step_delay": 0.06},
     )
 
 
