@@ -94,6 +94,15 @@ export const COPY = Object.freeze({
   statusAnnouncement: (label) => `Status: ${label}.`,
   completedTitle: 'Generation completed.',
   completedBody: (n) => `${plural(n, 'image')} ready. Download, open or copy the URL below.`,
+  /** The completed banner once the images' QC verdicts are known: what is ready is not
+   *  all usable ("16 images ready · 3 failed quality checks"). A replaced image counts as
+   *  replaced, not as failed: its replacement is the one that counts. */
+  completedQcBody: (n, { failed, pending, replaced }) => [
+    `${plural(n, 'image')} ready`,
+    failed ? `${failed.toLocaleString('en-US')} failed quality checks` : '',
+    replaced ? `${replaced.toLocaleString('en-US')} replaced` : '',
+    pending ? `${pending.toLocaleString('en-US')} awaiting quality checks` : '',
+  ].filter(Boolean).join(' · ').concat('. Download, open or copy the URL below.'),
   throttled: 'Generation is throttled or timed out. You can retry.',
   throttledWait: 'Wait a minute before retrying: the provider may still be limiting requests.',
   retryAfter: (seconds) => `The provider asked to wait ${plural(Math.ceil(seconds), 'second')} before retrying.`,
@@ -141,6 +150,16 @@ export const COPY = Object.freeze({
   previewAlt: (step) => (step ? `Preview of the image being generated, step ${step}` : 'Preview of the image being generated'),
   finalAlt: (i, n, prompt) => `Generated image ${i} of ${n}: ${prompt}`,
   thumbLabel: (i) => `Show image ${i}`,
+  // The wording of the Single Job View's gallery (copy-jobs.js QC_LABELS, GALLERY_COPY).
+  qcLabels: Object.freeze({ passed: 'Passed', failed: 'Failed', pending: 'Pending', replaced: 'Replaced' }),
+  /** What the selected image's verdict says, under the thumbnails. */
+  qcVerdict: (i, qc, reason) => (qc === 'passed' ? `Image ${i} passed quality checks.`
+    : qc === 'failed' ? `Image ${i} failed quality checks${reason ? `: ${reason}${/[.!?]$/.test(reason) ? '' : '.'}` : '.'}`
+      : `Image ${i}: quality checks pending.`),
+  qcByHand: 'Reviewed by hand.',
+  qcRegenerating: (i) => `Image ${i} is being regenerated; the new image appears here when it is ready.`,
+  qcPlaceholder: (i) => `New image for #${i}`,
+  regeneratedAs: (n, m, qc) => `Image ${n} regenerated as image ${m}: ${qc === 'passed' ? 'passed its checks' : qc === 'failed' ? 'failed its checks' : 'checks pending'}.`,
   queuePosition: (n) => (n === 1 ? 'Next in the queue.' : `Position ${n} in the queue.`),
   eta: (seconds) => `About ${formatSeconds(seconds)} left.`,
   percent: (p) => `${formatPercent(p)} %`,
@@ -256,6 +275,7 @@ export const SEL = Object.freeze({
   download: '#download',
   open: '#open-image',
   copyUrl: '#copy-url',
+  resultQc: '#result-qc',
   details: '#job-details',
   cancelDialog: '#cancel-dialog',
   cancelConfirm: '#cancel-confirm',

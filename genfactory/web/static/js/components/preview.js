@@ -10,19 +10,70 @@
  * Copy URL for the selected one. A finished job that made no image says so in place of
  * the "waiting" skeleton.
  *
+ * Quality checks: each thumbnail carries its QC badge (passed, failed, pending, or
+ * replaced once a regeneration made an image in its place), shown by icon and word, not
+ * colour alone, as in the Single Job View's gallery; the selected image's verdict and
+ * reason are spelled out under the thumbnails. While a regeneration runs, the images and
+ * the selection stay, with a placeholder thumbnail for the one being made.
+ *
  * @module components/preview
  */
 
-import { COPY } from '../copy.js';
-import { absoluteUrl, copyText, h, setText } from '../lib/dom.js';
+import { COPY, GALLERY_COPY } from '../copy.js';
+import { absoluteUrl, copyText, h, icon, setText } from '../lib/dom.js';
 
 /** Layers kept in the stage: the visible one and the one fading in. */
 const MAX_LAYERS = 2;
 
+const QC_ICONS = Object.freeze({ passed: 'check-circle', failed: 'x-circle', pending: 'clock', replaced: 'refresh' });
+const VERDICTS = new Set(['passed', 'failed', 'pending']);
+
+/**
+ * An image's QC state as the results panel shows it. A completed regeneration of the image
+ * (GET /api/jobs/{id}/regenerations) makes it "replaced": its replacement is the one that
+ * counts. An unknown verdict reads as pending.
+ * @param {any} image ImageDetail
+ * @param {any[]} [regenerations] RegenerationPublic[], oldest first
+ */
+export function qcState(image, regenerations = []) {
+  const mine = regenerations.filter((r) => r.source_image_id === image.id);
+  const latest = mine[mine.length - 1] ?? null;
+  const made = regenerations.find((r) => r.image_id === image.id);
+  const verdict = VERDICTS.has(image.qc_status) ? image.qc_status : 'pending';
+  const replaced = latest?.status === 'completed' && latest.image_index !== null && latest.image_index !== undefined;
+  return {
+    qc: replaced ? 'replaced' : verdict,
+    verdict,
+    replacedBy: replaced ? latest.image_index + 1 : null,
+    regeneratedFrom: made ? made.source_index + 1 : null,
+    regenerating: latest?.status === 'pending',
+    byHand: image.qc_source === 'manual',
+  };
+}
+
+/**
+ * How many images are in each QC state (for the completed banner).
+ * @param {any[]} images
+ * @param {any[]} [regenerations]
+ */
+export function qcCounts(images, regenerations = []) {
+  const counts = { passed: 0, failed: 0, pending: 0, replaced: 0 };
+  for (const image of images) counts[qcState(image, regenerations).qc] += 1;
+  return counts;
+}
+
+/** The number people see for an image ("image 3", "#3"): its index from 1. */
+const numberOf = (image, position) => (Number.isInteger(image?.index) ? image.index : position) + 1;
+
+/** @param {string} qc @param {string} [id] */
+function qcBadge(qc, id) {
+  return h('span', { class: 'qc-badge', id, dataset: { qc } }, icon(QC_ICONS[qc] ?? 'clock'), h('span', { text: COPY.qcLabels[qc] ?? qc }));
+}
+
 /**
  * @param {{root: HTMLElement, stage: HTMLElement, placeholder: HTMLElement, caption: HTMLElement,
  *          results: HTMLElement, thumbs: HTMLElement, download: HTMLAnchorElement,
- *          open: HTMLAnchorElement, copyUrl: HTMLButtonElement,
+ *          open: HTMLAnchorElement, copyUrl: HTMLButtonElement, resultQc?: HTMLElement,
  *          onCopied?: (ok: boolean) => void}} els
  */
 export function createPreview(els) {
@@ -35,6 +86,8 @@ export function createPreview(els) {
   let selected = 0;
   let fileStem = 'image';
   let showingFinal = false;
+  /** @type {any[]} the job's regenerations, oldest first */
+  let regenerations = [];
 
   function setAspect(width, height) {
     if (width > 0 && height > 0) els.stage.style.aspectRatio = `${width} / ${height}`;
@@ -99,19 +152,71 @@ export function createPreview(els) {
     const image = images[index];
     if (!image) return;
     selected = index;
+    const n = numberOf(image, index);
     show({
       url: image.url,
-      alt: COPY.finalAlt(index + 1, images.length, image.prompt ?? ''),
+      alt: COPY.finalAlt(n, images.length, image.prompt ?? ''),
       caption: `${image.width} × ${image.height} · ${image.format?.toUpperCase() ?? ''} · seed ${image.seed}`,
       width: image.width,
       height: image.height,
     });
     els.download.href = image.url;
-    els.download.setAttribute('download', `${fileStem}-${index + 1}.${image.format ?? 'png'}`);
+    els.download.setAttribute('download', `${fileStem}-${n}.${image.format ?? 'png'}`);
     els.open.href = image.url;
     for (const [i, button] of [...els.thumbs.querySelectorAll('button')].entries()) {
       button.setAttribute('aria-pressed', String(i === index));
     }
+    renderVerdict();
+  }
+
+  /** The selected image's QC verdict, reason and regeneration notes, in words. */
+  function renderVerdict() {
+    const image = images[selected];
+    if (!els.resultQc) return;
+    if (!image) {
+      els.resultQc.hidden = true;
+      els.resultQc.replaceChildren();
+      return;
+    }
+    const state = qcState(image, regenerations);
+    const n = numberOf(image, selected);
+    const lines = [COPY.qcVerdict(n, state.verdict, image.qc_reason ?? '')];
+    if (state.byHand) lines.push(COPY.qcByHand);
+    if (state.regeneratedFrom) lines.push(`${GALLERY_COPY.regeneratedFrom(state.regeneratedFrom)}.`);
+    if (state.replacedBy) lines.push(`${GALLERY_COPY.replacedBy(state.replacedBy)}.`);
+    else if (state.regenerating) lines.push(COPY.qcRegenerating(n));
+    els.resultQc.dataset.qc = state.qc;
+    els.resultQc.replaceChildren(qcBadge(state.qc), h('span', { class: 'results__qc-text', text: lines.join(' ') }));
+    els.resultQc.hidden = false;
+  }
+
+  /** The thumbnails with their QC badges, and a placeholder for an image being regenerated;
+   *  the keyboard stays on the thumbnail it was on. */
+  function renderThumbs() {
+    const buttons = [...els.thumbs.querySelectorAll('button')];
+    const focused = buttons.indexOf(/** @type {any} */ (document.activeElement));
+    const pending = regenerations.find((r) => r.status === 'pending') ?? null;
+    const items = images.map((image, i) => {
+      const { qc } = qcState(image, regenerations);
+      const badgeId = `thumb-qc-${i + 1}`;
+      return h('li', { class: 'thumbs__item', dataset: { qc, id: image.id } },
+        h('button', {
+          type: 'button', class: 'thumb', 'aria-pressed': String(i === selected),
+          'aria-label': COPY.thumbLabel(numberOf(image, i)), 'aria-describedby': badgeId,
+          on: { click: () => selectImage(i) },
+        }, h('img', { src: image.thumbnail_url, alt: '', width: '72', height: '72', loading: 'lazy' })),
+        qcBadge(qc, badgeId));
+    });
+    if (pending) {
+      const n = pending.source_index + 1;
+      items.push(h('li', { class: 'thumbs__item thumbs__item--pending', dataset: { role: 'regenerating' } },
+        h('div', { class: 'thumb thumb--placeholder', role: 'img', 'aria-label': GALLERY_COPY.placeholderAlt(n) },
+          h('span', { class: 'spinner spinner--visible', 'aria-hidden': 'true' })),
+        h('span', { class: 'qc-badge', dataset: { qc: 'pending' } }, icon('clock'), h('span', { text: COPY.qcPlaceholder(n) }))));
+    }
+    els.thumbs.replaceChildren(...items);
+    els.thumbs.hidden = items.length < 2;
+    if (focused >= 0) /** @type {HTMLElement | undefined} */ (els.thumbs.querySelectorAll('button')[focused])?.focus();
   }
 
   els.copyUrl.addEventListener('click', async () => {
@@ -128,26 +233,43 @@ export function createPreview(els) {
       show({ url, alt: COPY.previewAlt(step), caption: step ? `Step ${step}` : '', width, height });
     },
     /**
-     * The job's stored images (ImagePublic[]), shown in place of the preview.
+     * The job's stored images (ImageDetail[]), shown in place of the preview. A new list
+     * (a regenerated image came, a verdict changed) keeps the selected image selected.
      * @param {any[]} list
-     * @param {{prompt: string, stem: string}} info
+     * @param {{prompt: string, stem: string, regenerations?: any[]}} info
      */
-    final(list, { prompt, stem }) {
+    final(list, { prompt, stem, regenerations: made = regenerations }) {
       if (!list.length) return;
+      const selectedId = images[selected]?.id;
       showingFinal = true;
       fileStem = stem;
+      regenerations = made;
       images = list.map((image) => ({ ...image, prompt }));
-      els.thumbs.replaceChildren(...images.map((image, i) => h('li', {},
-        h('button', {
-          type: 'button', class: 'thumb', 'aria-pressed': 'false',
-          'aria-label': COPY.thumbLabel(i + 1),
-          on: { click: () => selectImage(i) },
-        }, h('img', { src: image.thumbnail_url, alt: '', width: '72', height: '72', loading: 'lazy' })))));
-      els.thumbs.hidden = images.length < 2;
+      const kept = images.findIndex((image) => image.id === selectedId);
+      selected = kept >= 0 ? kept : Math.min(selected, images.length - 1);
+      renderThumbs();
       els.results.hidden = false;
-      selectImage(Math.min(selected, images.length - 1));
+      selectImage(selected);
+    },
+    /**
+     * The job's regenerations changed (one started, or ended): badges, placeholder and
+     * the selected image's notes follow; the images and the selection stay.
+     * @param {any[]} list
+     */
+    setRegenerations(list) {
+      regenerations = list;
+      if (!showingFinal) return;
+      renderThumbs();
+      renderVerdict();
     },
     selectImage,
+    /** How many of the shown images are in each QC state, or null before there are any. */
+    get qcCounts() {
+      return showingFinal ? qcCounts(images, regenerations) : null;
+    },
+    get imageCount() {
+      return images.length;
+    },
     /**
      * What the empty panel says: waiting for the first preview (null), or that none will
      * come (a finished job that made no image). The shimmer goes with the waiting.
@@ -165,8 +287,10 @@ export function createPreview(els) {
       showingFinal = false;
       images = [];
       selected = 0;
+      regenerations = [];
       els.results.hidden = true;
       els.thumbs.replaceChildren();
+      renderVerdict();
     },
     get hasFinal() {
       return showingFinal;

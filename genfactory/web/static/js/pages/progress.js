@@ -10,12 +10,15 @@
  *    `not_found`, show the not-found state, and only it: once the job is known gone, no
  *    render brings back its banner, pill or actions.
  * 5. "Load earlier events" pages back through GET …/events, before the oldest row.
+ * 6. A completed job shows its images with their QC verdicts (and the banner counts the
+ *    failed ones). Regenerating an image runs the job again: the images and the selected
+ *    one stay while it runs, and the new image joins them when the job completes.
  *
  * @module pages/progress
  */
 
 import { COPY, SEL, STATUS_LABELS } from '../copy.js';
-import { api } from '../lib/api.js';
+import { api, request } from '../lib/api.js';
 import { $, announce, copyText, h, setText } from '../lib/dom.js';
 import { longTime } from '../lib/format.js';
 import { TERMINAL, applyEvent, keepLastRun, modelFromSnapshot, recallLastRun } from '../lib/job-model.js';
@@ -70,6 +73,7 @@ function main() {
     download: /** @type {HTMLAnchorElement} */ ($(SEL.download)),
     open: /** @type {HTMLAnchorElement} */ ($(SEL.open)),
     copyUrl: /** @type {HTMLButtonElement} */ ($(SEL.copyUrl)),
+    resultQc: $(SEL.resultQc),
     onCopied: (ok) => toast(ok ? COPY.urlCopied : COPY.copyFailed, { tone: ok ? 'success' : 'error' }),
   });
 
@@ -85,6 +89,9 @@ function main() {
   let announcedStatus = null;
   let announcedConn = null;
   let imagesFor = null; // the attempt whose final images are shown
+  let imagesRequest = 0; // only the newest request for the images is shown
+  /** The regeneration the page saw running: its outcome is announced when it ends. */
+  let watchedRegeneration = null;
   let frame = 0;
   /** The job is known not to exist (any more): the page shows only that. */
   let gone = false;
@@ -122,7 +129,7 @@ function main() {
     const noData = transport?.reason === 'offline' || transport?.pollFailures > 0;
     jobbar.renderJob(model, now, noData);
     jobbar.renderTransport(transport, model, now, lastUpdateAt);
-    renderBanner(els.jobBanner, jobView(model, now), els.main);
+    renderBanner(els.jobBanner, withQc(jobView(model, now)), els.main);
     renderBanner(els.connBanner, connectionView(transport, now, TERMINAL.has(model.status)), jobbar.els.chip);
     els.main.dataset.status = model.status;
     const noImage = TERMINAL.has(model.status) && model.imageCount === 0 && !model.previewUrl
@@ -131,6 +138,14 @@ function main() {
     announceStatus();
     closeStaleCancel();
     renderDebug(now);
+  }
+
+  /** "16 images ready" is not the whole story when 3 of them failed their checks: once the
+   *  verdicts are known, the completed banner counts them. */
+  function withQc(view) {
+    const counts = preview.qcCounts;
+    if (view?.kind !== 'completed' || !counts) return view;
+    return { ...view, lines: [COPY.completedQcBody(preview.imageCount, counts)] };
   }
 
   /** Confirming would only get "cannot cancel": the job ended while the dialog was open. */
@@ -222,14 +237,69 @@ function main() {
 
   // ---- data ------------------------------------------------------------------------------
 
-  async function loadImages() {
-    if (!model || model.status !== 'completed' || imagesFor === model.attempt) return;
+  /** The job's image regenerations, oldest first (which image replaced which). */
+  const regenerations = () => request(`/api/jobs/${encodeURIComponent(jobId)}/regenerations`);
+
+  /** @param {boolean} [force] load again even if this attempt's images are shown (a
+   *  regeneration completed, a reviewer changed a verdict) */
+  async function loadImages(force = false) {
+    if (!model || model.status !== 'completed' || (imagesFor === model.attempt && !force)) return;
     imagesFor = model.attempt;
+    const ticket = ++imagesRequest;
     try {
-      const images = await api.images(jobId);
-      preview.final(images, { prompt: model.prompt, stem: model.shortId });
+      const [images, made] = await Promise.all([api.images(jobId), regenerations().catch(() => null)]);
+      if (ticket !== imagesRequest || gone) return;
+      preview.final(images, { prompt: model.prompt, stem: model.shortId, ...(made ? { regenerations: made } : {}) });
+      if (made) announceRegenerated(made);
+      scheduleRender();
     } catch {
-      imagesFor = null; // try again on the next status change or tick
+      if (ticket === imagesRequest) imagesFor = null; // try again on the next status change or tick
+    }
+  }
+
+  /**
+   * The job runs again after completing: a regeneration of one image. The images and the
+   * selection stay; the thumbnails show which image is being made. A page opened while it
+   * runs shows the images too. A run that made no image yet is a first run: its previews
+   * are shown as they come.
+   */
+  async function followRegeneration() {
+    if (!model || TERMINAL.has(model.status) || model.imageCount === 0) return;
+    try {
+      const made = await regenerations();
+      if (gone || !model || TERMINAL.has(model.status)) return;
+      const pending = made.find((r) => r.status === 'pending');
+      if (pending) watchedRegeneration = pending.id;
+      if (preview.hasFinal) {
+        preview.setRegenerations(made);
+      } else if (pending) {
+        const images = await api.images(jobId);
+        if (!gone && model && !TERMINAL.has(model.status) && !preview.hasFinal) {
+          preview.final(images, { prompt: model.prompt, stem: model.shortId, regenerations: made });
+        }
+      }
+      scheduleRender();
+    } catch {
+      // The images stay as they are; the new one comes when the job completes.
+    }
+  }
+
+  /** Say how the regeneration the page watched ended, once. */
+  function announceRegenerated(made) {
+    const done = made.find((r) => r.id === watchedRegeneration && r.status === 'completed');
+    if (!done) return;
+    watchedRegeneration = null;
+    announce(COPY.regeneratedAs(done.source_index + 1, done.image_index + 1, done.qc_status));
+  }
+
+  /** The job left `completed`: a run from scratch clears the images, a regeneration keeps them. */
+  function leftCompleted() {
+    if (!model || model.status === 'completed') return;
+    if (preview.hasFinal && model.imageCount === 0) {
+      preview.resetFinal();
+      imagesFor = null;
+    } else {
+      followRegeneration();
     }
   }
 
@@ -242,10 +312,7 @@ function main() {
     snapshotAt = Date.now();
     if (!model.previewUrl && previewUrl) model.previewUrl = previewUrl;
     if (model.previewUrl) preview.preview(model.previewUrl, {});
-    if (model.status !== 'completed' && preview.hasFinal) {
-      preview.resetFinal();
-      imagesFor = null;
-    }
+    leftCompleted();
     renderDetails();
     loadImages();
     scheduleRender();
@@ -278,12 +345,11 @@ function main() {
       preview.preview(model.previewUrl, { step: model.previewStep, ...(model.previewSize ?? {}) });
     }
     if (changed.has('status')) {
-      if (model.status === 'completed') loadImages();
-      else if (model.status === 'queued' && preview.hasFinal) {
-        preview.resetFinal();
-        imagesFor = null;
-      }
+      if (model.status === 'completed') loadImages(true);
+      else leftCompleted();
     }
+    // A reviewer's verdict (here or in another tab): the badges and the banner follow.
+    if (event.type === 'qc' && preview.hasFinal) loadImages(true);
     if (changed.size) scheduleRender();
   }
 
