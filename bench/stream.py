@@ -7,7 +7,8 @@ For each transport (WebSocket, Server-Sent Events) and each subscriber count, tw
 are measured the same way, one after the other, each a fresh ``uvicorn`` subprocess
 (uvloop, httptools, the ``websockets`` protocol, access log off):
 
-* **ours** — ``create_app(Settings(mode="test", workers=1))`` on a temporary SQLite data
+* **ours** — ``create_app(Settings(mode="test", workers=1), tune=True)`` (the garbage
+  collector tuned as ``genfactory serve`` tunes it) on a temporary SQLite data
   folder, with a ``ticker`` provider that, once told to start, emits ``--rate`` events per
   second for ``--seconds`` seconds (one in four a ``progress`` report — the worker throttles
   progress to 10/s — the others ``log`` lines), then returns a tiny PNG. Subscribers use the
@@ -203,7 +204,7 @@ def serve_engine(port: int, data_dir: Path, events: int, rate: float, profile: s
             return [GeneratedImage(0, request.seed, 8, 8, png)]
 
     settings = Settings(data_dir=data_dir, mode="test", workers=1, port=port)
-    app = create_app(settings, providers=ProviderRegistry([TickerProvider()]))
+    app = create_app(settings, providers=ProviderRegistry([TickerProvider()]), tune=True)
 
     async def start() -> dict[str, bool]:
         gate.set()

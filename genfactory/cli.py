@@ -94,7 +94,7 @@ def serve(
         f"workers: {settings.workers}  mode: {settings.mode.value}"
     )
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, tune=True),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -110,13 +110,14 @@ def worker(
     data_dir: Annotated[str | None, typer.Option(help="Data folder.")] = None,
 ) -> None:
     """Run workers only, against the same database as the API servers."""
-    from genfactory.core.runtime import Runtime
+    from genfactory.core.runtime import Runtime, tune_gc
 
     settings = _settings(database_url=database_url, data_dir=data_dir, workers=slots)
 
     async def run() -> None:
         runtime = Runtime(settings)
         await runtime.start()
+        tune_gc()
         assert runtime.pool is not None
         console.print(f"worker {runtime.pool.owner} running {slots} slot(s); Ctrl-C stops")
         stop = asyncio.Event()

@@ -23,7 +23,7 @@ from genfactory.api import (
 )
 from genfactory.api.auth import TokenGuard
 from genfactory.api.deps import AppState
-from genfactory.core.runtime import Runtime
+from genfactory.core.runtime import Runtime, tune_gc
 from genfactory.providers.registry import ProviderRegistry
 from genfactory.settings import Settings
 
@@ -33,8 +33,13 @@ See `docs/streams.md` for the event-stream contract."""
 
 
 def create_app(
-    settings: Settings | None = None, *, providers: ProviderRegistry | None = None
+    settings: Settings | None = None,
+    *,
+    providers: ProviderRegistry | None = None,
+    tune: bool = False,
 ) -> FastAPI:
+    """The ASGI app. ``tune``: the process is a long-running server of this app alone
+    (``genfactory serve``): tune the garbage collector once started (:func:`tune_gc`)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -49,6 +54,8 @@ def create_app(
             runtime.pool,
             runtime.schema_revision,
         )
+        if tune:
+            tune_gc()
         try:
             yield
         finally:
