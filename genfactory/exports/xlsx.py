@@ -6,9 +6,10 @@ a time by :class:`~genfactory.exports._worksheet.RowsWorksheet` (the same XML Xl
 writes cell by cell, in a fifth of the time). Strings are always written as text (never
 formulas or links: a prompt starting with ``=`` stays a prompt).
 
-Sheets: **Jobs** (every column of the ``jobs`` table, the job's settings snapshot as one
-column per setting, the configuration's settings; never secrets), **Images** (one row per
-image with its QC verdict and file path) and **Filters** (what was exported, and when).
+Sheets: **Jobs** (every column of the ``jobs`` table, its images by QC verdict, the job's
+settings snapshot as one column per setting, the configuration's settings; never secrets),
+**Images** (one row per image with its QC verdict and file path) and **Filters** (what was
+exported, and when). Columns are wide enough to read a date-time or an id.
 A sheet that reaches Excel's row limit continues in "Jobs (2)", "Images (2)", ….
 """
 
@@ -85,8 +86,11 @@ JOB_COLUMNS = (
     "error",
     "image_count",
 )
+#: Each job's images by QC verdict (what the Jobs page's Images column shows).
+QC_STATUSES = ("passed", "failed", "pending")
 JOB_HEADERS = (
     *JOB_COLUMNS,
+    *(f"qc: {status}" for status in QC_STATUSES),
     "duration_seconds",
     *(f"param: {k}" for k in PARAM_COLUMNS),
     "params (other)",
@@ -106,6 +110,32 @@ IMAGE_HEADERS = (
     "qc_at",
     "file",
 )
+
+
+#: Column widths, in characters, where a header's own length is not enough (ids, text); a
+#: date-time column is 20 wide, so that Excel shows its value instead of "#####".
+COLUMN_WIDTHS = {
+    "id": 34,
+    "job": 34,
+    "configuration_id": 34,
+    "rerun_of": 34,
+    "prompt": 48,
+    "label": 24,
+    "configuration_name": 24,
+    "lease_owner": 24,
+    "progress_message": 28,
+    "error": 40,
+    "params (other)": 30,
+    "qc_reason": 40,
+    "file": 60,
+}
+DATE_TIME_WIDTH = 20
+
+
+def column_width(header: str, date_time: bool = False) -> int:
+    if date_time:
+        return DATE_TIME_WIDTH
+    return max(COLUMN_WIDTHS.get(header, 0), len(header) + 2, 8)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -143,6 +173,7 @@ def _scalar(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+_IMAGE_QC = IMAGE_HEADERS.index("qc_status")
 _TIME_AT = tuple(n for n, name in enumerate(JOB_COLUMNS) if name in TIME_COLUMNS)
 _ERROR_AT = JOB_COLUMNS.index("error")
 _STARTED_AT = JOB_COLUMNS.index("started_at")
@@ -155,9 +186,12 @@ def positions(row: Any, names: Sequence[str]) -> list[int]:
     return [fields.index(name) for name in names]
 
 
-def job_row(job: JobRow, at: Sequence[int], configuration: Sequence[Any]) -> list[Any]:
+def job_row(
+    job: JobRow, at: Sequence[int], configuration: Sequence[Any], qc: Sequence[int] = (0, 0, 0)
+) -> list[Any]:
     """The Jobs sheet row of ``job``: ``at`` = :func:`positions` of ``JOB_COLUMNS`` and
-    ``params`` in the row; ``configuration`` = :func:`configuration_cells`."""
+    ``params`` in the row; ``configuration`` = :func:`configuration_cells`; ``qc`` = how
+    many of its images are in each of :data:`QC_STATUSES`."""
     row: list[Any] = [job[i] for i in at]
     started, finished = row[_STARTED_AT], row[_FINISHED_AT]
     for n in _TIME_AT:
@@ -167,6 +201,7 @@ def job_row(job: JobRow, at: Sequence[int], configuration: Sequence[Any]) -> lis
     if error:
         row[_ERROR_AT] = f"{error.get('code', '')}: {error.get('message', '')}"
     params = clean(row.pop())
+    row.extend(qc)
     row.append(round(finished - started, 3) if started is not None and finished else None)
     row.extend(_scalar(params.get(k)) for k in PARAM_COLUMNS)
     other = {k: v for k, v in params.items() if k not in PARAM_COLUMNS}
@@ -210,6 +245,8 @@ class _Sheet:
             date_format=self.book.date_format,
             date_columns=self.time_columns,
         )
+        for column, header in enumerate(self.headers):
+            worksheet.set_column(column, column, column_width(header, column in self.time_columns))
         worksheet.freeze_panes(1, 0)
         return worksheet
 
@@ -265,6 +302,8 @@ class ExportWorkbook:
         self.jobs = _Sheet(self, "Jobs", JOB_HEADERS, TIME_COLUMNS)
         self.images = _Sheet(self, "Images", IMAGE_HEADERS, frozenset({"qc_at"}))
         self.filters = self.workbook.add_worksheet("Filters")
+        self.filters.set_column(0, 0, 24)
+        self.filters.set_column(1, 1, 60)
         self.filters.write_row(0, 0, ("filter", "value"), self.bold)
         for n, (key, value) in enumerate(filters, start=1):
             self.filters.write_row(n, 0, (key, _scalar(value)))
@@ -293,9 +332,14 @@ class ExportWorkbook:
         job_rows = []
         image_rows = []
         for job in chunk:
-            job_rows.append(job_row(job, job_at, cells.get(job.configuration_id or "", none)))
+            qc = dict.fromkeys(QC_STATUSES, 0)
             for image in images.get(job.id, ()):
-                image_rows.append(self._image_row(job, image))
+                row = self._image_row(job, image)
+                if row[_IMAGE_QC] in qc:
+                    qc[row[_IMAGE_QC]] += 1
+                image_rows.append(row)
+            configuration = cells.get(job.configuration_id or "", none)
+            job_rows.append(job_row(job, job_at, configuration, tuple(qc.values())))
         self.jobs.extend(job_rows)
         self.images.extend(image_rows)
 

@@ -244,6 +244,11 @@ def test_export_by_filter_to_excel(http: httpx.Client) -> None:
     prompts = {row[header.index("prompt")] for row in job_rows[1:]}
     assert any(p.startswith("=cmd") for p in prompts), "written as text"
     image_rows = sheet_rows(book, "Images")
+    # Each job's images by verdict agree with the Images sheet.
+    verdicts = [row[image_rows[0].index("qc_status")] for row in image_rows[1:]]
+    for status in ("passed", "failed", "pending"):
+        counted = sum(int(row[header.index(f"qc: {status}")]) for row in job_rows[1:])
+        assert counted == verdicts.count(status), status
     assert image_rows[0][:3] == ["id", "job", "index"] and len(image_rows) == 4
     assert "qc_status" in image_rows[0] and "file" in image_rows[0]
     filters = {row[0]: row[1] for row in sheet_rows(book, "Filters")[1:]}

@@ -123,7 +123,7 @@ IMAGES = [
         "bytes": 123_456,
         "sha256": "ab" + "0" * 62,
         "thumb_sha256": "cd" + "0" * 62,
-        "qc_status": "rejected",
+        "qc_status": "failed",
         "qc_reason": "too dark & <blurry>",
         "qc_at": T0 + 30,
         "created_at": T0 + 22,
@@ -152,6 +152,7 @@ def when(seconds: float) -> datetime:
 
 
 #: What each Jobs row shows, column by column (an absent column is an empty cell).
+NO_IMAGES = {"qc: passed": 0, "qc: failed": 0, "qc: pending": 0}
 EXPECTED_JOBS: list[dict[str, Any]] = [
     {
         "id": JOBS[0]["id"],
@@ -176,6 +177,9 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "percent": 100,
         "progress_message": "",
         "image_count": 2,
+        "qc: passed": 0,
+        "qc: failed": 1,
+        "qc: pending": 1,
         "duration_seconds": 12.5,
         "param: size": "512x512",
         "param: width": 512,
@@ -215,6 +219,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "progress_message": "step 4 of 10",
         "error": "provider_error: it broke",
         "image_count": 0,
+        **NO_IMAGES,
         "duration_seconds": 31.25,
         "param: seed": 2**40,
         "params (other)": '{"sampler": {"name": "euler"}}',
@@ -240,6 +245,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "percent": 12.5,
         "progress_message": "",
         "image_count": 0,
+        **NO_IMAGES,
     },
 ]
 
@@ -264,6 +270,16 @@ async def db(export_db_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+def column_widths(sheet: Any) -> list[float]:
+    """Each column's width, from the sheet's ``<cols>`` ranges (a range covers columns
+    ``min``..``max``; openpyxl keys it by its first column only)."""
+    widths: dict[int, float] = {}
+    for dimension in sheet.column_dimensions.values():
+        for column in range(dimension.min, dimension.max + 1):
+            widths[column] = dimension.width
+    return [widths.get(column, 0.0) for column in range(1, sheet.max_column + 1)]
 
 
 def cells(sheet: Any) -> list[list[Any]]:
@@ -304,10 +320,16 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
     assert sheet.max_row == 4
     for number, expected in enumerate(EXPECTED_JOBS, start=2):
         assert_row(sheet, number, JOB_HEADERS, expected)
+    # Wide enough to read: a date-time is not "#####", an id is not cut.
+    widths = dict(zip(JOB_HEADERS, column_widths(sheet), strict=False))
+    assert widths["created_at"] >= 19 and widths["finished_at"] >= 19
+    assert widths["id"] >= 32 and widths["prompt"] >= 40
+    assert all(width >= len(header) for header, width in widths.items())
     assert "never exported" not in json.dumps(cells(sheet), default=str)
 
     sheet = book["Images"]
     assert [c.value for c in sheet[1]] == list(IMAGE_HEADERS)
+    assert dict(zip(IMAGE_HEADERS, column_widths(sheet), strict=False))["qc_at"] >= 19
     assert sheet.freeze_panes == "A2" and sheet.max_row == 3
     prompt = EXPECTED_JOBS[0]["prompt"]
     for number, (image, qc_at) in enumerate(zip(IMAGES, [when(T0 + 30), None], strict=True), 2):
