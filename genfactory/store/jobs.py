@@ -310,6 +310,8 @@ async def transition(
         changes["finished_at"] = kept if kept is not None else now
     if target is JobStatus.COMPLETED:
         changes["percent"] = 100.0
+        # An earlier attempt's error stays in the event log; a job that succeeded has none.
+        changes["error"] = None
     if target is JobStatus.QUEUED:
         changes.update(percent=0.0, step=None, total_steps=None, progress_message="")
         changes["finished_at"] = None

@@ -106,6 +106,7 @@ def test_retryable_failure_is_retried_automatically(client: Client) -> None:
     done = wait_for(client, job["id"], {"completed", "failed"})
     assert done["status"] == "completed"
     assert done["attempt"] == 2 and done["max_attempts"] == 3
+    assert done["error"] is None, "attempt 1's error is in the log, not on a job that succeeded"
     events = all_events(client, job["id"])
     assert_gap_free(events)
     assert statuses(events) == ["queued", "running", "queued", "running", "uploading", "completed"]
