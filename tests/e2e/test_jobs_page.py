@@ -205,10 +205,18 @@ def test_filter_search_and_paginate(
     expect(page.locator("#jump-error")).to_have_text(
         f"Enter a page from 1 to {math.ceil(total / 25)}."
     )
-    # Page size 50: one page.
+    # Page size 50: one page; the range error was about the old pages and goes.
     page.get_by_label("Per page").select_option("50")
     expect(rows(page)).to_have_count(total)
     expect(page.locator("#page-next")).to_be_disabled()
+    expect(page.locator("#jump-error")).to_have_text("")
+    # No pages at all in the scroll view: no page error either.
+    page.get_by_label("Go to page").fill("99")
+    page.get_by_role("button", name="Go", exact=True).click()
+    expect(page.locator("#jump-error")).to_have_text("Enter a page from 1 to 1.")
+    page.get_by_label("Per page").select_option("all")
+    expect(page.locator("#jump-error")).to_have_text("")
+    page.get_by_label("Per page").select_option("50")
 
     # The address keeps the view: a reload shows the same.
     page.get_by_label("Search", exact=True).fill("forest")
@@ -469,7 +477,12 @@ def test_inline_rename_saves_cancels_and_rolls_back_on_error(
     page.set_viewport_size({"width": 390, "height": 800})
     cut = target.locator(".jlabel__error").evaluate("e => e.scrollWidth > e.clientWidth + 1")
     assert not cut, "the error line is cut off at 390 px"
+    # The table scrolls sideways inside its card there, and a line says so.
+    expect(page.locator("#jobs-scroll-hint")).to_be_visible()
+    scroller = page.locator("#jobs-scroller")
+    assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
     page.set_viewport_size({"width": 1280, "height": 900})
+    expect(page.locator("#jobs-scroll-hint")).to_be_hidden()
 
     # F2 renames from the keyboard too.
     page.unroute(f"**/api/jobs/{job['id']}")
@@ -479,6 +492,13 @@ def test_inline_rename_saves_cancels_and_rolls_back_on_error(
     target.get_by_role("textbox").fill(job["label"])
     target.get_by_role("textbox").press("Enter")
     wait_until(lambda: live_server.job(job["id"])["label"] == job["label"])
+    # Back on the row, where Enter opens the job (not another rename); Escape too.
+    expect(target).to_be_focused()
+    page.keyboard.press("F2")
+    target.get_by_role("textbox").press("Escape")
+    expect(target).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#job-modal")).to_be_visible()
 
 
 # -- the Single Job View -----------------------------------------------------------------

@@ -49,11 +49,15 @@ export function createPagination({ onPage, onSize }) {
       els.jumpInput.focus();
       return;
     }
-    setText(els.jumpError, '');
-    els.jumpInput.removeAttribute('aria-invalid');
+    clearJumpError();
     els.jumpInput.value = '';
     onPage(clampPage(wanted, pages));
   });
+
+  function clearJumpError() {
+    setText(els.jumpError, '');
+    els.jumpInput.removeAttribute('aria-invalid');
+  }
 
   return {
     /**
@@ -66,6 +70,7 @@ export function createPagination({ onPage, onSize }) {
       setText(els.total, T.total(total));
       els.nav.dataset.mode = scrolling ? 'scroll' : 'pages';
       if (scrolling) {
+        clearJumpError(); // no pages to go to: "Enter a page from 1 to 3" means nothing here
         page = 1;
         pages = 1;
         setText(els.of, T.scrollShowing(total));
@@ -81,8 +86,11 @@ export function createPagination({ onPage, onSize }) {
       els.jump.hidden = false;
       els.prev.hidden = false;
       els.next.hidden = false;
+      const before = pages;
       pages = pageCount(total, size);
       page = clampPage(current, pages);
+      // A range error was about the pages there were: it goes when their number changes.
+      if (pages !== before) clearJumpError();
       els.prev.disabled = page <= 1;
       els.next.disabled = page >= pages;
       els.jumpInput.max = String(pages);

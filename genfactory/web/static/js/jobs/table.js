@@ -300,6 +300,10 @@ export function createTable(options) {
 
   // ---- label editing -----------------------------------------------------------------
 
+  /** The rename was started with F2 on the row: focus goes back to the row, where Enter
+   *  opens the job (on the label, Enter would start renaming again). */
+  let editFromRow = false;
+
   const labels = createLabelEditor({
     onEnd: (id, { refocus, save, value }) => {
       const tr = rows.get(id);
@@ -307,16 +311,24 @@ export function createTable(options) {
       const job = index >= 0 ? source.get(index) : null;
       if (tr && job) fillRow(tr, job, index);
       syncTabStop();
-      if (refocus) /** @type {HTMLElement | null} */ (tr?.querySelector('[data-role="label"]') ?? null)?.focus();
+      if (refocus) {
+        const target = editFromRow ? tr : tr?.querySelector('[data-role="label"]');
+        /** @type {HTMLElement | null | undefined} */ (target)?.focus();
+      }
+      editFromRow = false;
       if (save) options.onRename(id, value);
     },
   });
 
-  function startEdit(id) {
+  /** @param {string} id @param {{fromRow?: boolean}} [opts] */
+  function startEdit(id, { fromRow = false } = {}) {
     const tr = rows.get(id);
     const index = source.indexOf(id);
     const job = index >= 0 ? source.get(index) : null;
-    if (tr && job) labels.start(tr, job);
+    if (tr && job) {
+      labels.start(tr, job);
+      editFromRow = fromRow;
+    }
   }
 
   // ---- events ------------------------------------------------------------------------
@@ -391,7 +403,7 @@ export function createTable(options) {
       case 'F2':
         if (id) {
           event.preventDefault();
-          startEdit(id);
+          startEdit(id, { fromRow: onRow });
         }
         return;
       case 'ContextMenu':
