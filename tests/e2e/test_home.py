@@ -216,6 +216,8 @@ def test_generate_redirects_and_completes_then_downloads(
     page.get_by_label("Prompt").fill("a lighthouse on a rocky cliff at sunset")
     page.locator("#size").select_option("256x256")
     page.locator("#steps").fill("12")
+    # An empty Images field, like an empty Steps, leaves the number to the defaults.
+    page.locator("#count").fill("")
     generate = page.get_by_role("button", name="Generate")
     generate.click()
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
@@ -235,6 +237,7 @@ def test_generate_redirects_and_completes_then_downloads(
     # The server kept what the form said.
     job = live_server.job(job_id)
     assert job["params"]["size"] == "256x256" and job["params"]["steps"] == 12
+    assert job["params"]["count"] == 1
 
 
 def test_generate_disables_and_shows_a_spinner(

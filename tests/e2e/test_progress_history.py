@@ -156,6 +156,7 @@ def test_a_job_deleted_while_open_shows_only_not_found(
     expect(page.get_by_role("button", name="Retry generation")).to_have_count(0)
     for action in ("#action-cancel", "#action-reconnect", "#action-poll"):
         expect(page.locator(action)).to_be_disabled()
+    expect(page.locator("#debug-summary")).to_have_text(re.compile(r"closed$"))
     screenshot(page, f"progress-deleted-while-open-{outcome}")
 
 

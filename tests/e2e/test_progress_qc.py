@@ -130,6 +130,8 @@ def test_regenerating_an_image_keeps_the_images_and_the_selection(
     expect(download).to_have_attribute("href", images[3]["url"])
     items = page.locator("#thumbs .thumbs__item")
     expect(items.nth(1).locator(".qc-badge")).to_have_text("Replaced")
+    # Four images count: the replaced one is not ready any more.
+    expect(page.locator("#job-banner")).to_contain_text("4 images ready · 1 replaced.")
     thumbs.nth(1).click()
     expect(page.locator("#result-qc")).to_contain_text(
         "Image 2 failed quality checks: Horizon tilted. Reviewed by hand. Replaced by #5."

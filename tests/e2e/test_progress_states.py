@@ -222,6 +222,9 @@ def test_copy_url_and_debug_info(new_page: PageFactory, live_server: LiveServer)
     assert info["transport"]["mode"] == "ws"
     assert info["attempt"] == "1/3"
     assert info["timestamps"]["page_loaded"] and info["timestamps"]["snapshot_loaded"]
+    # Opened on a finished job: the newest event's time comes from the loaded history.
+    newest = live_server.api.get(f"/api/jobs/{job['id']}/events").json()["events"][-1]
+    assert info["timestamps"]["last_event_time"] == newest["time"]
 
 
 # -- cancel ------------------------------------------------------------------------------
@@ -290,6 +293,8 @@ def test_retryable_failure_retries_automatically(
     expect(banner).to_contain_text(re.compile(r"Attempt 2/3 starts automatically"))
     expect(page.locator("#attempt")).to_have_text("Attempt 2/3")
     expect(page.locator("#status-pill")).to_contain_text("Queued")
+    # The progress section agrees with the banner: a pause, not "not started".
+    expect(page.locator("#progress-label")).to_have_text("Waiting before the next attempt.")
     screenshot(page, "progress-auto-retry-dark")
     expect_status(page, "completed")
     expect(page.locator("#attempt")).to_have_text("Attempt 2/3")

@@ -37,7 +37,7 @@ test('the counts put a replaced image under replaced, not failed, and the banner
   assert.deepEqual(counts, { passed: 1, failed: 1, pending: 1, replaced: 1 });
   assert.equal(
     COPY.completedQcBody(4, counts),
-    '4 images ready · 1 failed quality checks · 1 replaced · 1 awaiting quality checks. Download, open or copy the URL below.',
+    '3 images ready · 1 failed quality checks · 1 replaced · 1 awaiting quality checks. Download, open or copy the URL below.',
   );
   assert.equal(
     COPY.completedQcBody(2, { passed: 2, failed: 0, pending: 0, replaced: 0 }),

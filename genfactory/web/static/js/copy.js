@@ -96,9 +96,9 @@ export const COPY = Object.freeze({
   completedBody: (n) => `${plural(n, 'image')} ready. Download, open or copy the URL below.`,
   /** The completed banner once the images' QC verdicts are known: what is ready is not
    *  all usable ("16 images ready · 3 failed quality checks"). A replaced image counts as
-   *  replaced, not as failed: its replacement is the one that counts. */
+   *  replaced, not as failed or ready: its replacement is the one that counts. */
   completedQcBody: (n, { failed, pending, replaced }) => [
-    `${plural(n, 'image')} ready`,
+    `${plural(n - replaced, 'image')} ready`,
     failed ? `${failed.toLocaleString('en-US')} failed quality checks` : '',
     replaced ? `${replaced.toLocaleString('en-US')} replaced` : '',
     pending ? `${pending.toLocaleString('en-US')} awaiting quality checks` : '',
@@ -164,6 +164,8 @@ export const COPY = Object.freeze({
   eta: (seconds) => `About ${formatSeconds(seconds)} left.`,
   percent: (p) => `${formatPercent(p)} %`,
   progressNone: 'Not started yet.',
+  progressQueuedAgain: 'Queued again: waiting for a worker.',
+  progressRetryWait: 'Waiting before the next attempt.',
   lastProgress: (p) => `Stopped at ${formatPercent(p)} %.`,
   stepDone: 'done',
   stepCurrent: 'current',

@@ -77,7 +77,7 @@ export function createJobbar() {
       els.bar.dataset.status = model.status;
       const percent = COPY.percent(p.percent);
       let label;
-      if (model.status === 'queued') label = COPY.progressNone;
+      if (model.status === 'queued') label = queuedText(model, now);
       else if (model.status === 'failed' || model.status === 'cancelled') label = COPY.lastProgress(p.percent);
       else if (model.status === 'completed') label = `${percent} · ${COPY.completedTitle}`;
       else label = p.message ? `${percent} · ${p.message}` : percent;
@@ -122,9 +122,17 @@ export function createJobbar() {
   };
 }
 
+/** Queued: for the first time, again (a retry, a regeneration), or waiting out the pause
+ *  before an automatic retry (the banner says how long; no queue position then). */
+function queuedText(model, now) {
+  if (model.runAfter && model.runAfter > now) return COPY.progressRetryWait;
+  return model.attempt > 1 ? COPY.progressQueuedAgain : COPY.progressNone;
+}
+
 /** @param {import('../lib/job-model.js').JobModel} model */
 function detailText(model, now) {
   if (model.status === 'queued') {
+    if (model.runAfter && model.runAfter > now) return '';
     if (model.queuePosition) return COPY.queuePosition(model.queuePosition);
     return '';
   }

@@ -125,6 +125,17 @@ export function recallLastRun(model, events) {
   showLastRun(model);
 }
 
+/**
+ * The time of the newest event in ``events`` (the log loaded with the page), unless a live
+ * event already set one: what "Copy debug info" reports as the last event's time.
+ * @param {any} model
+ * @param {any[]} events
+ */
+export function recallLastEventTime(model, events) {
+  const newest = events[events.length - 1];
+  if (model.lastEventTime === null && newest?.time) model.lastEventTime = newest.time;
+}
+
 /** @typedef {ReturnType<typeof modelFromSnapshot>} JobModel */
 
 /**

@@ -396,10 +396,11 @@ function main() {
     return body;
   }
 
+  /** Empty, like an empty Steps, leaves the number to the configuration (or 1). */
   function countProblem() {
-    if (els.count.disabled) return null;
+    if (els.count.disabled || els.count.value === '') return null;
     const n = Number(els.count.value);
-    return els.count.value !== '' && Number.isInteger(n) && n >= COUNT_MIN && n <= COUNT_MAX ? null : DEFAULTS_COPY.countRange;
+    return Number.isInteger(n) && n >= COUNT_MIN && n <= COUNT_MAX ? null : DEFAULTS_COPY.countRange;
   }
 
   function stepsProblem() {

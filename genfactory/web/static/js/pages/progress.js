@@ -21,7 +21,9 @@ import { COPY, SEL, STATUS_LABELS } from '../copy.js';
 import { api, request } from '../lib/api.js';
 import { $, announce, copyText, h, setText } from '../lib/dom.js';
 import { longTime } from '../lib/format.js';
-import { TERMINAL, applyEvent, keepLastRun, modelFromSnapshot, recallLastRun } from '../lib/job-model.js';
+import {
+  TERMINAL, applyEvent, keepLastRun, modelFromSnapshot, recallLastEventTime, recallLastRun,
+} from '../lib/job-model.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { createJobStream } from '../transport.js';
 import { connectionView, jobView, renderBanner } from '../components/banners.js';
@@ -123,8 +125,12 @@ function main() {
 
   function render() {
     frame = 0;
-    if (!model || gone) return;
+    if (!model) return;
     const now = Date.now();
+    if (gone) {
+      renderDebug(now); // the footer too says the stream is closed, not "WS live"
+      return;
+    }
     // Offline, or the polls get no answer: nothing arrives, so the estimate would be a guess.
     const noData = transport?.reason === 'offline' || transport?.pollFailures > 0;
     jobbar.renderJob(model, now, noData);
@@ -326,6 +332,7 @@ function main() {
         timeline.push(...history);
         if (model) {
           recallLastRun(model, history);
+          recallLastEventTime(model, history);
           scheduleRender();
         }
       }
@@ -426,7 +433,10 @@ function main() {
   /** @param {any} snapshot @param {any[]} [history] the log up to its last_seq, when known */
   function begin(snapshot, history = []) {
     adopt(snapshot);
-    if (model) recallLastRun(model, history);
+    if (model) {
+      recallLastRun(model, history);
+      recallLastEventTime(model, history);
+    }
     lastUpdateAt = Date.now();
     setView('ready');
     render();
