@@ -84,7 +84,7 @@ class WorkerPool:
                         job_id,
                         JobStatus.QUEUED,
                         owner=self.owner,
-                        reason="server shut down; the same attempt will resume",
+                        reason="server shut down; this attempt starts again from the beginning",
                         values={"run_after": time.time()},
                     )
         self._running.clear()
