@@ -68,6 +68,7 @@ export const JOBS_COPY = Object.freeze({
   trendUp: (n, pct, basis) => `▲ ${n.toLocaleString('en-US')}${pct === null ? '' : ` (${pct}%)`} vs ${basis}`,
   trendDown: (n, pct, basis) => `▼ ${Math.abs(n).toLocaleString('en-US')}${pct === null ? '' : ` (${Math.abs(pct)}%)`} vs ${basis}`,
   trendFlat: (basis) => `No change vs ${basis}`,
+  stoppedCount: (n) => `${n.toLocaleString('en-US')} stopped`,
   trendBasis: Object.freeze({ last_7_days: 'previous 7 days', range: 'previous period' }),
   successRate: (rate) => `${rate} success rate`,
   failureRate: (rate) => `${rate} failure rate`,

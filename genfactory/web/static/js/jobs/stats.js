@@ -28,11 +28,13 @@ export function cardDetail(key, stats) {
     case 'total': {
       const trend = stats.total.trend;
       const basis = T.trendBasis[trend.basis] ?? T.trendBasis.range;
-      if (!trend.change) return { text: T.trendFlat(basis), tone: 'flat' };
+      // Stopped jobs have no card of their own: the total says how many, so the cards add up.
+      const stopped = stats.cancelled?.count ? ` · ${T.stoppedCount(stats.cancelled.count)}` : '';
+      if (!trend.change) return { text: T.trendFlat(basis) + stopped, tone: 'flat' };
       const pct = trend.change_percent === null ? null : Math.round(trend.change_percent);
       return trend.change > 0
-        ? { text: T.trendUp(trend.change, pct, basis), tone: 'up' }
-        : { text: T.trendDown(trend.change, pct, basis), tone: 'down' };
+        ? { text: T.trendUp(trend.change, pct, basis) + stopped, tone: 'up' }
+        : { text: T.trendDown(trend.change, pct, basis) + stopped, tone: 'down' };
     }
     case 'completed': {
       const rate = ratePercent(stats.completed.rate);
