@@ -85,7 +85,7 @@ test('stat cards say rates, trends and the queue', () => {
   assert.equal(cardDetail('completed', stats).text, 'None finished yet');
   // Stopped jobs have no card: the total names them, so the cards add up.
   stats.cancelled = { count: 1250 };
-  assert.equal(cardDetail('total', stats).text, '▼ 2 vs previous period · 1,250 stopped');
+  assert.deepEqual(cardDetail('total', stats), { text: '▼ 2 vs previous period', tone: 'down', note: '1,250 stopped' });
 });
 
 test('health reads as ok, degraded (no worker) or down', () => {

@@ -7,7 +7,7 @@
  */
 
 import { JOBS_COPY as T, JOBS_SEL as S } from '../copy-jobs.js';
-import { $, setText } from '../lib/dom.js';
+import { $, h, setText } from '../lib/dom.js';
 import { ratePercent } from './format.js';
 
 export const CARDS = Object.freeze(['total', 'completed', 'failed', 'running', 'pending']);
@@ -29,12 +29,12 @@ export function cardDetail(key, stats) {
       const trend = stats.total.trend;
       const basis = T.trendBasis[trend.basis] ?? T.trendBasis.range;
       // Stopped jobs have no card of their own: the total says how many, so the cards add up.
-      const stopped = stats.cancelled?.count ? ` · ${T.stoppedCount(stats.cancelled.count)}` : '';
-      if (!trend.change) return { text: T.trendFlat(basis) + stopped, tone: 'flat' };
+      const note = stats.cancelled?.count ? T.stoppedCount(stats.cancelled.count) : '';
+      if (!trend.change) return { text: T.trendFlat(basis), tone: 'flat', note };
       const pct = trend.change_percent === null ? null : Math.round(trend.change_percent);
       return trend.change > 0
-        ? { text: T.trendUp(trend.change, pct, basis) + stopped, tone: 'up' }
-        : { text: T.trendDown(trend.change, pct, basis) + stopped, tone: 'down' };
+        ? { text: T.trendUp(trend.change, pct, basis), tone: 'up', note }
+        : { text: T.trendDown(trend.change, pct, basis), tone: 'down', note };
     }
     case 'completed': {
       const rate = ratePercent(stats.completed.rate);
@@ -85,6 +85,7 @@ export function createStats({ onFilter, onRetry }) {
         const el = $(S.statDetail(key));
         setText(el, detail.text);
         el.dataset.tone = detail.tone;
+        if (detail.note) el.append(h('span', { class: 'stat__note', text: detail.note }));
       }
     },
     /** @param {{stale?: boolean}} [opts] stale: the numbers shown are for another filter */
