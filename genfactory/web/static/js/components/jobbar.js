@@ -122,17 +122,20 @@ export function createJobbar() {
   };
 }
 
+/** In the pause before an automatic retry (``run_after`` still ahead). */
+const waitingToRetry = (model, now) => Boolean(model.runAfter && model.runAfter > now);
+
 /** Queued: for the first time, again (a retry, a regeneration), or waiting out the pause
  *  before an automatic retry (the banner says how long; no queue position then). */
 function queuedText(model, now) {
-  if (model.runAfter && model.runAfter > now) return COPY.progressRetryWait;
+  if (waitingToRetry(model, now)) return COPY.progressRetryWait;
   return model.attempt > 1 ? COPY.progressQueuedAgain : COPY.progressNone;
 }
 
 /** @param {import('../lib/job-model.js').JobModel} model */
 function detailText(model, now) {
   if (model.status === 'queued') {
-    if (model.runAfter && model.runAfter > now) return '';
+    if (waitingToRetry(model, now)) return '';
     if (model.queuePosition) return COPY.queuePosition(model.queuePosition);
     return '';
   }

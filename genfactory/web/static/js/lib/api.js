@@ -107,6 +107,8 @@ export const api = Object.freeze({
   retryJob: (id) => request(`${jobPath(id)}/retry`, { method: 'POST' }),
   /** @returns {Promise<any[]>} ImagePublic[] */
   images: (id) => request(`${jobPath(id)}/images`),
+  /** @returns {Promise<any[]>} RegenerationPublic[], oldest first (which image replaced which) */
+  regenerations: (id) => request(`${jobPath(id)}/regenerations`),
   /** Events up to a cursor, for the history rows (the live stream delivers the rest). */
   events: (id, after, limit) => request(`${jobPath(id)}/events?after=${after}&limit=${limit}`),
 });

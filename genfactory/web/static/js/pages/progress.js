@@ -18,7 +18,7 @@
  */
 
 import { COPY, SEL, STATUS_LABELS } from '../copy.js';
-import { api, request } from '../lib/api.js';
+import { api } from '../lib/api.js';
 import { $, announce, copyText, h, setText } from '../lib/dom.js';
 import { longTime } from '../lib/format.js';
 import {
@@ -243,9 +243,6 @@ function main() {
 
   // ---- data ------------------------------------------------------------------------------
 
-  /** The job's image regenerations, oldest first (which image replaced which). */
-  const regenerations = () => request(`/api/jobs/${encodeURIComponent(jobId)}/regenerations`);
-
   /** @param {boolean} [force] load again even if this attempt's images are shown (a
    *  regeneration completed, a reviewer changed a verdict) */
   async function loadImages(force = false) {
@@ -253,7 +250,7 @@ function main() {
     imagesFor = model.attempt;
     const ticket = ++imagesRequest;
     try {
-      const [images, made] = await Promise.all([api.images(jobId), regenerations().catch(() => null)]);
+      const [images, made] = await Promise.all([api.images(jobId), api.regenerations(jobId).catch(() => null)]);
       if (ticket !== imagesRequest || gone) return;
       preview.final(images, { prompt: model.prompt, stem: model.shortId, ...(made ? { regenerations: made } : {}) });
       if (made) announceRegenerated(made);
@@ -272,7 +269,7 @@ function main() {
   async function followRegeneration() {
     if (!model || TERMINAL.has(model.status) || model.imageCount === 0) return;
     try {
-      const made = await regenerations();
+      const made = await api.regenerations(jobId);
       if (gone || !model || TERMINAL.has(model.status)) return;
       const pending = made.find((r) => r.status === 'pending');
       if (pending) watchedRegeneration = pending.id;
