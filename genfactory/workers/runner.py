@@ -78,6 +78,7 @@ def _request(job: JobRecord, regeneration: RegenerationRecord | None = None) -> 
 
 async def run_job(service: JobService, job: JobRecord, owner: str, token: CancelToken) -> None:
     """Drive ``job`` (already ``running`` under ``owner``'s lease) to its next status."""
+    storing = False  # which part an unexpected exception came from
     try:
         regeneration = None
         if job.image_count:
@@ -90,6 +91,7 @@ async def run_job(service: JobService, job: JobRecord, owner: str, token: Cancel
         provider = _provider_for(service, job)
         images = await provider.generate(_request(job, regeneration), reporter, token)
         token.raise_if_cancelled()
+        storing = True
         if regeneration is None:
             await _upload(service, job, owner, images, token)
         else:
@@ -104,8 +106,19 @@ async def run_job(service: JobService, job: JobRecord, owner: str, token: Cancel
             service,
             job,
             owner,
-            ProviderError(ErrorCode.INTERNAL, f"Internal error: {type(exc).__name__}: {exc}"),
+            ProviderError(ErrorCode.INTERNAL, _crash_message(job, exc, storing)),
         )
+
+
+def _crash_message(job: JobRecord, exc: Exception, storing: bool) -> str:
+    """What a user reads when the provider, or storing its images, raised something
+    untyped: which part failed, with what, and where the traceback is."""
+    detail = str(exc).strip()
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    if len(what) > 300:
+        what = what[:299] + "…"
+    part = "Storing or checking the images" if storing else f"The {job.provider} provider"
+    return f"{part} failed unexpectedly ({what}). The server log has the details."
 
 
 async def _fail(service: JobService, job: JobRecord, owner: str, error: ProviderError) -> None:

@@ -158,6 +158,10 @@ def test_crash_in_provider_is_an_internal_error(client: Client) -> None:
     assert done["status"] == "completed"
     error = next(e for e in all_events(client, job["id"]) if e["type"] == "error")
     assert error["data"]["code"] == "internal"
+    assert error["data"]["message"] == (
+        "The procedural provider failed unexpectedly (RuntimeError: Injected crash at step 2)."
+        " The server log has the details."
+    )
 
 
 def test_retry_of_a_running_job_and_cancel_of_a_completed_job_are_refused(client: Client) -> None:

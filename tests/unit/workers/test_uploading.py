@@ -148,3 +148,21 @@ async def test_a_job_cancelled_before_uploading_is_written_stores_no_image(
     async with service.db.read() as conn:
         assert (await job_store.get_job(conn, job.id)).status is JobStatus.CANCELLED
         assert await image_store.job_images(conn, job.id) == []
+
+
+async def test_an_unexpected_error_while_storing_names_storing_not_the_provider(
+    service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(_data: bytes, _format: str) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(service.blobs, "put", disk_full)
+    job = await claimed_job(service, 1)
+    await run_job(service, job, "w1", CancelToken())
+    log = await log_of(service, job.id)
+    error = next(e for e in log if e.type == EventType.ERROR)
+    assert error.data["code"] == "internal"
+    assert error.data["message"] == (
+        "Storing or checking the images failed unexpectedly"
+        " (OSError: [Errno 28] No space left on device). The server log has the details."
+    )
