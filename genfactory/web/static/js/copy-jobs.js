@@ -8,6 +8,8 @@
  * @module copy-jobs
  */
 
+import { longDay } from './lib/format.js';
+
 const plural = (n, one, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 const quoted = (text) => `“${text}”`;
 /** A message as a sentence: with its full stop (the server's messages may have none). */
@@ -94,8 +96,8 @@ export const JOBS_COPY = Object.freeze({
   dateInverted: 'The “From” date must be on or before the “To” date.',
   activeFilters: (n) => (n === 0 ? 'No filters: showing every job.' : `${plural(n, 'filter')} active:`),
   chipStatus: (labels) => `Status: ${labels.join(', ')}`,
-  chipFrom: (date) => `From ${date}`,
-  chipTo: (date) => `To ${date}`,
+  chipFrom: (day) => `From ${longDay(day)}`,
+  chipTo: (day) => `To ${longDay(day)}`,
   chipConfig: (name) => `Configuration: ${name}`,
   chipSearch: (q) => `Search: ${quoted(q)}`,
   chipRemove: (label) => `Remove filter ${label}`,

@@ -63,16 +63,6 @@ export function jobSeconds(job, now = Date.now()) {
 export const ACTIVE_STATUSES = new Set(['running', 'uploading']);
 export const TERMINAL_STATUSES = new Set(['completed', 'failed', 'cancelled']);
 
-const dateTime = new Intl.DateTimeFormat('en-US', {
-  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false,
-});
-
-/** "Jan 15, 2024, 14:03" (local time). */
-export function tableDate(value) {
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? '' : dateTime.format(date);
-}
-
 /** A local calendar date as the date input writes it: "2024-01-15". */
 export function isoDay(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;

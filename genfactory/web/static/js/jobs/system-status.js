@@ -8,6 +8,7 @@
 
 import { JOBS_COPY as T, JOBS_SEL as S } from '../copy-jobs.js';
 import { $, setText } from '../lib/dom.js';
+import { timeOfDay } from '../lib/format.js';
 import { jobsApi } from './api.js';
 
 export const HEALTH_INTERVAL_MS = 15000;
@@ -57,7 +58,7 @@ export function createSystemStatus({ onChange } = {}) {
     const view = describeHealth(health);
     root.dataset.state = view.state;
     setText(text, view.text);
-    root.title = T.systemTitle(view.text, new Date().toLocaleTimeString());
+    root.title = T.systemTitle(view.text, timeOfDay(new Date()));
     if (view.state !== last) {
       last = view.state;
       if (onChange) onChange(view.state);

@@ -8,7 +8,8 @@
 
 import { JOB_STATUS_LABELS, JOBS_COPY as T } from '../copy-jobs.js';
 import { h, icon, setText } from '../lib/dom.js';
-import { ACTIVE_STATUSES, humanDuration, jobSeconds, tableDate } from './format.js';
+import { ACTIVE_STATUSES, humanDuration, jobSeconds } from './format.js';
+import { longTime } from '../lib/format.js';
 import { setHighlighted } from './highlight.js';
 
 export const COLUMNS = 8;
@@ -76,7 +77,7 @@ export function fillJobRow(tr, job, index, { marks, error, selected }) {
   fillLiveCells(tr, job);
   const time = part(tr, 'time');
   time.setAttribute('datetime', job.created_at ?? '');
-  setText(time, tableDate(job.created_at));
+  setText(time, longTime(job.created_at));
   setRowSelected(tr, selected);
 }
 

@@ -4,25 +4,42 @@
  * @module lib/format
  */
 
-const clock = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+const clock = new Intl.DateTimeFormat('en-US', {
+  hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// One date-time format on every page (the jobs table, the job view, the progress page,
+// tooltips): English like the rest of the copy, 24-hour like the event clock.
+const dateTime = new Intl.DateTimeFormat('en-US', {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+});
 
 /** @param {string | number | Date} value */
 const toDate = (value) => (value instanceof Date ? value : new Date(value));
 
-/** "14:03:07.123": when an event happened, to the millisecond (events come fast). */
-export function clockTime(value) {
+/** "14:03:07" */
+export function timeOfDay(value) {
   const date = toDate(value);
-  if (Number.isNaN(date.getTime())) return '';
-  return `${clock.format(date)}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+  return Number.isNaN(date.getTime()) ? '' : clock.format(date);
 }
 
-/** "21 Nov 2026, 14:03" */
+/** "14:03:07.123": when an event happened, to the millisecond (events come fast). */
+export function clockTime(value) {
+  const time = timeOfDay(value);
+  return time && `${time}.${String(toDate(value).getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** "Nov 21, 2026, 14:03" (local time). */
 export function longTime(value) {
   const date = toDate(value);
   return Number.isNaN(date.getTime()) ? '' : dateTime.format(date);
+}
+
+const calendarDay = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric' });
+
+/** "2026-11-21" (a date input's value, a local day) → "Nov 21, 2026"; anything else as given. */
+export function longDay(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  return m ? calendarDay.format(new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : day;
 }
 
 /**
