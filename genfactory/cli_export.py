@@ -8,6 +8,8 @@ Mounted on the ``jobs`` group of :mod:`genfactory.cli` with::
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,6 +59,15 @@ def export_jobs(
             show_default=False,
         ),
     ] = None,
+    time_zone: Annotated[
+        str | None,
+        typer.Option(
+            "--time-zone",
+            help="IANA time zone the workbook's times are written in, e.g. Europe/Berlin "
+            "(default: this machine's, else UTC).",
+            show_default=False,
+        ),
+    ] = None,
     server: Annotated[
         str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
     ] = "http://127.0.0.1:8000",
@@ -69,6 +80,9 @@ def export_jobs(
     import httpx
 
     body: dict[str, Any] = {} if images is None else {"include_images": images}
+    zone = time_zone or local_time_zone()
+    if zone:
+        body["time_zone"] = zone
     if job_id:
         body["ids"] = _whole_ids(server, token, job_id)
     else:
@@ -111,6 +125,23 @@ def export_jobs(
     missing = len(set(job_id or [])) - result["jobs"]
     if job_id and missing > 0:
         err.print(f"[yellow]{missing} id{'s' if missing != 1 else ''} matched no job[/]")
+
+
+def local_time_zone() -> str | None:
+    """This machine's IANA time zone: ``TZ`` when set (None if it is not an IANA name, such
+    as a POSIX rule), else where ``/etc/localtime`` points; None if unknown (the export is
+    then in UTC)."""
+    from zoneinfo import ZoneInfo
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        with contextlib.suppress(OSError):
+            target = os.readlink("/etc/localtime")
+            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    if name and not name.startswith("/"):
+        with contextlib.suppress(ValueError, KeyError, OSError):
+            return ZoneInfo(name).key
+    return None
 
 
 def _whole_ids(server: str, token: str | None, given: list[str]) -> list[str]:

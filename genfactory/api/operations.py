@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
@@ -23,6 +24,7 @@ from genfactory.api.schemas import ExportCreate, OperationPublic, Problem
 from genfactory.core.management import JobManager
 from genfactory.core.operations import OperationRunner
 from genfactory.domain.events import iso_time
+from genfactory.exports.xlsx import parse_time_zone
 from genfactory.store import operations as op_store
 from genfactory.store.operations import OperationRecord, OperationStatus
 from genfactory.store.search import JobFilter
@@ -205,6 +207,7 @@ async def create_export(body: ExportCreate, state: StateDep, runner: RunnerDep) 
         include_images=include_images,
         total=total,
         save_to=save_to,
+        time_zone=body.time_zone,
     )
     return operation_public(record)
 
@@ -224,13 +227,28 @@ async def export_one_job(
         bool | None,
         Query(description="A ZIP with the images too. Not given: the export preference."),
     ] = None,
+    time_zone: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The IANA time zone of the workbook's times, e.g. `Europe/Berlin`. "
+            "Not given: UTC.",
+        ),
+    ] = None,
 ) -> OperationPublic:
     from genfactory.store.job_edits import require_job
 
+    if time_zone is not None:
+        try:
+            time_zone = parse_time_zone(time_zone).key
+        except ValueError as exc:
+            raise RequestValidationError(
+                [{"loc": ("query", "time_zone"), "msg": str(exc), "type": "value_error"}]
+            ) from None
     async with state.db.read() as conn:
         await require_job(conn, job_id)
     included, save_to = await _export_options(state, include_images)
-    body = ExportCreate(ids=[job_id], include_images=included)
+    body = ExportCreate(ids=[job_id], include_images=included, time_zone=time_zone)
     record = await runner.start_export(
         JobFilter(ids=(job_id,)),
         params=body.model_dump(mode="json", exclude_none=True),
@@ -238,6 +256,7 @@ async def export_one_job(
         include_images=included,
         total=1,
         save_to=save_to,
+        time_zone=body.time_zone,
     )
     return operation_public(record)
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from genfactory.api.filters import JobFilterBody
 from genfactory.domain.events import EventEnvelope, iso_time
+from genfactory.exports.xlsx import parse_time_zone
 from genfactory.store.images import ImageRecord
 from genfactory.store.jobs import JobRecord
 
@@ -538,6 +539,18 @@ class ExportCreate(Selection):
         description="A ZIP holding the .xlsx and every image file. Not given: the export "
         "preference (Settings).",
     )
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The IANA time zone the workbook's times are written in (Excel has "
+        "none; each time column's header names it), e.g. `Europe/Berlin`. Not given: UTC.",
+        examples=["Europe/Berlin"],
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str | None) -> str | None:
+        return None if value is None else parse_time_zone(value).key
 
 
 class ImageQCUpdate(BaseModel):

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from genfactory.core.management import RERUN_CHUNK, JobManager
 from genfactory.exports import ExportCancelled, export_jobs, save_copy
@@ -231,8 +232,10 @@ class OperationRunner:
         include_images: bool,
         total: int,
         save_to: Path | None = None,
+        time_zone: str | None = None,
     ) -> OperationRecord:
-        """Export to a file in this server's exports folder (the download); with
+        """Export to a file in this server's exports folder (the download), its times in
+        ``time_zone`` (an IANA name; UTC without one); with
         ``save_to`` (the export preferences' folder) a copy goes there too, and the result
         says where (``saved_to``, ``message``). A copy that cannot be written does not fail
         the export: the result says why (``save_error``) and the download still works."""
@@ -250,6 +253,7 @@ class OperationRunner:
                 filters=filters,
                 include_images=include_images,
                 progress=progress,
+                time_zone=ZoneInfo(time_zone) if time_zone else None,
             )
             result: dict[str, Any] = {
                 "filename": filename,

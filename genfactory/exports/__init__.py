@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from genfactory.exports.xlsx import ExportWorkbook
+from genfactory.exports.xlsx import ExcelClock, ExportWorkbook
 from genfactory.store.blobs import BlobStore
 from genfactory.store.engine import Database
 from genfactory.store.search import (
@@ -64,9 +65,12 @@ async def export_jobs(
     filters: Sequence[tuple[str, Any]],
     include_images: bool = False,
     progress: Progress | None = None,
+    time_zone: ZoneInfo | None = None,
 ) -> ExportResult:
     """Write the jobs ``selection`` matches to ``target`` (``.xlsx``, or ``.zip`` holding
-    ``jobs.xlsx`` and ``images/<job>/<n>.<ext>``). Partial files are removed on failure."""
+    ``jobs.xlsx`` and ``images/<job>/<n>.<ext>``), times on the wall clock of
+    ``time_zone`` (UTC without one). Partial files are removed on failure."""
+    clock = ExcelClock(time_zone)
     started = time.perf_counter()
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     xlsx_path = (
@@ -82,8 +86,9 @@ async def export_jobs(
         ExportWorkbook,
         xlsx_path,
         blobs=blobs,
-        filters=[*filters, ("jobs", total), ("exported at (UTC)", _now())],
+        filters=[*filters, ("jobs", total), (f"exported at ({clock.name})", clock.now())],
         zip_path=target if include_images else None,
+        clock=clock,
     )
     done = 0
     image_rows = 0
@@ -152,10 +157,6 @@ def _discard(book: ExportWorkbook, *paths: Path) -> None:
     book.abort()
     for path in paths:
         path.unlink(missing_ok=True)
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
 
 async def _steering(conn: AsyncConnection, f: JobFilter, total: int) -> Steering | None:

@@ -22,8 +22,10 @@ import os
 import re
 import zipfile
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import xlsxwriter  # type: ignore[import-untyped]
 
@@ -56,39 +58,42 @@ TIME_COLUMNS = frozenset(
         "finished_at",
     }
 )
-JOB_COLUMNS = (
-    "id",
-    "created_at",
-    "updated_at",
-    "status",
-    "status_changed_at",
-    "prompt",
-    "label",
-    "provider",
-    "configuration_id",
-    "configuration_name",
-    "configuration_version",
-    "rerun_of",
-    "attempt",
-    "max_attempts",
-    "run_after",
-    "lease_owner",
-    "lease_expires_at",
-    "started_at",
-    "attempt_started_at",
-    "finished_at",
-    "last_seq",
-    "stage",
-    "percent",
-    "step",
-    "total_steps",
-    "progress_message",
-    "error",
-    "image_count",
+#: The ``jobs`` columns the Jobs sheet starts with, each with its header.
+JOB_FIELDS = (
+    ("id", "Job ID"),
+    ("created_at", "Created"),
+    ("updated_at", "Updated"),
+    ("status", "Status"),
+    ("status_changed_at", "Status changed"),
+    ("prompt", "Prompt"),
+    ("label", "Label"),
+    ("provider", "Provider"),
+    ("configuration_id", "Configuration ID"),
+    ("configuration_name", "Configuration"),
+    ("configuration_version", "Configuration version"),
+    ("rerun_of", "Rerun of"),
+    ("attempt", "Attempt"),
+    ("max_attempts", "Max attempts"),
+    ("run_after", "Run after"),
+    ("lease_owner", "Lease owner"),
+    ("lease_expires_at", "Lease expires"),
+    ("started_at", "Started"),
+    ("attempt_started_at", "Attempt started"),
+    ("finished_at", "Finished"),
+    ("last_seq", "Last event seq"),
+    ("stage", "Stage"),
+    ("percent", "Percent"),
+    ("step", "Step"),
+    ("total_steps", "Total steps"),
+    ("progress_message", "Progress message"),
+    ("error", "Error"),
+    ("image_count", "Images"),
 )
+JOB_COLUMNS = tuple(key for key, _ in JOB_FIELDS)
 #: Each job's images by QC verdict (what the Jobs page's Images column shows).
 QC_STATUSES = ("passed", "failed", "pending")
-JOB_HEADERS = (
+#: Every Jobs sheet column, by key (the header a person reads is in :data:`TITLES`).
+JOB_KEYS = (
     *JOB_COLUMNS,
     *(f"qc: {status}" for status in QC_STATUSES),
     "duration_seconds",
@@ -96,10 +101,10 @@ JOB_HEADERS = (
     "params (other)",
     *(f"configuration: {k}" for k in CONFIG_COLUMNS),
 )
-IMAGE_HEADERS = (
+IMAGE_KEYS = (
     "id",
     "job",
-    "index",
+    "number",
     "prompt",
     "seed",
     "size",
@@ -110,6 +115,41 @@ IMAGE_HEADERS = (
     "qc_at",
     "file",
 )
+TITLES: dict[str, str] = {
+    **dict(JOB_FIELDS),
+    **{f"qc: {status}": f"QC {status}" for status in QC_STATUSES},
+    "duration_seconds": "Duration (s)",
+    **{f"param: {k}": k.capitalize() for k in PARAM_COLUMNS},
+    "params (other)": "Other settings (JSON)",
+    **{f"configuration: {k}": f"Configuration {k.replace('_', ' ')}" for k in CONFIG_COLUMNS},
+    "configuration: qc": "Configuration quality checks",
+    "number": "Image",
+    "qc_status": "QC status",
+    "qc_reason": "QC reason",
+    "qc_at": "QC checked",
+    "file": "File",
+}
+IMAGE_TIME_KEYS = frozenset({"qc_at"})
+
+
+#: The Images sheet's own titles, where a key means something else than on the Jobs sheet.
+IMAGE_TITLES = {
+    **TITLES,
+    "id": "Image ID",
+    "job": "Job ID",
+    "seed": "Seed",
+    "size": "Size",
+    "format": "Format",
+    "bytes": "Bytes",
+}
+
+
+def headers(
+    keys: Sequence[str], time_keys: frozenset[str], zone: str, titles: dict[str, str] = TITLES
+) -> list[str]:
+    """The header row of a sheet: each column's title, a time column's with its zone
+    ("Created (Europe/Berlin)")."""
+    return [f"{titles[k]} ({zone})" if k in time_keys else titles[k] for k in keys]
 
 
 #: Column widths, in characters, where a header's own length is not enough (ids, text); a
@@ -132,10 +172,10 @@ COLUMN_WIDTHS = {
 DATE_TIME_WIDTH = 20
 
 
-def column_width(header: str, date_time: bool = False) -> int:
-    if date_time:
-        return DATE_TIME_WIDTH
-    return max(COLUMN_WIDTHS.get(header, 0), len(header) + 2, 8)
+def column_width(key: str, title: str, date_time: bool = False) -> int:
+    """Characters wide: enough for the column's values and its header (up to 40)."""
+    least = DATE_TIME_WIDTH if date_time else 8
+    return max(COLUMN_WIDTHS.get(key, 0), min(len(title) + 2, 40), least)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -159,12 +199,59 @@ def clean(mapping: dict[str, Any] | None) -> dict[str, Any]:
 _EXCEL_EPOCH = 25569.0
 
 
-def _excel_time(value: float | None) -> float | None:
-    """UNIX seconds as an Excel date-time serial (days), UTC — written as a number with a
-    date format, which is what ``write_datetime`` does after converting a ``datetime``."""
-    if value is None:
-        return None
-    return value / 86400.0 + _EXCEL_EPOCH
+class ExcelClock:
+    """UNIX seconds as Excel date-time serials (days) on the wall clock of one time zone
+    (UTC without one): Excel has no time zones, so a cell holds the local time its reader
+    expects, and the header names the zone. Written as a number with a date format, which
+    is what ``write_datetime`` does after converting a ``datetime``.
+
+    A zone's offset is looked up once per quarter hour of time (offsets change on quarter
+    hours), not once per cell: an export converts up to eight times per job.
+    """
+
+    def __init__(self, zone: ZoneInfo | None = None) -> None:
+        self.zone = zone
+        self.name = zone.key if zone is not None else "UTC"
+        self._offsets: dict[int, float | None] = {}
+
+    def serial(self, value: float | None) -> float | None:
+        if value is None:
+            return None
+        if self.zone is None:
+            return value / 86400.0 + _EXCEL_EPOCH
+        quarter = int(value // 900)
+        offset = self._offsets.get(quarter, 0.0)
+        if offset == 0.0 and quarter not in self._offsets:
+            offset = self._offsets[quarter] = self._steady_offset(quarter)
+        if offset is None:  # the offset changes inside this quarter hour: look it up
+            offset = self._offset(value)
+        return (value + offset) / 86400.0 + _EXCEL_EPOCH
+
+    def _offset(self, value: float) -> float:
+        delta = datetime.fromtimestamp(value, self.zone).utcoffset()
+        return delta.total_seconds() if delta is not None else 0.0
+
+    def _steady_offset(self, quarter: int) -> float | None:
+        start = self._offset(quarter * 900.0)
+        return start if self._offset(quarter * 900.0 + 899.999) == start else None
+
+    def now(self) -> str:
+        """The present moment on this clock, as the Filters sheet shows it."""
+        return datetime.now(self.zone or UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+UTC_CLOCK = ExcelClock()
+
+
+def parse_time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone called ``name``; ValueError with a readable message if none is."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(
+            f"Unknown time zone {name!r}. Use an IANA name such as Europe/Berlin, "
+            "America/New_York or UTC."
+        ) from exc
 
 
 def _scalar(value: Any) -> Any:
@@ -173,7 +260,7 @@ def _scalar(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-_IMAGE_QC = IMAGE_HEADERS.index("qc_status")
+_IMAGE_QC = IMAGE_KEYS.index("qc_status")
 _TIME_AT = tuple(n for n, name in enumerate(JOB_COLUMNS) if name in TIME_COLUMNS)
 _ERROR_AT = JOB_COLUMNS.index("error")
 _STARTED_AT = JOB_COLUMNS.index("started_at")
@@ -187,16 +274,21 @@ def positions(row: Any, names: Sequence[str]) -> list[int]:
 
 
 def job_row(
-    job: JobRow, at: Sequence[int], configuration: Sequence[Any], qc: Sequence[int] = (0, 0, 0)
+    job: JobRow,
+    at: Sequence[int],
+    configuration: Sequence[Any],
+    qc: Sequence[int] = (0, 0, 0),
+    clock: ExcelClock = UTC_CLOCK,
 ) -> list[Any]:
     """The Jobs sheet row of ``job``: ``at`` = :func:`positions` of ``JOB_COLUMNS`` and
     ``params`` in the row; ``configuration`` = :func:`configuration_cells`; ``qc`` = how
-    many of its images are in each of :data:`QC_STATUSES`."""
+    many of its images are in each of :data:`QC_STATUSES`; times on ``clock``."""
     row: list[Any] = [job[i] for i in at]
     started, finished = row[_STARTED_AT], row[_FINISHED_AT]
+    serial = clock.serial
     for n in _TIME_AT:
         if row[n] is not None:
-            row[n] = row[n] / 86400.0 + _EXCEL_EPOCH
+            row[n] = serial(row[n])
     error = row[_ERROR_AT]
     if error:
         row[_ERROR_AT] = f"{error.get('code', '')}: {error.get('message', '')}"
@@ -222,13 +314,15 @@ class _Sheet:
         self,
         book: ExportWorkbook,
         name: str,
-        headers: Sequence[str],
-        time_headers: frozenset[str] = frozenset(),
+        keys: Sequence[str],
+        time_keys: frozenset[str] = frozenset(),
+        titles: dict[str, str] = TITLES,
     ) -> None:
         self.book = book
         self.name = name
-        self.headers = headers
-        self.time_columns = frozenset(n for n, h in enumerate(headers) if h in time_headers)
+        self.keys = keys
+        self.headers = headers(keys, time_keys, book.clock.name, titles)
+        self.time_columns = frozenset(n for n, k in enumerate(keys) if k in time_keys)
         self.parts = 0
         self.rows = 0
         self.worksheet = self._new_part()
@@ -245,8 +339,9 @@ class _Sheet:
             date_format=self.book.date_format,
             date_columns=self.time_columns,
         )
-        for column, header in enumerate(self.headers):
-            worksheet.set_column(column, column, column_width(header, column in self.time_columns))
+        for column, (key, title) in enumerate(zip(self.keys, self.headers, strict=True)):
+            width = column_width(key, title, column in self.time_columns)
+            worksheet.set_column(column, column, width)
         worksheet.freeze_panes(1, 0)
         return worksheet
 
@@ -280,8 +375,10 @@ class ExportWorkbook:
         filters: Sequence[tuple[str, Any]],
         zip_path: Path | None = None,
         rows_per_sheet: int = EXCEL_MAX_ROWS,
+        clock: ExcelClock = UTC_CLOCK,
     ) -> None:
         self.path = path
+        self.clock = clock
         self.blobs = blobs
         self._blob_root = str(blobs.root)
         #: Rows a worksheet holds, its header included (smaller in tests).
@@ -299,12 +396,12 @@ class ExportWorkbook:
         )
         self.bold = self.workbook.add_format({"bold": True})
         self.date_format = self.workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        self.jobs = _Sheet(self, "Jobs", JOB_HEADERS, TIME_COLUMNS)
-        self.images = _Sheet(self, "Images", IMAGE_HEADERS, frozenset({"qc_at"}))
+        self.jobs = _Sheet(self, "Jobs", JOB_KEYS, TIME_COLUMNS)
+        self.images = _Sheet(self, "Images", IMAGE_KEYS, IMAGE_TIME_KEYS, IMAGE_TITLES)
         self.filters = self.workbook.add_worksheet("Filters")
         self.filters.set_column(0, 0, 24)
         self.filters.set_column(1, 1, 60)
-        self.filters.write_row(0, 0, ("filter", "value"), self.bold)
+        self.filters.write_row(0, 0, ("Filter", "Value"), self.bold)
         for n, (key, value) in enumerate(filters, start=1):
             self.filters.write_row(n, 0, (key, _scalar(value)))
         self.zip_path = zip_path
@@ -339,7 +436,7 @@ class ExportWorkbook:
                     qc[row[_IMAGE_QC]] += 1
                 image_rows.append(row)
             configuration = cells.get(job.configuration_id or "", none)
-            job_rows.append(job_row(job, job_at, configuration, tuple(qc.values())))
+            job_rows.append(job_row(job, job_at, configuration, tuple(qc.values()), self.clock))
         self.jobs.extend(job_rows)
         self.images.extend(image_rows)
 
@@ -395,7 +492,7 @@ class ExportWorkbook:
         return [
             image_id,
             job_id,
-            index,
+            index + 1,  # "Image 2" is images/<job>/2.png in the ZIP, and #2 on the pages
             job.prompt,
             seed,
             f"{width}x{height}",
@@ -403,12 +500,12 @@ class ExportWorkbook:
             size,
             qc_status,
             qc_reason,
-            _excel_time(qc_at),
+            self.clock.serial(qc_at),
             file,
         ]
 
     def close(self) -> None:
-        self.jobs.worksheet.autofilter(0, 0, 0, len(JOB_HEADERS) - 1)
+        self.jobs.worksheet.autofilter(0, 0, 0, len(JOB_KEYS) - 1)
         self.workbook.close()
         if self.zip is not None:
             self.zip.write(self.path, "jobs.xlsx")

@@ -90,11 +90,13 @@ def new_page(browser: Browser) -> Iterator[PageFactory]:
         reduced_motion: str = "no-preference",
         width: int = 1280,
         height: int = 900,
+        timezone_id: str | None = None,
     ) -> Page:
         context = browser.new_context(
             viewport={"width": width, "height": height},
             color_scheme=scheme,  # type: ignore[arg-type]
             reduced_motion=reduced_motion,  # type: ignore[arg-type]
+            timezone_id=timezone_id,
         )
         context.grant_permissions(["clipboard-read", "clipboard-write"])
         contexts.append(context)

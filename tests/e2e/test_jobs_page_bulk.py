@@ -91,7 +91,7 @@ def test_selection_survives_pages_and_filters_then_bulk_rerun(
 def test_export_selected_downloads_a_workbook(
     new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
 ) -> None:
-    page = open_jobs(new_page, live_server, "?q=meadow", scheme="light")
+    page = open_jobs(new_page, live_server, "?q=meadow", scheme="light", timezone_id="Asia/Tokyo")
     ids = shown_ids(page)[:2]
     for job_id in ids:
         select(page, job_id)
@@ -111,6 +111,8 @@ def test_export_selected_downloads_a_workbook(
         text = "".join(book.read(n).decode() for n in [*sheets, *names] if n.endswith(".xml"))
     for job_id in ids:
         assert job_id in text
+    # The times are on the reader's clock (the browser's zone), and the headers say so.
+    assert "Created (Asia/Tokyo)" in text and "exported at (Asia/Tokyo)" in text
     screenshot(page, "jobs-export-light")
 
 

@@ -4,6 +4,7 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -222,7 +223,10 @@ def test_export_by_filter_to_excel(http: httpx.Client) -> None:
         submit(http, f"{word} refused", faults={"reject": True}),
     ]
     wait_all(http, jobs, {"completed", "failed"})
-    response = http.post("/api/exports", json={"filter": {"q": word, "status": ["completed"]}})
+    response = http.post(
+        "/api/exports",
+        json={"filter": {"q": word, "status": ["completed"]}, "time_zone": "Asia/Kolkata"},
+    )
     assert response.status_code == 202, response.text
     operation = wait_operation(http, response.json()["id"])
     assert operation["status"] == "completed", operation
@@ -238,21 +242,35 @@ def test_export_by_filter_to_excel(http: httpx.Client) -> None:
         assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode(), "no formulas"
     job_rows = sheet_rows(book, "Jobs")
     header = job_rows[0]
-    for column in ("id", "prompt", "status", "param: seed", "duration_seconds", "image_count"):
+    for column in ("Job ID", "Prompt", "Status", "Seed", "Duration (s)", "Images"):
         assert column in header
+    assert "Created (Asia/Kolkata)" in header and "Finished (Asia/Kolkata)" in header
     assert len(job_rows) == 3
-    prompts = {row[header.index("prompt")] for row in job_rows[1:]}
+    prompts = {row[header.index("Prompt")] for row in job_rows[1:]}
     assert any(p.startswith("=cmd") for p in prompts), "written as text"
     image_rows = sheet_rows(book, "Images")
     # Each job's images by verdict agree with the Images sheet.
-    verdicts = [row[image_rows[0].index("qc_status")] for row in image_rows[1:]]
+    verdicts = [row[image_rows[0].index("QC status")] for row in image_rows[1:]]
     for status in ("passed", "failed", "pending"):
-        counted = sum(int(row[header.index(f"qc: {status}")]) for row in job_rows[1:])
+        counted = sum(int(row[header.index(f"QC {status}")]) for row in job_rows[1:])
         assert counted == verdicts.count(status), status
-    assert image_rows[0][:3] == ["id", "job", "index"] and len(image_rows) == 4
-    assert "qc_status" in image_rows[0] and "file" in image_rows[0]
+    assert image_rows[0][:3] == ["Image ID", "Job ID", "Image"] and len(image_rows) == 4
+    assert "QC status" in image_rows[0] and "File" in image_rows[0]
     filters = {row[0]: row[1] for row in sheet_rows(book, "Filters")[1:]}
     assert filters["q"] == word and "completed" in filters["status"]
+    assert "exported at (Asia/Kolkata)" in filters
+
+
+def test_an_export_in_an_unknown_time_zone_is_refused(http: httpx.Client) -> None:
+    job = submit(http, f"{tag()} zone")
+    for response in (
+        http.post("/api/exports", json={"ids": [job["id"]], "time_zone": "Mars/Olympus"}),
+        http.post(f"/api/jobs/{job['id']}/export", params={"time_zone": "../../etc/passwd"}),
+    ):
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert "Unknown time zone" in json.dumps(problem)
+        assert "time_zone" in json.dumps(problem)
 
 
 def test_export_one_job_as_zip_with_images(http: httpx.Client) -> None:
@@ -270,7 +288,7 @@ def test_export_one_job_as_zip_with_images(http: httpx.Client) -> None:
         assert "jobs.xlsx" in names
         assert {f"images/{job['id']}/1.png", f"images/{job['id']}/2.png"} <= names
         rows = sheet_rows(z.read("jobs.xlsx"), "Images")
-    assert rows[1][rows[0].index("file")] == f"images/{job['id']}/1.png"
+    assert rows[1][rows[0].index("File")] == f"images/{job['id']}/1.png"
     # A finished operation stays as it is when cancelled.
     cancelled = http.post(f"/api/operations/{operation['id']}/cancel").json()
     assert cancelled["status"] == "completed"

@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -54,11 +55,14 @@ def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: P
 
     # The 8-character ids `jobs list` shows work here too, as in the other job commands.
     short = tmp_path / "short.xlsx"
+    in_auckland = ["--time-zone", "Pacific/Auckland"]
     result = runner.invoke(
-        cli(), ["export", "--server", server.url, "--id", job["id"][:8], "-o", str(short)]
+        cli(),
+        ["export", "--server", server.url, "--id", job["id"][:8], "-o", str(short), *in_auckland],
     )
     assert result.exit_code == 0, result.output
     assert "1 job" in result.output and "matched no job" not in result.output
+    assert "Created (Pacific/Auckland)" in jobs_sheet(short)
     # Ids that match nothing export nothing: an error, and no empty file.
     nothing = tmp_path / "nothing.xlsx"
     result = runner.invoke(
@@ -68,12 +72,36 @@ def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: P
     assert not nothing.exists()
 
 
+def test_export_is_on_this_machines_clock_by_default(
+    server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        job = submit(http, f"{tag()} local clock")
+        wait_status(http, job["id"], {"completed"})
+    target = tmp_path / "local.xlsx"
+    for zone in ("Europe/Paris", "America/Sao_Paulo"):
+        monkeypatch.setenv("TZ", zone)
+        result = CliRunner().invoke(
+            cli(), ["export", "--server", server.url, "--id", job["id"], "-o", str(target)]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"Created ({zone})" in jobs_sheet(target)
+
+
+def jobs_sheet(path: Path) -> str:
+    """The Jobs sheet's XML (its strings are inline)."""
+    with zipfile.ZipFile(path) as book:
+        return book.read("xl/worksheets/sheet1.xml").decode()
+
+
 def test_export_explains_bad_input_and_unreachable_servers(
     server: ServerProcess, tmp_path: Path
 ) -> None:
     runner = CliRunner()
     bad = runner.invoke(cli(), ["export", "--server", server.url, "--status", "exploded"])
     assert bad.exit_code == 1 and "Unknown status" in bad.output
+    zone = runner.invoke(cli(), ["export", "--server", server.url, "--time-zone", "Mars/Olympus"])
+    assert zone.exit_code == 1 and "Unknown time zone 'Mars/Olympus'" in zone.output
     down = runner.invoke(
         cli(), ["export", "--server", "http://127.0.0.1:9", "-o", str(tmp_path / "x.xlsx")]
     )

@@ -8,13 +8,23 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from sqlalchemy import insert, select
 
 from genfactory.exports import export_jobs
-from genfactory.exports.xlsx import IMAGE_HEADERS, JOB_HEADERS, ExportWorkbook
+from genfactory.exports.xlsx import (
+    IMAGE_KEYS,
+    IMAGE_TIME_KEYS,
+    IMAGE_TITLES,
+    JOB_KEYS,
+    TIME_COLUMNS,
+    ExcelClock,
+    ExportWorkbook,
+    headers,
+)
 from genfactory.store.blobs import BlobStore
 from genfactory.store.engine import Database
 from genfactory.store.migrate import upgrade
@@ -313,30 +323,40 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
     assert book.sheetnames == ["Jobs", "Images", "Filters"]
 
     sheet = book["Jobs"]
-    assert [c.value for c in sheet[1]] == list(JOB_HEADERS)
+    assert [c.value for c in sheet[1]] == headers(JOB_KEYS, TIME_COLUMNS, "UTC")
+    assert [c.value for c in sheet[1]][:6] == [
+        "Job ID",
+        "Created (UTC)",
+        "Updated (UTC)",
+        "Status",
+        "Status changed (UTC)",
+        "Prompt",
+    ]
     assert all(c.font.b for c in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:{sheet[1][-1].column_letter}1"
     assert sheet.max_row == 4
     for number, expected in enumerate(EXPECTED_JOBS, start=2):
-        assert_row(sheet, number, JOB_HEADERS, expected)
-    # Wide enough to read: a date-time is not "#####", an id is not cut.
-    widths = dict(zip(JOB_HEADERS, column_widths(sheet), strict=False))
+        assert_row(sheet, number, JOB_KEYS, expected)
+    # Wide enough to read: a date-time is not "#####", an id is not cut, a header shows.
+    widths = dict(zip(JOB_KEYS, column_widths(sheet), strict=False))
     assert widths["created_at"] >= 19 and widths["finished_at"] >= 19
     assert widths["id"] >= 32 and widths["prompt"] >= 40
-    assert all(width >= len(header) for header, width in widths.items())
+    titles = [c.value for c in sheet[1]]
+    assert all(width >= len(title) for title, width in zip(titles, widths.values(), strict=True))
     assert "never exported" not in json.dumps(cells(sheet), default=str)
 
     sheet = book["Images"]
-    assert [c.value for c in sheet[1]] == list(IMAGE_HEADERS)
-    assert dict(zip(IMAGE_HEADERS, column_widths(sheet), strict=False))["qc_at"] >= 19
+    assert [c.value for c in sheet[1]] == headers(IMAGE_KEYS, IMAGE_TIME_KEYS, "UTC", IMAGE_TITLES)
+    assert [c.value for c in sheet[1]][:3] == ["Image ID", "Job ID", "Image"]
+    assert dict(zip(IMAGE_KEYS, column_widths(sheet), strict=False))["qc_at"] >= 19
     assert sheet.freeze_panes == "A2" and sheet.max_row == 3
     prompt = EXPECTED_JOBS[0]["prompt"]
     for number, (image, qc_at) in enumerate(zip(IMAGES, [when(T0 + 30), None], strict=True), 2):
         expected = {
             "id": image["id"],
             "job": image["job_id"],
-            "index": image["index"],
+            "number": image["index"] + 1,
             "prompt": prompt,
             "seed": image["seed"],
             "size": "512x512",
@@ -347,10 +367,10 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
             "qc_at": qc_at,
             "file": str(blobs.path(image["sha256"], image["format"])),
         }
-        assert_row(sheet, number, IMAGE_HEADERS, expected)
+        assert_row(sheet, number, IMAGE_KEYS, expected)
 
     rows = cells(book["Filters"])
-    assert rows[:3] == [["filter", "value"], ["q", "summer"], ["jobs", 3]]
+    assert rows[:3] == [["Filter", "Value"], ["q", "summer"], ["jobs", 3]]
     assert rows[3][0] == "exported at (UTC)"
     exported_at = datetime.strptime(rows[3][1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - exported_at) < timedelta(minutes=5)
@@ -373,7 +393,53 @@ async def test_a_full_sheet_continues_on_the_next(db: Database, tmp_path: Path) 
     ids = [row[0] for name in ("Jobs", "Jobs (2)") for row in cells(read[name])[1:]]
     assert ids == [j["id"] for j in JOBS] + [JOBS[0]["id"]]
     assert [len(cells(read[name])) for name in ("Jobs", "Jobs (2)")] == [3, 3]
-    assert cells(read["Jobs (2)"])[0] == list(JOB_HEADERS)
+    assert cells(read["Jobs (2)"])[0] == headers(JOB_KEYS, TIME_COLUMNS, "UTC")
     images_ids = [row[0] for name in ("Images", "Images (2)") for row in cells(read[name])[1:]]
     assert images_ids == [IMAGES[0]["id"], IMAGES[1]["id"], IMAGES[0]["id"]]
     assert read["Images (2)"].freeze_panes == "A2"
+
+
+async def test_times_on_the_readers_wall_clock(db: Database, tmp_path: Path) -> None:
+    """With a time zone every time is that zone's local time (Excel has no zones), and
+    every time header and the Filters sheet name the zone."""
+    zone = ZoneInfo("America/New_York")
+    result = await export_jobs(
+        db,
+        BlobStore(tmp_path / "blobs"),
+        JobFilter(),
+        tmp_path / "ny.xlsx",
+        filters=[],
+        time_zone=zone,
+    )
+    book = openpyxl.load_workbook(result.path)
+    sheet = book["Jobs"]
+    titles = [c.value for c in sheet[1]]
+    assert titles == headers(JOB_KEYS, TIME_COLUMNS, "America/New_York")
+    assert "Created (America/New_York)" in titles and "Finished (America/New_York)" in titles
+    created = titles.index("Created (America/New_York)")
+    for number, job_fields in enumerate(sorted(JOBS, key=lambda j: j["created_at"]), start=2):
+        local = datetime.fromtimestamp(job_fields["created_at"], zone).replace(tzinfo=None)
+        assert abs(sheet.cell(number, created + 1).value - local) < timedelta(milliseconds=1)
+        # November: Eastern Standard Time, five hours behind UTC.
+        assert when(job_fields["created_at"]) - local == timedelta(hours=5)
+    images_sheet = book["Images"]
+    assert images_sheet.cell(1, len(IMAGE_KEYS) - 1).value == "QC checked (America/New_York)"
+    qc_at = images_sheet.cell(2, len(IMAGE_KEYS) - 1).value
+    assert abs(qc_at - (when(T0 + 30) - timedelta(hours=5))) < timedelta(milliseconds=1)
+    filters = cells(book["Filters"])
+    assert filters[-1][0] == "exported at (America/New_York)"
+    exported = datetime.strptime(filters[-1][1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+    assert abs(datetime.now(UTC) - exported) < timedelta(minutes=5)
+
+
+def test_a_clock_follows_daylight_saving_time_on_both_sides_of_the_change() -> None:
+    clock = ExcelClock(ZoneInfo("Europe/Berlin"))
+    change = datetime(2024, 3, 31, 1, 0, tzinfo=UTC).timestamp()  # 02:00 CET → 03:00 CEST
+    for seconds in (change - 3600, change - 1, change, change + 1, change + 7200):
+        serial = clock.serial(seconds)
+        assert serial is not None
+        local = datetime(1899, 12, 30) + timedelta(days=serial)
+        want = datetime.fromtimestamp(seconds, ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
+        assert abs(local - want) < timedelta(milliseconds=1), seconds
+    assert clock.serial(None) is None
+    assert ExcelClock().name == "UTC" and clock.name == "Europe/Berlin"

@@ -25,6 +25,33 @@ async function errorOf(response) {
   return new ApiError(detail?.code ?? `http_${response.status}`, detail?.message ?? `HTTP ${response.status}`, { status: response.status, detail });
 }
 
+/** The browser's IANA time zone ('' if it has none to give). */
+export function readerTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Send an export with the reader's time zone, so that its times read as the pages show
+ * them; a server whose time-zone data does not know the zone is asked again for UTC (the
+ * headers then say so) rather than failing the export.
+ * @template T
+ * @param {(zone: string) => Promise<T>} send
+ * @returns {Promise<T>}
+ */
+export async function inReaderZone(send, zone = readerTimeZone()) {
+  if (!zone) return send('');
+  try {
+    return await send(zone);
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === 'validation' && 'time_zone' in error.fields) return send('');
+    throw error;
+  }
+}
+
 export const jobsApi = Object.freeze({
   /** @param {URLSearchParams} params @returns {Promise<any>} JobPage (items, total, pages, highlights) */
   list: (params) => request(`/api/jobs?${params}`),
@@ -37,7 +64,8 @@ export const jobsApi = Object.freeze({
   /** @returns {Promise<any>} JobPublic: the new job (lineage in rerun_of) */
   rerun: (id) => request(`${job(id)}/rerun`, { method: 'POST' }),
   /** @returns {Promise<any>} OperationPublic of a one-job Excel export */
-  exportJob: (id) => request(`${job(id)}/export`, { method: 'POST' }),
+  exportJob: (id) => inReaderZone((zone) =>
+    request(`${job(id)}/export${zone ? `?time_zone=${encodeURIComponent(zone)}` : ''}`, { method: 'POST' })),
   /**
    * @param {string} id
    * @param {{qc?: string, sort?: string}} [options]
@@ -111,11 +139,12 @@ export const jobsApi = Object.freeze({
   /** @returns {Promise<any>} BulkRerunResult: jobs (≤ 100) or a tracked operation */
   bulkRerun: (selection) => request('/api/jobs/bulk/rerun', { method: 'POST', json: selection }),
   /** @returns {Promise<any>} OperationPublic */
-  exportMany: (selection) => {
+  exportMany: (selection) => inReaderZone((zone) => {
     const body = { ...selection };
     delete body.expected_count; // an export takes what matches when it runs
+    if (zone) body.time_zone = zone;
     return request('/api/exports', { method: 'POST', json: body });
-  },
+  }),
   /** @returns {Promise<any>} OperationPublic */
   operation: (id) => request(`/api/operations/${encodeURIComponent(id)}`),
   /** @returns {Promise<any>} OperationPublic */
