@@ -92,7 +92,11 @@ async def list_jobs(
         int | None, Query(ge=1, le=100, description="Rows per page: the page offers 25, 50, 100.")
     ] = None,
     sort: Annotated[
-        SortParam, Query(description="created (date), label, status, duration or images.")
+        SortParam,
+        Query(
+            description="created (date), label, status (lifecycle order: queued, running, "
+            "uploading, completed, failed, cancelled), duration or images."
+        ),
     ] = "created",
     order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "desc",
 ) -> JobPage:

@@ -59,7 +59,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from genfactory.domain.statuses import JobStatus
 from genfactory.store.jobs import JobRecord, prefix_range
-from genfactory.store.tables import DURATION_SORT_KEY, LABEL_SORT_KEY, jobs
+from genfactory.store.tables import DURATION_SORT_KEY, LABEL_SORT_KEY, STATUS_SORT_KEY, jobs
 
 #: PostgreSQL: the searchable text of a job, stored in the generated column
 #: ``jobs.search_vector`` (migration 0003 copies this; ``tests/unit/store/test_search.py``
@@ -194,7 +194,7 @@ class SortKey(StrEnum):
 SORT_INDEXES: dict[SortKey, str] = {
     SortKey.CREATED: "ix_jobs_created",
     SortKey.LABEL: "ix_jobs_label_sort",
-    SortKey.STATUS: "ix_jobs_status_created",
+    SortKey.STATUS: "ix_jobs_status_sort",
     SortKey.DURATION: "ix_jobs_duration_sort",
     SortKey.IMAGES: "ix_jobs_image_count_sort",
 }
@@ -202,7 +202,7 @@ SORT_INDEXES: dict[SortKey, str] = {
 _SORT_COLUMNS: dict[SortKey, ColumnElement[Any] | None] = {
     SortKey.CREATED: None,
     SortKey.LABEL: LABEL_SORT_KEY,
-    SortKey.STATUS: jobs.c.status,
+    SortKey.STATUS: STATUS_SORT_KEY,
     SortKey.DURATION: DURATION_SORT_KEY,
     SortKey.IMAGES: jobs.c.image_count,
 }

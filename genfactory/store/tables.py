@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     func,
     literal_column,
 )
@@ -166,7 +167,24 @@ LABEL_SORT_KEY = func.lower(func.coalesce(jobs.c.label, literal_column("''")))
 #: (or never started), so they sort as the shortest on both databases.
 DURATION_SORT_KEY = func.coalesce(jobs.c.finished_at - jobs.c.started_at, literal_column("-1"))
 
+#: The job list's status order: the lifecycle (Pending, Running, Uploading, then Completed,
+#: Failed, Stopped), not the alphabet. Literal values (no bound parameters), so that the
+#: query's expression is the index's and the databases can walk it (migration 0009).
+STATUS_ORDER = ("queued", "running", "uploading", "completed", "failed", "cancelled")
+STATUS_SORT_KEY = case(
+    {literal_column(f"'{s}'"): literal_column(str(n)) for n, s in enumerate(STATUS_ORDER)},
+    value=jobs.c.status,
+    else_=literal_column(str(len(STATUS_ORDER))),
+)
+#: The same expression as SQL, for the migration's CREATE INDEX.
+STATUS_SORT_SQL = (
+    "CASE status "
+    + " ".join(f"WHEN '{s}' THEN {n}" for n, s in enumerate(STATUS_ORDER))
+    + f" ELSE {len(STATUS_ORDER)} END"
+)
+
 Index("ix_jobs_status_created", jobs.c.status, jobs.c.created_at, jobs.c.id)
+Index("ix_jobs_status_sort", STATUS_SORT_KEY, jobs.c.created_at, jobs.c.id)
 Index("ix_jobs_config_created", jobs.c.configuration_name, jobs.c.created_at, jobs.c.id)
 Index("ix_jobs_image_count_sort", jobs.c.image_count, jobs.c.created_at, jobs.c.id)
 Index("ix_jobs_label_sort", LABEL_SORT_KEY, jobs.c.created_at, jobs.c.id)

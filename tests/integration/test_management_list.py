@@ -186,7 +186,9 @@ def test_sorting_by_each_key_both_ways(http: httpx.Client) -> None:
     failed = submit(http, f"{word} x", faults={"reject": True})
     wait_status(http, failed["id"], {"failed"})
     by_status = [j["status"] for j in listed(http, q=word, sort="status", order="asc")["items"]]
-    assert by_status == sorted(by_status)
+    lifecycle = ["queued", "running", "uploading", "completed", "failed", "cancelled"]
+    assert by_status == sorted(by_status, key=lifecycle.index)
+    assert by_status[0] == "completed" and by_status[-1] == "failed"  # not alphabetical
 
 
 def test_search_matches_label_prompt_and_id_and_marks_the_words(http: httpx.Client) -> None:
