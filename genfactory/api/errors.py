@@ -62,13 +62,26 @@ def _unencodable(exc: BaseException) -> bool:
     return False
 
 
+def _readable(error: dict[str, Any]) -> dict[str, Any]:
+    """One validation error as a client shows it: the rejected value cut short, and our own
+    checks' messages without pydantic's "Value error, " in front ("Prompt must not be
+    empty.", as the pages and the CLI print it)."""
+    error = dict(error)
+    if "input" in error:
+        error["input"] = _echo(error["input"])
+    message = error.get("msg")
+    if error.get("type") == "value_error" and isinstance(message, str):
+        error["msg"] = message.removeprefix("Value error, ")
+    return error
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:
         # FastAPI's own handler repeats each rejected value whole (a 3 MB prompt came back
         # as a 3 MB error) and fails on text UTF-8 cannot encode; here values are cut
         # short and the body is ASCII JSON.
-        errors = [{**e, "input": _echo(e["input"])} if "input" in e else e for e in exc.errors()]
+        errors = [_readable(e) for e in exc.errors()]
         body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
