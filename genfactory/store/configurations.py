@@ -60,6 +60,11 @@ async def save_configuration(
     latest = await _newest(tx.conn, name)
     if new and latest is not None:
         raise Conflict(f"A configuration named {name!r} exists; save a new version of it instead.")
+    if new and (other := await _same_but_case(tx.conn, name)) is not None:
+        raise Conflict(
+            f"A configuration named {other!r} exists, which differs only in case; save a new "
+            "version of it, or choose a name that differs in more than case."
+        )
     if not new and latest is None:
         raise NotFound(f"No configuration named {name!r}.")
     if base_version is not None and latest is not None and latest.version != base_version:
@@ -97,6 +102,20 @@ async def _newest(conn: AsyncConnection, name: str) -> ConfigurationRecord | Non
         )
     ).first()
     return ConfigurationRecord.from_row(row) if row is not None else None
+
+
+async def _same_but_case(conn: AsyncConnection, name: str) -> str | None:
+    """An existing name equal to ``name`` but for case ("Alpha" for "alpha"): two such
+    names read as one in a list and are easy to mix up on the command line."""
+    row = (
+        await conn.execute(
+            select(configurations.c.name)
+            .where(func.lower(configurations.c.name) == name.lower())
+            .where(configurations.c.name != name)
+            .limit(1)
+        )
+    ).first()
+    return str(row.name) if row is not None else None
 
 
 async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecord:

@@ -167,3 +167,15 @@ def test_a_save_based_on_an_older_version_is_refused(http: httpx.Client) -> None
     anyway = http.post(versions_url, json={"settings": {"count": 3, "steps": 45}})
     assert anyway.status_code == 201 and anyway.json()["version"] == 5
     assert http.post(versions_url, json={"base_version": 0, "settings": {}}).status_code == 422
+
+
+def test_a_name_that_differs_only_in_case_is_refused(http: httpx.Client) -> None:
+    name = _name()
+    assert http.post("/api/configurations", json={"name": name, "settings": {}}).status_code == 201
+    for other in (name.lower(), name.upper()):
+        refused = http.post("/api/configurations", json={"name": other, "settings": {}})
+        assert refused.status_code == 409, refused.text
+        assert "differs only in case" in refused.json()["detail"]["message"]
+        assert repr(name) in refused.json()["detail"]["message"]
+    names = [c["name"] for c in http.get("/api/configurations").json()]
+    assert [n for n in names if n.lower() == name.lower()] == [name]
