@@ -64,7 +64,7 @@ BACKGROUNDS: Final = ("auto", "opaque", "transparent")
 MODERATION_LEVELS: Final = ("auto", "low")
 MAX_N: Final = 10  # images per request
 MAX_PROMPT_CHARS: Final = 32000
-NO_KEY_REASON: Final = "no API key (set OPENAI_API_KEY)"
+NO_KEY_REASON: Final = "no API key (set GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY)"
 
 #: ``error.code`` / ``error.type`` values that mean "refused by the content policy".
 CONTENT_POLICY_CODES: Final = frozenset(

@@ -143,8 +143,11 @@ def test_connection_tests_show_their_result_inline(
     comfyui = page.locator('section.provider[data-provider="comfyui"]')
     comfyui.get_by_role("button", name="Test connection").click()
     result = comfyui.locator(".provider__result")
-    expect(result).to_contain_text("Connection failed.")
-    expect(result).to_contain_text("No server configured (set GENFACTORY_COMFYUI_URL).")
+    expect(result).to_have_text("Connection failed.")
+    # The reason stays under the card's title; the result does not repeat it.
+    expect(comfyui.locator(".provider__reason")).to_have_text(
+        "No server configured (set GENFACTORY_COMFYUI_URL)"
+    )
     expect(comfyui.get_by_role("button", name="Test connection")).to_be_enabled()
     screenshot(page, "settings-connection-tests-dark", full_page=True)
 
@@ -190,6 +193,23 @@ def test_keyboard_only(new_page: PageFactory, live_server: LiveServer) -> None:
     expect(page.locator("#provider-openai-test")).to_be_focused()
     page.keyboard.press("Space")
     expect(page.locator("#provider-openai-test-result")).to_contain_text("Connection failed.")
+
+
+def test_the_openai_reason_names_both_variables_once(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_settings(new_page, live_server, scheme="light")
+    card = page.locator('section.provider[data-provider="openai"]')
+    reason = "No API key (set GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY)"
+    expect(card.locator(".provider__reason")).to_have_text(reason)
+    expect(card.locator(".secret .field__hint").first).to_have_text(
+        "Read from the OS keyring, else from GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY."
+    )
+    card.get_by_role("button", name="Test connection").click()
+    result = card.locator(".provider__result")
+    expect(result).to_have_text("Connection failed.")
+    expect(card.get_by_text(reason)).to_have_count(1)
+    screenshot(page, "settings-openai-failed-light")
 
 
 # -- defaults and export preferences -------------------------------------------------------
@@ -324,11 +344,12 @@ def test_a_stale_default_and_a_refused_save_are_explained(
     expect(select).to_have_value("")
     expect(select.locator('option[value="Short-lived"]')).to_have_count(0)
     expect(page.locator("#pref-configuration-notice")).to_have_text(
-        "“Short-lived” no longer exists; choose another or none."
+        "“Short-lived” no longer exists; choose another, or save to use none."
     )
-    expect(page.locator("#defaults-save")).to_be_disabled()
+    # "None" differs from the stale name the server holds: Save can clear it.
+    expect(page.locator("#defaults-save")).to_be_enabled()
 
-    # Changing only the count saves (and drops the stale name).
+    # Changing the count too saves both (and drops the stale name).
     page.locator("#pref-count").fill("5")
     page.locator("#defaults-save").click()
     expect(page.locator(".toast")).to_contain_text("Defaults saved")
@@ -388,6 +409,9 @@ def test_preferences_by_keyboard(new_page: PageFactory, clean_preferences: LiveS
     page.keyboard.type("3")
     page.keyboard.press("Enter")  # submits the form
     expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    # As after a click on Save: the form's heading (the next Tab is its first field).
+    expect(page.locator("#defaults-title")).to_be_focused()
+    page.locator("#pref-count").focus()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(page.locator("#pref-include-images")).to_be_focused()
@@ -397,6 +421,7 @@ def test_preferences_by_keyboard(new_page: PageFactory, clean_preferences: LiveS
     expect(page.locator("#pref-folder")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".toast").last).to_contain_text("Export preferences saved.")
+    expect(page.locator("#exports-title")).to_be_focused()
     prefs = clean_preferences.api.get("/api/preferences").json()
     assert prefs["defaults"]["count"] == 3 and prefs["exports"]["include_images"] is True
 
@@ -537,6 +562,72 @@ def test_leaving_with_unsaved_changes_asks_first(
     page.get_by_role("navigation").get_by_role("link", name="Configurations").click()
     page.wait_for_url("**/configurations")
     assert asked == ["beforeunload"]
+
+
+def test_one_save_clears_a_deleted_default_configuration(
+    new_page: PageFactory, clean_preferences: LiveServer
+) -> None:
+    server = clean_preferences
+    create_config(server, "Gone soon", steps=3)
+    server.api.put(
+        "/api/preferences/defaults", json={"configuration": "Gone soon", "count": 2}
+    ).raise_for_status()
+    assert server.api.delete("/api/configurations/by-name/Gone%20soon").status_code == 204
+    home = new_page()
+    home.goto(f"{server.url}/")
+    expect(home.locator("body")).to_have_attribute("data-ready", "true")
+    expect(home.locator("#defaults-notice")).to_contain_text("“Gone soon” no longer exists")
+
+    page = open_settings(new_page, server)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    save = page.locator("#defaults-save")
+    expect(page.locator("#pref-configuration")).to_have_value("")
+    expect(save).to_be_enabled()
+    # Nothing was typed: Undo has nothing to undo, and leaving asks nothing.
+    expect(page.locator("#defaults-undo")).to_be_hidden()
+    # Another choice and back to none: still different from what the server holds.
+    page.locator("#pref-configuration").select_option("")
+    expect(save).to_be_enabled()
+    save.click()
+    expect(page.locator(".toast")).to_contain_text("Defaults saved")
+    expect(save).to_be_disabled()
+    expect(page.locator("#pref-configuration-notice")).to_be_empty()
+    assert server.api.get("/api/preferences").json()["defaults"] == {
+        "configuration": None,
+        "provider": None,
+        "count": 2,
+    }
+    home.reload()
+    expect(home.locator("body")).to_have_attribute("data-ready", "true")
+    expect(home.locator("#defaults-notice")).to_be_hidden()
+    page.get_by_role("navigation").get_by_role("link", name="Jobs").click()
+    page.wait_for_url("**/jobs")
+    assert asked == []
+
+
+@pytest.mark.parametrize("typed", ["~/gf-exports-e2e", "{tmp}/a/../b", "{tmp}/c/"])
+def test_a_folder_the_server_normalises_is_shown_as_saved(
+    new_page: PageFactory, clean_preferences: LiveServer, tmp_path: Path, typed: str
+) -> None:
+    server = clean_preferences
+    page = open_settings(new_page, server)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    folder = page.locator("#pref-folder")
+    folder.fill(typed.format(tmp=tmp_path))
+    page.locator("#exports-save").click()
+    expect(page.locator(".toast")).to_contain_text("exports are also saved to")
+    stored = server.api.get("/api/preferences").json()["exports"]["folder"]
+    assert stored != typed.format(tmp=tmp_path)  # the server normalised it
+    expect(folder).to_have_value(stored)
+    expect(page.locator("#exports-save")).to_be_disabled()
+    expect(page.locator("#exports-undo")).to_be_hidden()
+    page.get_by_role("navigation").get_by_role("link", name="Jobs").click()
+    page.wait_for_url("**/jobs")
+    assert asked == []
+    if typed.startswith("~"):
+        Path(stored).rmdir()
 
 
 def test_focus_after_save_and_undo(new_page: PageFactory, clean_preferences: LiveServer) -> None:

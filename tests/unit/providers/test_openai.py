@@ -109,10 +109,11 @@ async def test_without_a_key_it_is_unavailable_and_sends_nothing(
 ) -> None:
     provider = make_provider(server, key)
     assert not provider.info.available
-    assert provider.info.unavailable_reason == "no API key (set OPENAI_API_KEY)"
+    reason = "no API key (set GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY)"
+    assert provider.info.unavailable_reason == reason
     error = await failure(provider)
     assert error.code is ErrorCode.AUTH and not error.retryable
-    assert await provider.test_connection() == (False, "no API key (set OPENAI_API_KEY)")
+    assert await provider.test_connection() == (False, reason)
     assert fake.requests == []
 
 

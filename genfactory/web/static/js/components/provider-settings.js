@@ -95,7 +95,11 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
       own.length ? secretViews.map((v) => v.el) : h('p', { class: 'muted', text: T.noSecrets })),
     h('div', { class: 'provider__test' }, testButton, testResult));
 
+  /** What the card shows now (its reason, when unavailable). */
+  let shown = provider;
+
   function update(info) {
+    shown = info;
     pill.dataset.available = String(info.available);
     setText(pill, info.available ? T.available : T.unavailable);
     reason.hidden = info.available;
@@ -107,9 +111,11 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
     replaceChildren(testResult);
     try {
       const result = await settingsApi.testProvider(provider.name);
+      // The reason under the card's title says it already: say it once.
+      const known = !shown.available && sentence(result.message) === sentence(shown.unavailable_reason);
       replaceChildren(testResult, result.ok
         ? callout('success', T.testOk, [sentence(result.message)])
-        : callout('error', T.testFailed, [sentence(result.message)]));
+        : callout('error', T.testFailed, known ? [] : [sentence(result.message)]));
       onTested();
     } catch (error) {
       replaceChildren(testResult, callout('error', T.testFailed,

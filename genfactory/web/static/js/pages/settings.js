@@ -41,12 +41,12 @@ const PREF_SEL = Object.freeze({
 const PREF_COPY = Object.freeze({
   configurationNone: 'None: each provider’s own defaults',
   configurationMissing: (name) => `${name} (no longer exists)`,
-  configurationGone: (name) => `“${name}” no longer exists; choose another or none.`,
+  configurationGone: (name) => `“${name}” no longer exists; choose another, or save to use none.`,
   providerDefault: 'The server’s default',
   // Status first: a long title is cut off at the select's edge, the status must not be.
   providerUnavailable: (title) => `Unavailable: ${title}`,
   providerMissing: (name) => `${name} (no longer offered)`,
-  providerGone: (name) => `“${name}” is no longer offered; choose another or the server’s default.`,
+  providerGone: (name) => `“${name}” is no longer offered; choose another, or save to use the server’s default.`,
   countRange: 'Enter a whole number from 1 to 16.',
   saving: 'Saving…',
   saveDefaults: 'Save defaults',
@@ -77,14 +77,23 @@ function preferenceForm(spec) {
   const errorBox = $(PREF_SEL.formError(spec.group));
   const errorText = $(PREF_SEL.formErrorText(spec.group));
   const title = /** @type {HTMLElement} */ ($(PREF_SEL.title(spec.group)));
+  /** What the form shows as saved: Undo goes back to it; edits are what differs from it. */
   /** @type {Record<string, any>} */
   let saved = {};
+  /**
+   * What the server holds, where the form cannot show it (a default configuration deleted
+   * since is shown as none): Save is enabled while the form differs from it, so one click
+   * replaces the stale value.
+   * @type {Record<string, any>}
+   */
+  let stored = {};
   let busy = false;
   /** @type {(values: Record<string, any>) => void} */
   let restore = () => {};
 
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   const dirty = () => !form.hidden && !same(spec.read(), saved);
+  const needsSave = () => dirty() || (!form.hidden && !same(spec.read(), stored));
   /** Where focus goes when the control that had it goes away (Save disabled, Undo hidden). */
   const settleFocus = () => {
     const lost = document.activeElement;
@@ -93,7 +102,7 @@ function preferenceForm(spec) {
 
   function refresh() {
     const changed = dirty();
-    save.disabled = busy || !changed;
+    save.disabled = busy || !needsSave();
     undo.hidden = !changed;
     form.dataset.dirty = String(changed);
   }
@@ -151,7 +160,7 @@ function preferenceForm(spec) {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (busy || !dirty()) return;
+    if (busy || !needsSave()) return;
     clearErrors();
     const values = spec.read();
     const problems = spec.check?.(values) ?? {};
@@ -163,6 +172,10 @@ function preferenceForm(spec) {
     let ok = false;
     try {
       const prefs = await spec.save(spec.body(values));
+      // What was sent is saved now: the server's answer replaces it in the fields (it may
+      // have normalised it, e.g. `~/x` → `/home/me/x`); only what was typed since stays.
+      saved = values;
+      stored = values;
       spec.onSaved(prefs);
       toast(spec.saved(prefs), { tone: 'success' });
       ok = true;
@@ -183,7 +196,8 @@ function preferenceForm(spec) {
       }
     } finally {
       setBusy(false);
-      if (ok) settleFocus();
+      // The heading, however the form was sent (the button, or Enter in a field).
+      if (ok) title.focus();
       else if (document.activeElement === document.body) save.focus();
     }
   });
@@ -209,9 +223,11 @@ function preferenceForm(spec) {
      * @param {Record<string, any>} values as `read()` returns them
      * @param {(values: Record<string, any>) => void} apply puts them into the controls
      * @param {Record<string, any>} [edits]
+     * @param {Record<string, any>} [held] what the server holds, when the form cannot show it
      */
-    load(values, apply, edits = {}) {
+    load(values, apply, edits = {}, held = values) {
       saved = values;
+      stored = held;
       restore = apply;
       const kept = Object.fromEntries(Object.entries(edits).filter(([name, value]) => !same(value, values[name])));
       apply({ ...values, ...kept });
@@ -333,15 +349,16 @@ function main() {
     fillSelect(prefEls.provider, PREF_COPY.providerDefault,
       known.providers.map((p) => ({ value: p.name, label: p.available ? p.title : PREF_COPY.providerUnavailable(p.title) })),
       edits.provider, PREF_COPY.providerMissing);
+    const held = { configuration: defaults.configuration ?? '', provider: defaults.provider ?? '', count: String(defaults.count) };
     defaultsForm.load({
-      configuration: goneConfiguration ? '' : defaults.configuration ?? '',
-      provider: goneProvider ? '' : defaults.provider ?? '',
-      count: String(defaults.count),
+      ...held,
+      configuration: goneConfiguration ? '' : held.configuration,
+      provider: goneProvider ? '' : held.provider,
     }, (v) => {
       prefEls.configuration.value = v.configuration;
       prefEls.provider.value = v.provider;
       prefEls.count.value = v.count;
-    }, edits);
+    }, edits, held);
     showNotices(prefs.notices ?? [], 'defaults', ['configuration', 'provider', 'count'], {
       ...(goneConfiguration ? { configuration: PREF_COPY.configurationGone(goneConfiguration) } : {}),
       ...(goneProvider ? { provider: PREF_COPY.providerGone(goneProvider) } : {}),
