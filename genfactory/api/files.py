@@ -1,10 +1,11 @@
-"""Image, thumbnail and preview bytes. Versioned and content-addressed URLs are immutable."""
+"""Image, thumbnail and preview bytes. Versioned and content-addressed URLs are immutable;
+each answers ``HEAD`` and a conditional ``GET`` (``If-None-Match`` with its ETag → 304)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from genfactory.api.deps import StateDep
@@ -21,59 +22,100 @@ _IMAGE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match header named this ETag."}
+}
+_GET_HEAD = ["GET", "HEAD"]
+
+
+def _cached(request: Request, etag: str) -> Response | None:
+    """304 when the client already holds this version (RFC 9110 §13.1.2: ``If-None-Match``
+    lists its ETags, or ``*``); None when the bytes must be sent."""
+    given = request.headers.get("if-none-match")
+    if given is None:
+        return None
+    tags = {tag.strip().removeprefix("W/") for tag in given.split(",")}
+    if etag in tags or "*" in tags:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    return None
+
+
+@router.api_route(
     "/api/images/{image_id}/file",
+    methods=_GET_HEAD,
     response_class=FileResponse,
-    responses={**_IMAGE, **NOT_FOUND},
+    responses={**_IMAGE, **_NOT_MODIFIED, **NOT_FOUND},
     summary="A generated image",
 )
-async def image_file(image_id: str, state: StateDep) -> Response:
+async def image_file(image_id: str, state: StateDep, request: Request) -> Response:
     async with state.db.read() as conn:
         image = await image_store.get_image(conn, image_id)
+    etag = f'"{image.sha256}"'
+    if (unchanged := _cached(request, etag)) is not None:
+        return unchanged
     path = state.service.blobs.path(image.sha256, image.format)
     if not path.exists():
         return problem(404, "not_found", "The image file is missing from the data folder.")
     return FileResponse(
         path,
         media_type=CONTENT_TYPES.get(image.format, "application/octet-stream"),
-        headers={"Cache-Control": IMMUTABLE, "ETag": f'"{image.sha256}"'},
+        headers={"Cache-Control": IMMUTABLE, "ETag": etag},
         filename=f"{image.job_id[:8]}-{image.index + 1}.{image.format}",
         content_disposition_type="inline",
     )
 
 
-@router.get(
+@router.api_route(
     "/api/images/{image_id}/thumbnail",
+    methods=_GET_HEAD,
     response_class=FileResponse,
-    responses={**_IMAGE, **NOT_FOUND},
+    responses={**_IMAGE, **_NOT_MODIFIED, **NOT_FOUND},
     summary="A 256 px WebP thumbnail",
 )
-async def image_thumbnail(image_id: str, state: StateDep) -> Response:
+async def image_thumbnail(image_id: str, state: StateDep, request: Request) -> Response:
     async with state.db.read() as conn:
         image = await image_store.get_image(conn, image_id)
+    etag = f'"{image.thumb_sha256}"'
+    if (unchanged := _cached(request, etag)) is not None:
+        return unchanged
     path = state.service.blobs.path(image.thumb_sha256, "webp")
     if not path.exists():
         return problem(404, "not_found", "The thumbnail file is missing from the data folder.")
-    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})
+    return FileResponse(
+        path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE, "ETag": etag}
+    )
 
 
-@router.get(
+@router.api_route(
     "/api/jobs/{job_id}/preview/{version}",
-    responses={**_IMAGE, **NOT_FOUND, 307: {"description": "An older version: go to the newest"}},
+    methods=_GET_HEAD,
+    responses={
+        **_IMAGE,
+        **_NOT_MODIFIED,
+        **NOT_FOUND,
+        307: {"description": "An older version: go to the newest"},
+    },
     summary="The job's newest preview",
 )
-async def preview(job_id: str, version: int, state: StateDep) -> Response:
+async def preview(job_id: str, version: int, state: StateDep, request: Request) -> Response:
     async with state.db.read() as conn:
         await job_store.get_job(conn, job_id)
         current = await image_store.get_preview(conn, job_id)
     if current is None:
         return problem(404, "not_found", "This job has no preview yet.")
+    if version > current.version or version < 1:
+        return problem(404, "not_found", f"This job has no preview version {version}.")
     if current.version != version:
         return RedirectResponse(
             f"/api/jobs/{job_id}/preview/{current.version}",
             status_code=307,
             headers={"Cache-Control": "no-store"},
         )
+    etag = f'"{job_id}-{version}"'
+    if (unchanged := _cached(request, etag)) is not None:
+        return unchanged
     return Response(
-        current.data, media_type=current.content_type, headers={"Cache-Control": IMMUTABLE}
+        current.data,
+        media_type=current.content_type,
+        headers={"Cache-Control": IMMUTABLE, "ETag": etag},
     )

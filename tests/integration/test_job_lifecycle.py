@@ -52,6 +52,17 @@ def test_submit_runs_to_completion_with_every_event(client: Client, server: Serv
         thumb = httpx.get(server.url + image["thumbnail_url"])
         assert thumb.headers["content-type"] == "image/webp"
         assert max(Image.open(BytesIO(thumb.content)).size) <= 256
+        # A client holding the bytes asks again with their ETag: 304, no body; HEAD works.
+        for url, got in ((image["url"], response), (image["thumbnail_url"], thumb)):
+            etag = got.headers["etag"]
+            again = httpx.get(server.url + url, headers={"If-None-Match": f'W/"x", {etag}'})
+            assert (again.status_code, again.content) == (304, b"")
+            assert again.headers["etag"] == etag
+            other = httpx.get(server.url + url, headers={"If-None-Match": '"something-else"'})
+            assert other.status_code == 200 and other.content == got.content
+            head = httpx.head(server.url + url)
+            assert head.status_code == 200 and head.content == b""
+            assert head.headers["content-length"] == str(len(got.content))
 
 
 def test_preview_urls_are_versioned_and_older_versions_redirect(
@@ -70,6 +81,13 @@ def test_preview_urls_are_versioned_and_older_versions_redirect(
     old = httpx.get(server.url + previews[0]["data"]["url"], follow_redirects=False)
     assert old.status_code == 307
     assert old.headers["location"] == previews[-1]["data"]["url"]
+    unchanged = httpx.get(
+        server.url + previews[-1]["data"]["url"], headers={"If-None-Match": newest.headers["etag"]}
+    )
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    # A version not made (yet) is not there: no redirect to an older picture.
+    ahead = f"/api/jobs/{job['id']}/preview/{versions[-1] + 1}"
+    assert httpx.get(server.url + ahead, follow_redirects=False).status_code == 404
 
 
 def test_cancel_reaches_a_running_job_within_a_second(client: Client) -> None:
