@@ -23,6 +23,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from genfactory.api.deps import AppState, StateDep, WsStateDep
 from genfactory.api.errors import NOT_FOUND
+from genfactory.api.filters import IdPath
 from genfactory.api.schemas import EventPage, GlobalEventPage, Problem
 from genfactory.core.streams import (
     GONE,
@@ -34,6 +35,7 @@ from genfactory.core.streams import (
 )
 from genfactory.domain.errors import NotFound
 from genfactory.domain.events import Event, Notice, iso_time
+from genfactory.domain.statuses import JobStatus
 from genfactory.store import jobs as job_store
 from genfactory.store.events import highest_event_id_ever, last_global_id
 
@@ -124,17 +126,21 @@ def _envelopes(events: list[Event]) -> list[dict[str, Any]]:
     summary="Events after a seq (polling, optionally long-poll)",
 )
 async def poll_job_events(
-    job_id: str,
+    job_id: IdPath,
     state: StateDep,
     after: Cursor = 0,
     limit: Limit = 500,
     wait: Wait = 0,
 ) -> Any:
+    """A finished job that has nothing after ``after`` answers at once, whatever ``wait``:
+    nothing more will come."""
     status, last_seq, refusal = await check_cursor(state, job_id, after)
     if refusal is not None:
         from genfactory.api.errors import problem
 
         return problem(409, refusal.code, refusal.message, last_seq=refusal.last_seq)
+    if after >= last_seq and JobStatus(status).is_terminal:
+        wait = 0
     events = await wait_for_job_events(state.db, state.bus, job_id, after, wait, limit)
     if events and events[-1].seq > last_seq:
         async with state.db.read() as conn:
@@ -151,7 +157,7 @@ class StreamStart:
 
 
 async def _sse_start(
-    job_id: str,
+    job_id: IdPath,
     state: StateDep,
     after: Cursor = 0,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,

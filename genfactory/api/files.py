@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from genfactory.api.deps import StateDep
 from genfactory.api.errors import NOT_FOUND, problem
+from genfactory.api.filters import IdPath
 from genfactory.store import images as image_store
 from genfactory.store import jobs as job_store
 from genfactory.store.blobs import CONTENT_TYPES
@@ -47,7 +48,7 @@ def _cached(request: Request, etag: str) -> Response | None:
     responses={**_IMAGE, **_NOT_MODIFIED, **NOT_FOUND},
     summary="A generated image",
 )
-async def image_file(image_id: str, state: StateDep, request: Request) -> Response:
+async def image_file(image_id: IdPath, state: StateDep, request: Request) -> Response:
     async with state.db.read() as conn:
         image = await image_store.get_image(conn, image_id)
     etag = f'"{image.sha256}"'
@@ -72,7 +73,7 @@ async def image_file(image_id: str, state: StateDep, request: Request) -> Respon
     responses={**_IMAGE, **_NOT_MODIFIED, **NOT_FOUND},
     summary="A 256 px WebP thumbnail",
 )
-async def image_thumbnail(image_id: str, state: StateDep, request: Request) -> Response:
+async def image_thumbnail(image_id: IdPath, state: StateDep, request: Request) -> Response:
     async with state.db.read() as conn:
         image = await image_store.get_image(conn, image_id)
     etag = f'"{image.thumb_sha256}"'
@@ -97,7 +98,7 @@ async def image_thumbnail(image_id: str, state: StateDep, request: Request) -> R
     },
     summary="The job's newest preview",
 )
-async def preview(job_id: str, version: int, state: StateDep, request: Request) -> Response:
+async def preview(job_id: IdPath, version: int, state: StateDep, request: Request) -> Response:
     async with state.db.read() as conn:
         await job_store.get_job(conn, job_id)
         current = await image_store.get_preview(conn, job_id)

@@ -162,7 +162,7 @@ def _query_error(field: str, message: str, value: object) -> RequestValidationEr
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=NOT_FOUND, summary="A job snapshot")
-async def get_job(job_id: str, state: StateDep) -> JobPublic:
+async def get_job(job_id: IdPath, state: StateDep) -> JobPublic:
     async with state.db.read() as conn:
         job = await job_store.get_job(conn, job_id)
     return await job_public(state, job)
@@ -187,7 +187,7 @@ async def update_job(job_id: IdPath, body: JobUpdate, state: StateDep) -> JobPub
     responses={**NOT_FOUND, **CONFLICT},
     summary="Cancel a queued or running job",
 )
-async def cancel_job(job_id: str, state: StateDep) -> JobPublic:
+async def cancel_job(job_id: IdPath, state: StateDep) -> JobPublic:
     return await job_public(state, await state.service.cancel(job_id))
 
 
@@ -197,7 +197,7 @@ async def cancel_job(job_id: str, state: StateDep) -> JobPublic:
     responses={**NOT_FOUND, **CONFLICT},
     summary="Start a new attempt of a failed or cancelled job",
 )
-async def retry_job(job_id: str, state: StateDep) -> JobPublic:
+async def retry_job(job_id: IdPath, state: StateDep) -> JobPublic:
     return await job_public(state, await state.service.retry(job_id))
 
 
@@ -208,7 +208,7 @@ async def retry_job(job_id: str, state: StateDep) -> JobPublic:
     responses=NOT_FOUND,
     summary="A new job from this job's settings (lineage in rerun_of)",
 )
-async def rerun_job(job_id: str, state: StateDep) -> JobPublic:
+async def rerun_job(job_id: IdPath, state: StateDep) -> JobPublic:
     return await job_public(state, await state.service.rerun(job_id))
 
 

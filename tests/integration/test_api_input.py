@@ -4,6 +4,7 @@ schemathesis run over the OpenAPI schema finds no server error."""
 from __future__ import annotations
 
 import concurrent.futures
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -78,6 +79,24 @@ def test_unknown_ids_are_404_with_a_problem_body(http: httpx.Client) -> None:
         response = http.request(method, path)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["detail"]["code"] == "not_found"
+
+
+def test_malformed_ids_in_paths_are_a_422_naming_the_path_part(http: httpx.Client) -> None:
+    for bad in ("bad!id", "bad%20id", "a" * 65):
+        for method, path in [
+            ("GET", f"/api/jobs/{bad}"),
+            ("POST", f"/api/jobs/{bad}/cancel"),
+            ("POST", f"/api/jobs/{bad}/retry"),
+            ("POST", f"/api/jobs/{bad}/rerun"),
+            ("GET", f"/api/jobs/{bad}/events"),
+            ("GET", f"/api/jobs/{bad}/events/stream"),
+            ("GET", f"/api/jobs/{bad}/preview/1"),
+            ("GET", f"/api/images/{bad}/file"),
+            ("GET", f"/api/images/{bad}/thumbnail"),
+        ]:
+            response = http.request(method, path)
+            assert response.status_code == 422, (method, path, response.text)
+            assert response.json()["detail"][0]["loc"][0] == "path", response.text
 
 
 def test_list_paging_bounds(http: httpx.Client) -> None:
@@ -202,6 +221,12 @@ def test_long_poll_wait_bounds(http: httpx.Client, server: ServerProcess) -> Non
     with Client(server.url) as c:
         wait_for(c, job["id"], {"completed"})
     assert http.get(f"/api/jobs/{job['id']}/events", params={"wait": 31}).status_code == 422
+    # A finished job with nothing after the cursor answers at once: nothing more will come.
+    last_seq = http.get(f"/api/jobs/{job['id']}").json()["last_seq"]
+    started = time.monotonic()
+    done = http.get(f"/api/jobs/{job['id']}/events", params={"after": last_seq, "wait": 10})
+    assert done.status_code == 200 and done.json()["events"] == []
+    assert time.monotonic() - started < 2
     assert http.get(f"/api/jobs/{job['id']}/events", params={"after": -1}).status_code == 422
 
 
