@@ -302,7 +302,7 @@ export const CONFIG_COPY = Object.freeze({
   createFirst: 'Create a configuration',
   listError: 'Configurations could not be loaded.',
   /** label of each value in a row at phone widths (the column headers are hidden there) */
-  columns: Object.freeze(['Name', 'Version', 'Provider', 'Size', 'Steps', 'Style', 'Count', 'Jobs', 'Created', 'Actions']),
+  columns: Object.freeze(['Name', 'Version', 'Provider', 'Size', 'Steps', 'Style', 'Count', 'Jobs', 'Last saved', 'Actions']),
   version: (v) => `v${v}`,
   versionLong: (v) => `Version ${v}`,
   defaultValue: 'default',
@@ -354,6 +354,7 @@ export const CONFIG_COPY = Object.freeze({
   staleTitle: 'Not saved: someone else saved a newer version.',
   formKept: 'The form keeps your changes.',
   editMissing: (name) => `Configuration ${quoted(name)} was not found. It may have been renamed or deleted.`,
+  editMissingId: (id) => `No configuration is named ${quoted(id)}, and no version has that id.`,
 
   // history
   historyTitle: 'Version history',

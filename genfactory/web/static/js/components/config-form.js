@@ -344,8 +344,9 @@ export function createConfigForm(form) {
       els.provider.value = provider;
       fillChoices({ size: s.size ?? null, steps: s.steps ?? null, style: s.style ?? null });
     }
-    // Empty when the settings leave it out (jobs then make one image): filling in "1"
-    // would save a new version of an API-made configuration that nobody changed.
+    // Empty when the settings leave it out (the Start page then fills in the saved default
+    // count, the API and CLI 1): filling in "1" would save a new version of an API-made
+    // configuration that nobody changed.
     els.count.value = s.count == null ? '' : String(s.count);
     els.model.value = s.model ?? '';
     els.format.value = s.output_format ?? '';
@@ -473,7 +474,7 @@ export function createConfigForm(form) {
       else general.push(message);
     }
     if (general.length) showFormError(title ?? COPY.formRejected, general.join(' '));
-    else if (atFields > 1) showFormError(CONFIG_COPY.conflictTitle, CONFIG_COPY.fixFields(atFields));
+    else if (atFields) showFormError(CONFIG_COPY.conflictTitle, CONFIG_COPY.fixFields(atFields));
     const target = firstInvalid();
     if (atFields && target) target.focus();
     else if (general.length) els.formError.focus();

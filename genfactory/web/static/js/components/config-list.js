@@ -1,6 +1,7 @@
 /**
  * The list of configurations (newest version of each): a table with name, version,
- * provider, size, steps, style, count, jobs using it, created, and the row's actions;
+ * provider, size, steps, style, count, jobs using it, when its newest version was saved,
+ * and the row's actions;
  * or the empty state. Buttons carry `data-action` and `data-name`; the page handles clicks
  * on the list container.
  *
@@ -71,7 +72,7 @@ export function renderList(el, items, providers, { highlight = null } = {}) {
       cell(head[3], { class: 'nowrap' }, orDefault(s.size, sizeLabel)),
       cell(head[4], { class: 'num' }, orDefault(s.steps)),
       cell(head[5], { class: 'config-table__style' }, s.style ? styleLabel(s.style) : h('span', { class: 'muted', text: COPY.styleNone })),
-      cell(head[6], { class: 'num' }, String(s.count ?? 1)),
+      cell(head[6], { class: 'num' }, orDefault(s.count)),
       cell(head[7], { class: 'num' }, item.jobs ? String(item.jobs) : h('span', { class: 'muted', text: '0' })),
       cell(head[8], { class: 'nowrap' }, h('time', { datetime: item.created_at, title: longTime(item.created_at), text: timeAgo(item.created_at, now) })),
       h('td', { class: 'config-table__actions' },

@@ -1,6 +1,7 @@
 /**
  * How a configuration's settings read in a list, a version history or the Start page:
- * "procedural · 512 × 512 · 12 steps · noir · 2 images". No DOM here.
+ * "procedural · 512 × 512 · 12 steps · noir · 2 images" (what it leaves open is left out).
+ * No DOM here.
  *
  * @module lib/config-summary
  */
@@ -44,7 +45,9 @@ export function summarize(settings, providers) {
   if (s.size) parts.push(sizeLabel(s.size));
   if (s.steps) parts.push(CONFIG_COPY.summarySteps(s.steps));
   if (s.style) parts.push(styleLabel(s.style));
-  parts.push(CONFIG_COPY.summaryCount(s.count ?? 1));
+  // Left open, the count is not the configuration's: the Start page fills in the saved
+  // default, the API and CLI make 1.
+  if (s.count) parts.push(CONFIG_COPY.summaryCount(s.count));
   if (s.model) parts.push(s.model);
   if (s.output_format) parts.push(String(s.output_format).toUpperCase());
   return parts;

@@ -12,6 +12,8 @@ const byName = (name) => `/api/configurations/by-name/${encodeURIComponent(name)
 export const configurationsApi = Object.freeze({
   /** @returns {Promise<any[]>} ConfigurationPublic[]: the newest version of each, with `jobs` */
   list: () => request('/api/configurations'),
+  /** @returns {Promise<any>} one version, by its id (404 `not_found` when there is none) */
+  get: (id) => request(`/api/configurations/${encodeURIComponent(id)}`),
   /** @returns {Promise<any[]>} every version of one name, newest first */
   versions: (name) => request(`${byName(name)}/versions`),
   /** @returns {Promise<any>} version 1 of a new name (409 `conflict` when the name exists) */

@@ -4,7 +4,9 @@
  * the version history of a name, delete (only while unused: the server's 409 is shown),
  * and links that start a job with a configuration (`/?configuration=<name>`).
  *
- * `?edit=<name>` opens that configuration's editor (the Start page links here with it).
+ * `?edit=<name>` opens that configuration's editor (the Start page links here with it);
+ * `?edit=<version id>` (as the CLI accepts) opens its name with that version in the form.
+ * After a save the focus goes to the editor's heading, as on the Settings page.
  * Edits are never thrown away unasked: an action that replaces or closes the form asks
  * "Discard unsaved changes?" first, and leaving the page asks the browser's question, both
  * only while the form holds changes that are not saved.
@@ -13,10 +15,10 @@
  * @module pages/configurations
  */
 
-import { ADMIN_SEL as S, CONFIG_COPY, COPY } from '../copy.js';
 import { api } from '../lib/api.js';
 import { configurationsApi, startJobUrl } from '../lib/configurations-api.js';
 import { settingsApi } from '../lib/settings-api.js';
+import { ADMIN_SEL as S, CONFIG_COPY, COPY, SEL } from '../copy.js';
 import { $, announce, setText } from '../lib/dom.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { createConfigForm } from '../components/config-form.js';
@@ -39,6 +41,9 @@ const PAGE_SEL = Object.freeze({
   staleSave: '#cfg-stale-save',
   deleteDefault: '#config-delete-default',
 });
+
+/** How a version id looks (genfactory/store: a UUID's 32 hex digits). */
+const VERSION_ID = /^[0-9a-f]{32}$/i;
 
 /**
  * `base` (edit): the newest version when the form was filled, sent as `base_version` so
@@ -163,7 +168,10 @@ function main() {
 
   function setEditorText() {
     if (!editor) return;
-    const newest = versions[0]?.version ?? byName(editor.kind === 'new' ? '' : editor.name)?.version ?? 0;
+    // `base` is the newest version too, and it is known before the history has reloaded
+    // (right after a save, the history still ends at the version before).
+    const newest = Math.max(versions[0]?.version ?? byName(editor.kind === 'new' ? '' : editor.name)?.version ?? 0,
+      editor.kind === 'edit' ? editor.base ?? 0 : 0);
     let label = CONFIG_COPY.saveNew;
     if (editor.kind === 'new') {
       setText(els.title, CONFIG_COPY.editorNew);
@@ -314,16 +322,22 @@ function main() {
       saving = false;
       setEditorText();
       handleSaveError(error);
+      // Save was disabled while it ran and lost the focus: give it back.
+      if (document.activeElement === document.body) form.els.save.focus();
       return;
     }
     saving = false;
     const message = mode.kind === 'edit' ? CONFIG_COPY.saved(saved.name, saved.version) : CONFIG_COPY.created(saved.name);
     toast(message, { tone: 'success' }); // the toasts region announces it
-    await loadList({ highlight: saved.name });
+    // "The form shows version N…" no longer holds: the form shows the newest now.
+    const announcer = document.querySelector(SEL.announcer);
+    if (announcer) announcer.textContent = '';
     // Keep editing what was saved: the history now shows the new version.
     editor = { kind: 'edit', name: saved.name, inForm: saved.version, base: saved.version };
     form.fill({ mode: 'edit', name: saved.name, description: saved.description, settings: saved.settings, taken: takenNames() });
     setEditorText();
+    els.title.focus({ preventScroll: true });
+    await loadList({ highlight: saved.name });
     loadVersions(saved.name);
   }
 
@@ -522,12 +536,26 @@ function main() {
     document.body.dataset.ready = 'true';
     const wanted = params.get('edit');
     if (wanted && byName(wanted)) editByName(wanted);
-    else if (wanted && !listed) {
-      setText(els.listStatus, CONFIG_COPY.editMissing(wanted));
-      setText(els.listErrorText, '');
-      els.listError.hidden = false;
-      els.listError.focus();
+    else if (wanted && !listed) await editById(wanted);
+  }
+
+  /** `?edit=` that names no configuration may be a version id: open its name with it. */
+  async function editById(id) {
+    let version = null;
+    try {
+      version = await configurationsApi.get(id);
+    } catch (error) {
+      serverDown(error);
     }
+    const item = version ? byName(version.name) : null;
+    if (version && item) {
+      openEditor({ kind: 'edit', name: item.name, inForm: version.version, base: item.version }, version);
+      return;
+    }
+    setText(els.listStatus, VERSION_ID.test(id) ? CONFIG_COPY.editMissingId(id) : CONFIG_COPY.editMissing(id));
+    setText(els.listErrorText, '');
+    els.listError.hidden = false;
+    els.listError.focus();
   }
 
   start();
