@@ -14,6 +14,7 @@ from genfactory.store.images import ImageRecord
 from genfactory.store.jobs import JobRecord
 
 PROMPT_MAX = 2000
+LABEL_MAX = 200
 
 
 def _no_control_characters(value: str, field: str, *, single_line: bool = False) -> str:
@@ -23,12 +24,19 @@ def _no_control_characters(value: str, field: str, *, single_line: bool = False)
         category = unicodedata.category(ch)
         if single_line and (ch in "\n\r\t" or category in ("Zl", "Zp")):
             raise ValueError(
-                f"{field} must be one line, without tabs or line breaks (found U+{ord(ch):04X})"
+                f"{field} must be one line, without tabs or line breaks (found U+{ord(ch):04X})."
             )
         if ch in "\n\t":
             continue
-        if category in ("Cc", "Cf", "Cs") and ch not in "\u200d":  # Cs: a lone surrogate
-            raise ValueError(f"{field} must not contain control characters (found U+{ord(ch):04X})")
+        if category == "Cf" and ch != "\u200d":  # the zero-width joiner holds emoji together
+            name = unicodedata.name(ch, "")
+            raise ValueError(
+                f"{field} must not contain invisible formatting characters "
+                f"(found U+{ord(ch):04X}{f' {name}' if name else ''})."
+            )
+        if category in ("Cc", "Cs"):  # Cs: a lone surrogate
+            found = f"U+{ord(ch):04X}"
+            raise ValueError(f"{field} must not contain control characters (found {found}).")
     return value
 
 
@@ -37,13 +45,22 @@ class JobCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str = Field(description="1–2000 characters after trimming; no control characters.")
+    prompt: str = Field(
+        description="1–2000 characters after trimming. Line breaks and tabs are allowed; other "
+        "control characters and invisible formatting characters (such as U+200B) are not."
+    )
     size: str | None = Field(default=None, description="One of the provider's sizes.")
-    steps: int | None = Field(default=None, ge=1, le=150)
-    count: int = Field(default=1, ge=1, le=16, description="Images to generate.")
-    style: str | None = Field(default=None, max_length=64)
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    label: str | None = Field(default=None, max_length=200)
+    # Strict: a JSON number, never `true` or "20" taken for one.
+    steps: int | None = Field(default=None, ge=1, le=150, strict=True)
+    count: int = Field(default=1, ge=1, le=16, strict=True, description="Images to generate.")
+    style: str | None = Field(
+        default=None, max_length=64, description="One of the provider's styles; empty: none."
+    )
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, strict=True)
+    label: str | None = Field(
+        default=None,
+        description="Up to 200 characters after trimming, one line; empty or blank: no label.",
+    )
     provider: str | None = Field(default=None, max_length=64)
     faults: dict[str, Any] | None = Field(
         default=None, description="Fault injection plan (dev/test mode only)."
@@ -70,7 +87,15 @@ class JobCreate(BaseModel):
         if value is None:
             return None
         value = value.strip()
+        if len(value) > LABEL_MAX:  # after trimming, as a rename counts it
+            raise ValueError(f"Label must be at most {LABEL_MAX} characters (got {len(value)}).")
         return _no_control_characters(value, "Label", single_line=True) or None
+
+    @field_validator("size", "style")
+    @classmethod
+    def _blank_is_default(cls, value: str | None) -> str | None:
+        """An empty size or style (a form's empty choice) means the provider's default."""
+        return value if value is None or value.strip() else None
 
 
 class ProgressPublic(BaseModel):
@@ -405,8 +430,8 @@ class JobUpdate(BaseModel):
         value = value.strip()
         if not value:
             raise ValueError("Label must not be empty (1–200 characters after trimming).")
-        if len(value) > 200:
-            raise ValueError(f"Label must be at most 200 characters (got {len(value)}).")
+        if len(value) > LABEL_MAX:
+            raise ValueError(f"Label must be at most {LABEL_MAX} characters (got {len(value)}).")
         return _no_control_characters(value, "Label", single_line=True)
 
 

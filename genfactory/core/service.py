@@ -151,9 +151,10 @@ class JobService:
                 FaultPlan.model_validate(spec.faults)
             except ValidationError as exc:
                 first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
+                where = ".".join(str(p) for p in first["loc"])  # empty: the plan as a whole
+                message = str(first["msg"]).removeprefix("Value error, ")
                 raise InvalidRequest(
-                    "faults", f"Invalid fault plan: {where}: {first['msg']}"
+                    "faults", f"Invalid fault plan: {f'{where}: ' if where else ''}{message}"
                 ) from None
         width, height = parse_size(size)
         params: dict[str, Any] = {

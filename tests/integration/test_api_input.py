@@ -40,6 +40,17 @@ def http(server: ServerProcess) -> Iterator[httpx.Client]:
         ({"prompt": "ok", "faults": {"explode": True}}, "faults", "Invalid fault plan"),
         ({"prompt": "ok", "colour": "red"}, "colour", "Extra inputs"),
         ({}, "prompt", "Field required"),
+        ({"prompt": "hi\u200bthere"}, "prompt", "invisible formatting characters"),
+        (
+            {"prompt": "ok", "faults": {"retry_after": 3}},
+            "faults",
+            "Invalid fault plan: retry_after only applies to rate_limit_at_step",
+        ),
+        ({"prompt": "ok", "steps": True}, "steps", "valid integer"),
+        ({"prompt": "ok", "steps": "20"}, "steps", "valid integer"),
+        ({"prompt": "ok", "count": True}, "count", "valid integer"),
+        ({"prompt": "ok", "seed": "7"}, "seed", "valid integer"),
+        ({"prompt": "ok", "label": " " + "a" * 201 + " "}, "label", "at most 200 characters"),
     ],
 )
 def test_invalid_job_requests_name_the_field(
@@ -51,6 +62,21 @@ def test_invalid_job_requests_name_the_field(
     assert any(d["loc"][-1] == field and words.lower() in d["msg"].lower() for d in detail), detail
     # Our own checks' messages read as sentences, without pydantic's "Value error, ".
     assert not any(d["msg"].startswith("Value error") for d in detail), detail
+
+
+def test_a_label_counts_after_trimming_and_blank_choices_mean_the_default(
+    http: httpx.Client,
+) -> None:
+    """Create counts a label as a rename does (after trimming); an empty size or style (a
+    form's empty choice) is the provider's default, for both alike."""
+    label = " " + "b" * 200 + " "
+    job = http.post("/api/jobs", json={"prompt": "x", "steps": 1, "label": label}).json()
+    assert job["label"] == "b" * 200
+    plain = http.post("/api/jobs", json={"prompt": "x", "steps": 1}).json()
+    blank = http.post("/api/jobs", json={"prompt": "x", "steps": 1, "size": "", "style": " "})
+    assert blank.status_code == 201, blank.text
+    assert blank.json()["params"]["size"] == plain["params"]["size"]
+    assert blank.json()["params"]["style"] == plain["params"]["style"]
 
 
 def test_prompt_is_trimmed(http: httpx.Client) -> None:

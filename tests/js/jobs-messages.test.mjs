@@ -39,7 +39,7 @@ test('labels the server would refuse are caught in the field, in its words', () 
   assert.equal(labelProblem(''), T.labelEmpty);
   assert.equal(labelProblem('x'.repeat(201)), T.labelTooLong(201));
   assert.equal(labelProblem('bad\u0007bell'), 'Label must not contain control characters (found U+0007).');
-  assert.equal(labelProblem('zero\u200bwidth'), 'Label must not contain control characters (found U+200B).');
+  assert.equal(labelProblem('zero\u200bwidth'), 'Label must not contain invisible formatting characters (found U+200B).');
   assert.equal(labelProblem('lone \ud800'), 'Label must not contain control characters (found U+D800).');
   assert.equal(labelProblem('two\tcolumns'), 'Label must be one line, without tabs or line breaks (found U+0009).');
   assert.equal(labelProblem('two\nlines'), 'Label must be one line, without tabs or line breaks (found U+000A).');

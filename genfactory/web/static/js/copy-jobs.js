@@ -131,6 +131,7 @@ export const JOBS_COPY = Object.freeze({
   labelTooLong: (n) => `A label has at most 200 characters (this one has ${n}).`,
   labelOneLine: (codePoint) => `Label must be one line, without tabs or line breaks (found ${codePoint}).`,
   labelControl: (codePoint) => `Label must not contain control characters (found ${codePoint}).`,
+  labelInvisible: (codePoint) => `Label must not contain invisible formatting characters (found ${codePoint}).`,
   renamed: (label) => `Label saved: ${quoted(label)}.`,
   renameFailed: (message) => `Could not rename: ${sentence(message)} The label was restored.`,
   rowActions: (shortId) => `Actions for job ${shortId}`,

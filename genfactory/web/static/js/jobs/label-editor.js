@@ -14,8 +14,10 @@ export const LABEL_MAX = 200;
 
 /** Breaks a one-line label may not hold (JobUpdate in genfactory/api/schemas.py). */
 const LINE_BREAK = /[\n\r\t\p{Zl}\p{Zp}]/u;
-/** Control, format and lone surrogate characters; the zero-width joiner (emoji) is allowed. */
-const CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+/** Control and lone surrogate characters. */
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+/** Invisible formatting characters; the zero-width joiner (emoji) is allowed. */
+const FORMAT = /\p{Cf}/u;
 const ZWJ = '\u200d';
 
 /** 'U+0007': how the server names a character. */
@@ -23,7 +25,7 @@ const codePoint = (ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase
 
 /**
  * What is wrong with a label, or '' (the server's rule: 1–200 characters after trimming, one
- * line, no control characters; the first offending character is named).
+ * line, no control or invisible formatting characters; the first offending one is named).
  * @param {string} value  trimmed
  */
 export function labelProblem(value) {
@@ -32,7 +34,8 @@ export function labelProblem(value) {
   if (chars.length > LABEL_MAX) return T.labelTooLong(chars.length);
   for (const ch of chars) {
     if (LINE_BREAK.test(ch)) return T.labelOneLine(codePoint(ch));
-    if (ch !== ZWJ && CONTROL.test(ch)) return T.labelControl(codePoint(ch));
+    if (CONTROL.test(ch)) return T.labelControl(codePoint(ch));
+    if (ch !== ZWJ && FORMAT.test(ch)) return T.labelInvisible(codePoint(ch));
   }
   return '';
 }
