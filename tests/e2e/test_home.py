@@ -302,7 +302,9 @@ def test_the_page_opens_with_the_saved_defaults(
     page = open_home(new_page, live_server)
     notice = page.locator("#configuration-notice")
     expect(notice).to_contain_text("Using configuration “House style”, version 1.")
-    expect(notice).to_contain_text("3 images")  # the saved count: the configuration has none
+    # The configuration has no count: the saved one fills the field, and the summary does not
+    # claim it as the configuration's.
+    expect(page.locator("#configuration-notice-summary")).not_to_contain_text("image")
     expect(page.locator("#configuration-notice-default")).to_be_visible()
     expect(page.locator("#configuration-notice-default")).to_have_text(
         "It is your default configuration (Settings)."
@@ -382,3 +384,45 @@ def test_defaults_that_no_longer_apply_are_skipped_with_a_hint(
     assert job["configuration"] is None and job["provider"] == "procedural"
     assert job["params"]["count"] == 2
     live_server.wait_for(job["id"], "completed")
+
+
+def test_link_values_the_form_cannot_use_are_named(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_home(
+        new_page,
+        live_server,
+        "?prompt=hello&size=999x1&steps=0&style=bogus&provider=nope&count=99",
+        scheme="light",
+    )
+    note = page.locator("#link-notice")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(
+        "The link’s provider “nope”, size “999x1” and style “bogus” could not be used; "
+        "the job will use the options below."
+    )
+    expect(note).to_have_class(re.compile(r"tone-warning"))
+    # Steps and count are kept as given, and checked on submit.
+    expect(page.locator("#steps")).to_have_value("0")
+    expect(page.get_by_label("Images", exact=True)).to_have_value("99")
+    assert run_axe(page) == []
+    screenshot(page, "home-link-ignored-light")
+
+    # A provider that cannot run jobs is named too, and not chosen.
+    page = open_home(new_page, live_server, "?prompt=hi&provider=openai&size=512x512")
+    note = page.locator("#link-notice")
+    expect(note).to_have_text(
+        "The link’s provider “openai” could not be used; the job will use the options below."
+    )
+    expect(page.locator("#provider")).to_have_value("procedural")
+    expect(page.locator("#size")).to_have_value("512x512")
+    page.get_by_role("button", name="Clear").click()
+    expect(note).to_be_hidden()
+
+    # Values the form can use: no note.
+    page = open_home(new_page, live_server, "?prompt=hi&size=512x512&style=noir")
+    expect(page.locator("#size")).to_have_value("512x512")
+    expect(page.locator("#style")).to_have_value("noir")
+    expect(page.locator("#link-notice")).to_be_hidden()
+    page = open_home(new_page, live_server, "?prompt=hi&style=none")
+    expect(page.locator("#link-notice")).to_be_hidden()

@@ -30,18 +30,25 @@ const OPTION_PARAMS = ['configuration', 'provider', 'size', 'steps', 'style'];
 const COUNT_MIN = 1;
 const COUNT_MAX = 16;
 
+/** "a", "a and b", "a, b and c" */
+const andList = (parts) => (parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0] ?? '');
+
 /** DOM hooks and copy of the defaults (Settings) on this page. */
 const DEFAULTS_SEL = Object.freeze({
   count: '#count',
   notice: '#defaults-notice',
   noticeText: '#defaults-notice-text',
   configDefault: '#configuration-notice-default',
+  linkNotice: '#link-notice',
+  linkNoticeTitle: '#link-notice-title',
 });
 const DEFAULTS_COPY = Object.freeze({
   countRange: `Images must be a whole number from ${COUNT_MIN} to ${COUNT_MAX}.`,
   configurationGone: (name) => `Your default configuration “${name}” no longer exists, so this job starts from the provider’s defaults.`,
   providerUnusable: (title, why, used) => `Your default provider ${title} is unavailable${why ? `: ${why}` : ''}. This job uses ${used}.`,
   providerGone: (name, used) => `Your default provider “${name}” is no longer offered. This job uses ${used}.`,
+  linkIgnored: (parts) => `The link’s ${andList(parts)} could not be used; the job will use the options below.`,
+  linkValue: (field, value) => `${field} “${value}”`,
 });
 
 function elements() {
@@ -60,6 +67,8 @@ function elements() {
     defaultsNotice: $(DEFAULTS_SEL.notice),
     defaultsNoticeText: $(DEFAULTS_SEL.noticeText),
     configDefault: $(DEFAULTS_SEL.configDefault),
+    linkNotice: $(DEFAULTS_SEL.linkNotice),
+    linkNoticeTitle: $(DEFAULTS_SEL.linkNoticeTitle),
     optionsStatus: $(SEL.optionsStatus),
     formError: $(SEL.formError),
     formErrorText: $(SEL.formErrorText),
@@ -209,9 +218,10 @@ function main() {
     els.configDefault.hidden = !(state === 'ready' && configuration?.fromDefault);
     if (state === 'ready' && configuration) {
       setText(els.configTitle, CONFIG_COPY.usingTitle(name, configuration.version));
-      // A count the configuration leaves open is the saved default's.
-      const settings = { count: defaults.count, ...configuration.settings };
-      setText(els.configSummary, `${summarize(settings, providers).join(' · ')} · ${summarizeQc(configuration.settings)}`);
+      // Only the configuration's own settings: a count it leaves open is the saved
+      // default's, shown in the Images field, not part of the configuration.
+      const own = configuration.settings;
+      setText(els.configSummary, `${summarize(own, providers).join(' · ')} · ${summarizeQc(own)}`);
       setText(els.configText, CONFIG_COPY.usingBody);
     } else if (state === 'loading') {
       setText(els.configTitle, CONFIG_COPY.usingLoading(name));
@@ -335,7 +345,9 @@ function main() {
     }
     await configurationLoaded;
     const wanted = wantedOptions();
-    const provider = wanted.provider ?? defaultProvider(usable, { explain: true }) ?? usable[0].name;
+    // One that cannot run jobs is not chosen (its option is disabled): the default is.
+    const asked = usable.some((p) => p.name === wanted.provider) ? wanted.provider : null;
+    const provider = asked ?? defaultProvider(usable, { explain: true }) ?? usable[0].name;
     replaceChildren(els.provider, ...providers.map((p) => h('option', {
       value: p.name, disabled: !p.available, selected: p.name === provider,
     }, p.available ? p.title : `${p.title} (unavailable)`)));
@@ -349,6 +361,22 @@ function main() {
       prefill = currentOptions();
       showConfiguration('ready'); // now with the providers' titles
     }
+    showIgnoredLinkValues();
+  }
+
+  /**
+   * Say which of the address's choices the form could not take (a provider that is unknown
+   * or unavailable, a size or style the provider does not offer): they fell back to the
+   * defaults. Steps and count are kept as given and checked on submit.
+   */
+  function showIgnoredLinkValues() {
+    const checks = [['provider', els.provider], ['size', els.size], ['style', els.style]];
+    const ignored = checks
+      .map(([name, control]) => [name, params.get(name) ?? '', control.value])
+      .filter(([name, given, used]) => given !== '' && given !== used && !(name === 'style' && given === 'none'))
+      .map(([name, given]) => DEFAULTS_COPY.linkValue(name, given));
+    els.linkNotice.hidden = ignored.length === 0;
+    setText(els.linkNoticeTitle, ignored.length ? DEFAULTS_COPY.linkIgnored(ignored) : '');
   }
 
   els.provider.addEventListener('change', () => {
@@ -498,6 +526,7 @@ function main() {
       applyOptions({}); // back to the defaults
     }
     updateCount();
+    els.linkNotice.hidden = true; // the address's values are gone with it
     const fromAddress = configuration && !configuration.fromDefault;
     const keep = fromAddress ? `?${new URLSearchParams({ configuration: configuration.name }).toString()}` : '';
     if (window.location.search !== keep) window.history.replaceState(null, '', keep || window.location.pathname);
