@@ -168,6 +168,10 @@ COLUMN_WIDTHS = {
     "params (other)": 30,
     "qc_reason": 40,
     "file": 60,
+    # A seed has up to 10 digits; narrower, Excel shows it as 1.66E+09.
+    "param: seed": 13,
+    "seed": 13,
+    "bytes": 10,
 }
 DATE_TIME_WIDTH = 20
 
@@ -235,9 +239,9 @@ class ExcelClock:
         start = self._offset(quarter * 900.0)
         return start if self._offset(quarter * 900.0 + 899.999) == start else None
 
-    def now(self) -> str:
-        """The present moment on this clock, as the Filters sheet shows it."""
-        return datetime.now(self.zone or UTC).strftime("%Y-%m-%d %H:%M:%S")
+    def now(self) -> datetime:
+        """The present moment on this clock's wall (no zone: Excel has none), to the second."""
+        return datetime.now(self.zone or UTC).replace(tzinfo=None, microsecond=0)
 
 
 UTC_CLOCK = ExcelClock()
@@ -403,7 +407,11 @@ class ExportWorkbook:
         self.filters.set_column(1, 1, 60)
         self.filters.write_row(0, 0, ("Filter", "Value"), self.bold)
         for n, (key, value) in enumerate(filters, start=1):
-            self.filters.write_row(n, 0, (key, _scalar(value)))
+            if isinstance(value, datetime):  # "exported at": a date-time cell, as on the sheets
+                self.filters.write_string(n, 0, key)
+                self.filters.write_datetime(n, 1, value, self.date_format)
+            else:
+                self.filters.write_row(n, 0, (key, _scalar(value)))
         self.zip_path = zip_path
         self.zip = (
             zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
@@ -506,6 +514,7 @@ class ExportWorkbook:
 
     def close(self) -> None:
         self.jobs.worksheet.autofilter(0, 0, 0, len(JOB_KEYS) - 1)
+        self.images.worksheet.autofilter(0, 0, 0, len(IMAGE_KEYS) - 1)
         self.workbook.close()
         if self.zip is not None:
             self.zip.write(self.path, "jobs.xlsx")

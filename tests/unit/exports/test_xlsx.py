@@ -342,6 +342,7 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
     widths = dict(zip(JOB_KEYS, column_widths(sheet), strict=False))
     assert widths["created_at"] >= 19 and widths["finished_at"] >= 19
     assert widths["id"] >= 32 and widths["prompt"] >= 40
+    assert widths["param: seed"] >= 12  # ten digits, not 1.66E+09
     titles = [c.value for c in sheet[1]]
     assert all(width >= len(title) for title, width in zip(titles, widths.values(), strict=True))
     assert "never exported" not in json.dumps(cells(sheet), default=str)
@@ -349,7 +350,9 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
     sheet = book["Images"]
     assert [c.value for c in sheet[1]] == headers(IMAGE_KEYS, IMAGE_TIME_KEYS, "UTC", IMAGE_TITLES)
     assert [c.value for c in sheet[1]][:3] == ["Image ID", "Job ID", "Image"]
-    assert dict(zip(IMAGE_KEYS, column_widths(sheet), strict=False))["qc_at"] >= 19
+    image_widths = dict(zip(IMAGE_KEYS, column_widths(sheet), strict=False))
+    assert image_widths["qc_at"] >= 19 and image_widths["seed"] >= 12
+    assert sheet.auto_filter.ref == f"A1:{sheet[1][-1].column_letter}1"
     assert sheet.freeze_panes == "A2" and sheet.max_row == 3
     prompt = EXPECTED_JOBS[0]["prompt"]
     for number, (image, qc_at) in enumerate(zip(IMAGES, [when(T0 + 30), None], strict=True), 2):
@@ -372,8 +375,9 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
     rows = cells(book["Filters"])
     assert rows[:3] == [["Filter", "Value"], ["q", "summer"], ["jobs", 3]]
     assert rows[3][0] == "exported at (UTC)"
-    exported_at = datetime.strptime(rows[3][1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    assert abs(datetime.now(UTC) - exported_at) < timedelta(minutes=5)
+    exported_at = book["Filters"].cell(4, 2)
+    assert exported_at.is_date and exported_at.number_format == DATE_FORMAT
+    assert abs(datetime.now(UTC) - exported_at.value.replace(tzinfo=UTC)) < timedelta(minutes=5)
 
 
 async def test_a_full_sheet_continues_on_the_next(db: Database, tmp_path: Path) -> None:
@@ -428,7 +432,7 @@ async def test_times_on_the_readers_wall_clock(db: Database, tmp_path: Path) -> 
     assert abs(qc_at - (when(T0 + 30) - timedelta(hours=5))) < timedelta(milliseconds=1)
     filters = cells(book["Filters"])
     assert filters[-1][0] == "exported at (America/New_York)"
-    exported = datetime.strptime(filters[-1][1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+    exported = filters[-1][1].replace(tzinfo=zone)
     assert abs(datetime.now(UTC) - exported) < timedelta(minutes=5)
 
 
