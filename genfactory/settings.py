@@ -62,7 +62,12 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(
         default=2.0, ge=0, description="First automatic retry delay; doubles each attempt."
     )
-    retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest retry delay.")
+    retry_max_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Longest automatic back-off between attempts (a provider's own Retry-After "
+        "is honoured even when longer).",
+    )
     step_delay: float = Field(
         default=0.15,
         ge=0,

@@ -67,6 +67,18 @@ class JobSpec:
     count_given: bool = True
 
 
+def wait_text(seconds: float) -> str:
+    """A wait as people say it: "40 s", "16 min 40 s", "2 h 5 min"."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 class JobService:
     """The core. One per process; the API, the CLI (through the API) and the workers use it."""
 
@@ -275,6 +287,9 @@ class JobService:
     # -- outcomes reported by workers -------------------------------------------------
 
     def retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        """Our exponential back-off, capped at ``retry_max_seconds``; a provider's own
+        ``retry_after`` wins even when longer (a retry before it would be refused again and
+        spend an attempt for nothing)."""
         backoff = self.settings.retry_base_seconds * 2 ** (attempt - 1)
         return float(max(retry_after or 0.0, min(self.settings.retry_max_seconds, backoff)))
 
@@ -293,7 +308,8 @@ class JobService:
                     job_id,
                     JobStatus.QUEUED,
                     owner=owner,
-                    reason=f"{error.message} — attempt {nxt}/{job.max_attempts} in {delay:.0f} s",
+                    reason=f"{error.message} — attempt {nxt}/{job.max_attempts} "
+                    f"in {wait_text(delay)}",
                     values={"attempt": nxt, "run_after": time.time() + delay},
                     error=err,
                 )

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from genfactory.core.service import InvalidRequest, JobService, JobSpec
+from genfactory.core.service import InvalidRequest, JobService, JobSpec, wait_text
 from genfactory.core.streams import PING, job_events
 from genfactory.domain.errors import ErrorCode, LeaseLost, ProviderError, TransitionError
 from genfactory.domain.events import Event
@@ -20,6 +20,19 @@ async def test_retry_delay_doubles_respects_retry_after_and_is_capped(service: J
     assert service.retry_delay(3, None) == 8
     assert service.retry_delay(1, 30) == 30
     assert service.retry_delay(20, None) == 60
+    # The provider knows when it will take requests again: its word beats our cap.
+    assert service.retry_delay(1, 1000) == 1000
+
+
+def test_waits_read_as_people_say_them() -> None:
+    assert [wait_text(s) for s in (2, 59.6, 60, 1000, 3600, 7500)] == [
+        "2 s",
+        "1 min",
+        "1 min",
+        "16 min 40 s",
+        "1 h",
+        "2 h 5 min",
+    ]
 
 
 async def test_submit_validates_against_the_provider(service: JobService) -> None:
