@@ -99,7 +99,10 @@ class JobCreate(BaseModel):
 
 
 class ProgressPublic(BaseModel):
-    stage: str
+    stage: str = Field(
+        description="queued, running or uploading while the job runs (as the progress events "
+        "say); once it has ended, its final status: completed, failed or cancelled."
+    )
     percent: float
     step: int | None
     total: int | None
