@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from genfactory.api.deps import AppState, StateDep
@@ -53,7 +53,8 @@ async def job_public(state: AppState, job: JobRecord) -> JobPublic:
     responses=VALIDATION,
     summary="Submit a job",
 )
-async def create_job(body: JobCreate, state: StateDep) -> JobPublic:
+async def create_job(body: JobCreate, state: StateDep, response: Response) -> JobPublic:
+    """201 with the job; ``Location`` is its address (``links.self``)."""
     job = await state.service.submit(
         JobSpec(
             prompt=body.prompt,
@@ -69,7 +70,12 @@ async def create_job(body: JobCreate, state: StateDep) -> JobPublic:
             count_given="count" in body.model_fields_set,
         )
     )
-    return await job_public(state, job)
+    return _created(await job_public(state, job), response)
+
+
+def _created(job: JobPublic, response: Response) -> JobPublic:
+    response.headers["Location"] = job.links.self
+    return job
 
 
 @router.get(
@@ -205,11 +211,27 @@ async def retry_job(job_id: IdPath, state: StateDep) -> JobPublic:
     "/{job_id}/rerun",
     status_code=status.HTTP_201_CREATED,
     response_model=JobPublic,
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **VALIDATION},
     summary="A new job from this job's settings (lineage in rerun_of)",
 )
-async def rerun_job(job_id: IdPath, state: StateDep) -> JobPublic:
-    return await job_public(state, await state.service.rerun(job_id))
+async def rerun_job(
+    job_id: IdPath, state: StateDep, request: Request, response: Response
+) -> JobPublic:
+    """The new job copies the old one's settings as they were: the request has no body (a
+    body would be ignored, so one that says something is refused)."""
+    raw = (await request.body()).strip()
+    if raw not in (b"", b"{}", b"null"):
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body",),
+                    "msg": "A rerun takes no settings: it repeats the job as it was. To change "
+                    "them, submit a new job (POST /api/jobs).",
+                    "type": "value_error",
+                }
+            ]
+        )
+    return _created(await job_public(state, await state.service.rerun(job_id)), response)
 
 
 @router.get(

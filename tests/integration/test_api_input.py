@@ -79,6 +79,22 @@ def test_a_label_counts_after_trimming_and_blank_choices_mean_the_default(
     assert blank.json()["params"]["style"] == plain["params"]["style"]
 
 
+def test_a_new_job_has_its_location_and_a_rerun_takes_no_settings(http: httpx.Client) -> None:
+    created = http.post("/api/jobs", json={"prompt": "located", "steps": 1})
+    assert created.status_code == 201
+    assert created.headers["location"] == created.json()["links"]["self"]
+    assert http.get(created.headers["location"]).json()["id"] == created.json()["id"]
+    job_id = created.json()["id"]
+    refused = http.post(f"/api/jobs/{job_id}/rerun", json={"seed": 5})
+    assert refused.status_code == 422
+    assert "A rerun takes no settings" in refused.json()["detail"][0]["msg"]
+    for body in (None, {}):
+        rerun = http.post(f"/api/jobs/{job_id}/rerun", json=body)
+        assert rerun.status_code == 201, rerun.text
+        assert rerun.headers["location"] == rerun.json()["links"]["self"]
+        assert rerun.json()["rerun_of"] == job_id
+
+
 def test_prompt_is_trimmed(http: httpx.Client) -> None:
     job = http.post("/api/jobs", json={"prompt": "  a calm sea \n", "steps": 1}).json()
     assert job["prompt"] == "a calm sea"
