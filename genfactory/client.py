@@ -11,7 +11,10 @@ import httpx
 
 #: Job ids are 32 hex digits; the pages and ``jobs list`` show the first 8.
 JOB_ID_LENGTH = 32
+#: The shortest prefix looked up (the server's search takes 6+ hex digits as an id prefix).
 SHORT_ID_MIN = 6
+#: Pages of 100 search results read while resolving a short id before giving up.
+_RESOLVE_PAGES = 20
 
 
 class ApiError(Exception):
@@ -20,15 +23,26 @@ class ApiError(Exception):
     def __init__(self, status: int, detail: Any) -> None:
         self.status = status
         self.detail = detail
-        if isinstance(detail, dict):
-            message = detail.get("message", str(detail))
-        elif isinstance(detail, list) and detail:
-            message = "; ".join(
-                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
-            )
-        else:
-            message = str(detail)
-        super().__init__(f"HTTP {status}: {message}")
+        super().__init__(f"HTTP {status}: {problem_message(detail)}")
+
+
+def problem_message(detail: Any) -> str:
+    """A refusal's ``detail`` as one line: a problem's message, or each validation error as
+    ``field: message``. Older servers send our own checks' messages with pydantic's
+    "Value error, " in front; it is dropped, as the pages do."""
+    if isinstance(detail, dict):
+        return str(detail.get("message", detail))
+    if isinstance(detail, list) and detail:
+        return "; ".join(_validation_message(d) for d in detail)
+    return str(detail)
+
+
+def _validation_message(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    where = ".".join(str(p) for p in error.get("loc", [])[1:])
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 class Client:
@@ -69,28 +83,76 @@ class Client:
 
     def resolve_job_id(self, given: str) -> str:
         """The full id of the one job whose id begins with ``given`` (the short ids the
-        pages and ``jobs list`` show); a full id as it is. Unknown or ambiguous: ApiError."""
+        pages and ``jobs list`` show); a full id as it is. Too short to look up (under
+        :data:`SHORT_ID_MIN` characters), unknown or ambiguous: ApiError."""
         prefix = given.strip().lower()
-        if len(prefix) >= JOB_ID_LENGTH or len(prefix) < SHORT_ID_MIN:
+        if len(prefix) >= JOB_ID_LENGTH:
             return given
-        page = self._call("GET", "/api/jobs", params={"q": prefix, "limit": 100})
-        matches = [job["id"] for job in page["items"] if job["id"].startswith(prefix)]
+        if len(prefix) < SHORT_ID_MIN:
+            raise ApiError(
+                422,
+                {
+                    "message": f"{given!r} is too short to find a job by: give at least "
+                    f"{SHORT_ID_MIN} characters of its id (jobs list shows 8)."
+                },
+            )
+        matches = self._job_ids_starting(prefix)
         if len(matches) == 1:
-            return str(matches[0])
+            return matches[0]
         if not matches:
             raise ApiError(404, {"message": f"No job with an id starting {given!r}."})
         raise ApiError(
             409, {"message": f"More than one job has an id starting {given!r}; give more of it."}
         )
 
+    def _job_ids_starting(self, prefix: str) -> list[str]:
+        """The ids that start with ``prefix``; two are enough to call it ambiguous. The
+        search behind it also finds jobs with the prefix as a word of their label or prompt
+        (``facade`` is hexadecimal too), so it reads on past the first page: an id left on
+        a later page must not make another job look like the only one. Oldest first, so
+        jobs created meanwhile only add pages at the end."""
+        found: list[str] = []
+        offset = 0
+        for _ in range(_RESOLVE_PAGES):
+            page = self._call(
+                "GET",
+                "/api/jobs",
+                params={
+                    "q": prefix,
+                    "limit": 100,
+                    "offset": offset,
+                    "sort": "created",
+                    "order": "asc",
+                },
+            )
+            found += [str(job["id"]) for job in page["items"] if job["id"].startswith(prefix)]
+            offset += len(page["items"])
+            if len(found) > 1 or not page["items"] or offset >= page["total"]:
+                return found
+        raise ApiError(
+            409,
+            {
+                "message": f"Too many jobs mention {prefix!r} to tell whether it starts one "
+                "id; give more of it."
+            },
+        )
+
     def get_job(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", f"/api/jobs/{job_id}")
         return result
 
-    def list_jobs(self, limit: int = 25, offset: int = 0) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "GET", "/api/jobs", params={"limit": limit, "offset": offset}
-        )
+    def list_jobs(
+        self, limit: int = 25, offset: int = 0, *, configuration: list[str] | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if configuration:
+            params["configuration"] = configuration
+        result: dict[str, Any] = self._call("GET", "/api/jobs", params=params)
+        return result
+
+    def configurations(self) -> list[dict[str, Any]]:
+        """The newest version of each configuration, with ``jobs``: how many jobs used it."""
+        result: list[dict[str, Any]] = self._call("GET", "/api/configurations")
         return result
 
     def cancel(self, job_id: str) -> dict[str, Any]:
