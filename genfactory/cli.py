@@ -15,7 +15,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from genfactory import __version__
-from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client, err
+from genfactory.cli_common import (
+    DEFAULT_SERVER,
+    GlobalServerOpt,
+    GlobalTokenOpt,
+    ServerOpt,
+    TokenOpt,
+    api_call,
+    api_client,
+    command_group,
+    err,
+)
 from genfactory.cli_common import out as console
 from genfactory.cli_export import export_jobs
 from genfactory.cli_images import images_app
@@ -26,15 +36,19 @@ from genfactory.settings import Mode, Settings
 #: subscriber costs more CPU than it saves bytes.
 UVICORN_WEBSOCKETS: dict[str, Any] = {"ws_ping_interval": 20, "ws_per_message_deflate": False}
 
-app = typer.Typer(
-    help="Gen Image Factory: image-generation jobs with live progress.", no_args_is_help=True
-)
-jobs_app = typer.Typer(help="Inspect and act on jobs (through the API).", no_args_is_help=True)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app = command_group("Gen Image Factory: image-generation jobs with live progress.")
+jobs_app = command_group("Inspect and act on jobs (through the API).")
+db_app = command_group("Database maintenance.")
 app.add_typer(jobs_app, name="jobs")
 jobs_app.command("export")(export_jobs)
 app.add_typer(images_app, name="images")
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def _root(server: GlobalServerOpt = None, token: GlobalTokenOpt = None) -> None:
+    """Gen Image Factory: image-generation jobs with live progress."""
+    # --server and --token given here reach each command through its own options' callback.
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -193,9 +207,41 @@ def _with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]
     try:
         return asyncio.run(work())
     except Exception as exc:  # the driver's, SQLAlchemy's or the OS's: all mean the same here
+        instead = _async_driver_url(settings.resolved_database_url, exc)
+        if instead:
+            err.print(f"[red]Cannot use the database {instead}")
+            raise typer.Exit(3) from None
         where = settings.resolved_database_url.split("@")[-1]
         err.print(f"[red]Cannot use the database {where}:[/] {type(exc).__name__}: {exc}")
         raise typer.Exit(3) from None
+
+
+#: The asyncio driver of each database we run on.
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def _async_driver_url(database_url: str, exc: Exception) -> str | None:
+    """What to say (after "Cannot use the database ") when ``exc`` is SQLAlchemy refusing
+    a driver that is not an asyncio one (``sqlite:///x.db`` loads pysqlite), or that
+    driver not being installed (``postgresql://``): the URL to use instead. None for any
+    other failure."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InvalidRequestError
+
+    if not isinstance(exc, InvalidRequestError | ImportError):
+        return None
+    try:
+        url = make_url(database_url)
+        if url.get_dialect().is_async:
+            return None
+    except Exception:  # not a URL SQLAlchemy can load: the error says so as it is
+        return None
+    where = url.render_as_string(hide_password=True)
+    needs = f"{where}:[/] it needs an asyncio driver, not {url.get_driver_name()}"
+    driver = _ASYNC_DRIVERS.get(url.get_backend_name())
+    if driver is None:
+        return f"{needs} (sqlite+aiosqlite:// or postgresql+asyncpg://)."
+    return f"{needs}; use {url.set(drivername=driver).render_as_string(hide_password=True)}"
 
 
 @app.command()
@@ -217,7 +263,7 @@ def generate(
     follow: Annotated[
         bool, typer.Option("--follow/--no-follow", help="Show live progress.")
     ] = False,
-    server: ServerOpt = "http://127.0.0.1:8000",
+    server: ServerOpt = DEFAULT_SERVER,
     token: TokenOpt = None,
 ) -> None:
     """Submit a job; with --follow, show its progress live and exit non-zero on failure.
@@ -285,7 +331,7 @@ def list_follow(client: Any, job: dict[str, Any]) -> Any:
 def jobs_list(
     limit: Annotated[int, typer.Option()] = 25,
     offset: Annotated[int, typer.Option()] = 0,
-    server: ServerOpt = "http://127.0.0.1:8000",
+    server: ServerOpt = DEFAULT_SERVER,
     token: TokenOpt = None,
 ) -> None:
     """Newest jobs first."""
@@ -314,25 +360,33 @@ def jobs_list(
     console.print(f"{len(page['items'])} of {page['total']} jobs")
 
 
+#: The fields ``jobs show`` (and cancel, retry, rerun) print, in order; one with no value
+#: (no label, not finished, not a rerun) is left out.
+_SHOWN = (
+    "id",
+    "status",
+    "prompt",
+    "label",
+    "provider",
+    "attempt",
+    "max_attempts",
+    "created_at",
+    "finished_at",
+    "image_count",
+    "last_seq",
+    "rerun_of",
+)
+
+
 def _show(job: dict[str, Any]) -> None:
-    for key in (
-        "id",
-        "status",
-        "prompt",
-        "label",
-        "provider",
-        "attempt",
-        "max_attempts",
-        "created_at",
-        "finished_at",
-        "image_count",
-        "last_seq",
-        "rerun_of",
-    ):
-        console.print(f"[bold]{key:>13}[/] {job.get(key)}")
-    console.print(
-        f"[bold]{'progress':>13}[/] {job['progress']['percent']}% {job['progress']['message']}"
-    )
+    for key in _SHOWN:
+        value = job.get(key)
+        if value is not None and value != "":
+            console.print(f"[bold]{key:>13}[/] {value}")
+    progress = job["progress"]
+    percent = f"{progress['percent']}%"
+    message = progress.get("message") or ""
+    console.print(f"[bold]{'progress':>13}[/] {f'{percent} {message}' if message else percent}")
     if job.get("error"):
         console.print(
             f"[bold]{'error':>13}[/] [red]{job['error']['code']}[/] {job['error']['message']}"
@@ -340,36 +394,28 @@ def _show(job: dict[str, Any]) -> None:
 
 
 @jobs_app.command("show")
-def jobs_show(
-    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
-) -> None:
+def jobs_show(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
     """One job's snapshot."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.get_job(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(
-    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
-) -> None:
+def jobs_cancel(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
     """Cancel a queued or running job."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.cancel(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("retry")
-def jobs_retry(
-    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
-) -> None:
+def jobs_retry(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
     """Start a new attempt of a failed or cancelled job."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.retry(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("rerun")
-def jobs_rerun(
-    job_id: str, server: ServerOpt = "http://127.0.0.1:8000", token: TokenOpt = None
-) -> None:
+def jobs_rerun(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
     """Create a new job from this job's settings."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.rerun(client.resolve_job_id(job_id))))

@@ -1,5 +1,5 @@
-"""What every API-calling command shares: the server and token options, the client, and
-turning API and connection errors into a message and an exit code."""
+"""What every command shares: how a command group is made, the server and token options,
+the client, and turning API and connection errors into a message and an exit code."""
 
 from __future__ import annotations
 
@@ -13,11 +13,74 @@ from rich.console import Console
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def command_group(help: str) -> typer.Typer:
+    """A ``typer.Typer`` for the root or a group of commands. Help is Typer's plain layout:
+    its Rich panels (Typer 0.29) give every flag a value type (``--help <bool>``,
+    ``--follow --no-follow <bool>``), as if it took one; the plain layout shows
+    ``--follow / --no-follow`` and no type, as Click always did."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+
+
+def _given_before_the_command(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """A command's ``--server``/``--token``: its own when given on its command line, else
+    the one given before the command (``genfactory --server URL jobs list``), else the
+    environment variable's, else the default."""
+    name = param.name or ""
+    if _from_command_line(ctx, name):
+        return value
+    root = ctx.find_root()
+    if root is not ctx and _from_command_line(root, name):
+        return root.params[name]
+    return value
+
+
+def _from_command_line(ctx: Any, name: str) -> bool:  # a Click context
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
 ServerOpt = Annotated[
-    str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
+    str,
+    typer.Option(
+        "--server",
+        metavar="URL",
+        envvar="GENFACTORY_SERVER",
+        help="API base URL.",
+        callback=_given_before_the_command,
+    ),
 ]
 TokenOpt = Annotated[
-    str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
+    str | None,
+    typer.Option(
+        "--token",
+        metavar="TOKEN",
+        envvar="GENFACTORY_API_TOKEN",
+        help="API token.",
+        callback=_given_before_the_command,
+    ),
+]
+#: The root's ``--server``/``--token``, for every command that calls the API.
+GlobalServerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        metavar="URL",
+        help="API base URL for the commands that call the API (a command's own --server "
+        f"wins; else $GENFACTORY_SERVER, else {DEFAULT_SERVER}).",
+        show_default=False,
+    ),
+]
+GlobalTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        metavar="TOKEN",
+        help="API token for the commands that call the API (else $GENFACTORY_API_TOKEN).",
+        show_default=False,
+    ),
 ]
 
 

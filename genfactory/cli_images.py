@@ -9,14 +9,23 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich import box
+from rich.measure import Measurement
 from rich.table import Column, Table
 
-from genfactory.cli_common import ServerOpt, TokenOpt, api_call, api_client, err
+from genfactory.cli_common import (
+    DEFAULT_SERVER,
+    ServerOpt,
+    TokenOpt,
+    api_call,
+    api_client,
+    command_group,
+    err,
+)
 from genfactory.cli_common import out as console
 
-images_app = typer.Typer(
-    help="A job's images: list them, regenerate a failed one, download them as a ZIP.",
-    no_args_is_help=True,
+images_app = command_group(
+    "A job's images: list them, regenerate a failed one, download them as a ZIP."
 )
 
 _QC_COLOURS = {"passed": "green", "failed": "red", "pending": "yellow"}
@@ -29,19 +38,27 @@ def images_list(
         Literal["passed", "failed", "pending"] | None,
         typer.Option("--qc", help="Only images with this QC status."),
     ] = None,
-    server: ServerOpt = "http://127.0.0.1:8000",
+    server: ServerOpt = DEFAULT_SERVER,
     token: TokenOpt = None,
 ) -> None:
     """A job's images in order, with their QC status and reason."""
     with api_client(server, token) as client:
         images = api_call(lambda: client.images(client.resolve_job_id(job_id), qc_status=qc))
+    # Ids and seeds are copied from here (to `images regenerate`, `--seed`), so they are
+    # never cut: only the reason wraps, and columns are set apart by spaces, not lines, so
+    # the table fits 80 columns. A narrower terminal gets lines wider than itself (it wraps
+    # them for display) rather than a cut seed.
     table = Table(
-        "#",
+        Column("#", no_wrap=True),
         Column("image id", no_wrap=True, min_width=32),
-        "seed",
+        Column("seed", no_wrap=True),
         Column("size", no_wrap=True),
-        "QC",
-        "reason",
+        Column("QC", no_wrap=True),
+        Column("reason", ratio=1),
+        box=box.HORIZONTALS,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
     )
     for image in images:
         status = image["qc_status"]
@@ -53,6 +70,9 @@ def images_list(
             f"[{_QC_COLOURS.get(status, 'white')}]{status}[/]",
             image.get("qc_reason") or "",
         )
+    needed = Measurement.get(console, console.options.update_width(10_000), table).minimum
+    if needed > console.width:
+        table.width = needed
     console.print(table)
     console.print(f"{len(images)} image{'s' if len(images) != 1 else ''}")
 
@@ -66,7 +86,7 @@ def images_regenerate(
     follow: Annotated[
         bool, typer.Option("--follow/--no-follow", help="Show the job's progress live.")
     ] = False,
-    server: ServerOpt = "http://127.0.0.1:8000",
+    server: ServerOpt = DEFAULT_SERVER,
     token: TokenOpt = None,
 ) -> None:
     """Make a new image in place of a failed one (same job and settings, a new seed).
@@ -112,7 +132,7 @@ def images_export(
     output: Annotated[Path, typer.Option("--output", "-o", help="The ZIP to write.")] = Path(
         "images.zip"
     ),
-    server: ServerOpt = "http://127.0.0.1:8000",
+    server: ServerOpt = DEFAULT_SERVER,
     token: TokenOpt = None,
 ) -> None:
     """Download images as one ZIP, with a manifest.csv of what is in it.

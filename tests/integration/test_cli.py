@@ -75,6 +75,13 @@ def test_jobs_commands(server: ServerProcess) -> None:
     assert listed.returncode == 0 and job["short_id"] in listed.stdout
     rerun = cli(server, "jobs", "rerun", job["id"])
     assert rerun.returncode == 0 and job["id"] in rerun.stdout  # rerun_of
+    # Empty fields are left out, not shown as Python's None; no line ends in a blank.
+    shown = cli(server, "jobs", "show", job["id"])
+    assert shown.returncode == 0, shown.stderr
+    for out in (rerun.stdout, shown.stdout):
+        assert "None" not in out and all(line == line.rstrip() for line in out.splitlines())
+    assert "rerun_of" not in shown.stdout and "label" not in shown.stdout
+    assert "finished_at" in shown.stdout and "finished_at" not in rerun.stdout
     cancelled = cli(server, "jobs", "cancel", job["id"])
     assert cancelled.returncode == 1 and "already completed" in cancelled.stderr
 
@@ -114,6 +121,51 @@ def test_unreachable_server_is_a_clear_error() -> None:
     assert "Cannot reach the server" in gone.stderr
 
 
+def test_server_and_token_may_come_before_the_command(server: ServerProcess) -> None:
+    """`genfactory --server URL jobs list`, as the README puts it; a command's own
+    --server wins over it, and it wins over GENFACTORY_SERVER."""
+
+    def genfactory(
+        *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "genfactory", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", **(env or {})},
+        )
+
+    gone = "http://127.0.0.1:9"
+    listed = genfactory("--server", server.url, "jobs", "list")
+    assert listed.returncode == 0 and " jobs" in listed.stdout, listed.stderr
+    own = genfactory("--server", gone, "jobs", "list", "--server", server.url)
+    assert own.returncode == 0, own.stderr
+    over_env = genfactory("--server", server.url, "jobs", "list", env={"GENFACTORY_SERVER": gone})
+    assert over_env.returncode == 0, over_env.stderr
+    from_env = genfactory("jobs", "list", env={"GENFACTORY_SERVER": gone})
+    assert from_env.returncode == 3 and "Cannot reach the server" in from_env.stderr
+
+
+def test_a_token_before_the_command_is_sent(tmp_path: Path) -> None:
+    guarded = ServerProcess(tmp_path / "guarded", env={"GENFACTORY_API_TOKEN": "s3cret"}).start()
+    try:
+
+        def jobs_list(*before: str, after: tuple[str, ...] = ()) -> int:
+            return subprocess.run(
+                [sys.executable, "-m", "genfactory", *before, "jobs", "list", *after],
+                capture_output=True,
+                timeout=60,
+                env={"PATH": "/usr/bin:/bin", "GENFACTORY_SERVER": guarded.url},
+            ).returncode
+
+        assert jobs_list() == 1  # 401
+        assert jobs_list("--token", "s3cret") == 0
+        assert jobs_list("--token", "wrong", after=("--token", "s3cret")) == 0
+    finally:
+        guarded.stop()
+
+
 def test_serve_refuses_a_public_bind_without_a_token(tmp_path: object) -> None:
     refused = subprocess.run(
         [
@@ -149,6 +201,10 @@ def test_the_short_ids_shown_are_accepted(server: ServerProcess) -> None:
     assert images.returncode == 0 and "passed" in images.stdout, images.stderr
     unknown = cli(server, "jobs", "show", "ffffff00")
     assert unknown.returncode == 1 and "No job with an id starting" in unknown.stderr
+    # Too short to look up: said so, never a "no such job" that may not be true.
+    too_short = cli(server, "jobs", "show", short[:4])
+    assert too_short.returncode == 1, too_short.stdout
+    assert "give at least 6 characters" in too_short.stderr and "No job" not in too_short.stderr
     page = httpx.get(f"{server.url}/jobs/{short}", follow_redirects=False)
     assert page.status_code == 307 and page.headers["location"] == f"/jobs/{job['id']}"
     assert httpx.get(f"{server.url}/jobs/ffffff00").status_code == 404
@@ -161,6 +217,13 @@ def test_the_short_ids_shown_are_accepted(server: ServerProcess) -> None:
         (["worker"], "postgresql+asyncpg://postgres@127.0.0.1:1/x", "ConnectionRefused"),
         (["serve", "--port", "1"], "postgresql+asyncpg://postgres@127.0.0.1:1/x", "Connect"),
         (["db", "upgrade"], "bogus://x", "Can't load plugin"),
+        # SQLAlchemy's own "The asyncio extension requires an async driver" names no fix.
+        (
+            ["db", "upgrade"],
+            "sqlite:////nonexistent/x.db",
+            "use sqlite+aiosqlite:////nonexistent/x.db",
+        ),
+        (["worker"], "postgresql://postgres@127.0.0.1:1/x", "use postgresql+asyncpg://postgres@"),
     ],
 )
 def test_an_unusable_database_is_one_line_and_exit_3(

@@ -46,6 +46,31 @@ def test_list_shows_each_image_with_its_verdict_and_filters_by_qc(server: Server
     assert unknown.returncode == 1 and "404" in unknown.stderr
 
 
+def test_list_never_cuts_a_seed(server: ServerProcess) -> None:
+    """Seeds are copied from here to --seed: whole in 80 columns beside a long reason, and
+    in a terminal too narrow for the table (which then wraps the lines itself)."""
+    with Client(server.url) as client:
+        job = client.create_job("wide seeds", size="256x256", steps=2, count=2, seed=2147483000)
+        wait_for(client, job["id"], {"completed"})
+        images = client.images(job["id"])
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        reason = "the sky is the wrong colour and the horizon leans to the left"
+        rejected = http.post(
+            f"/api/images/{images[1]['id']}/qc", json={"status": "failed", "reason": reason}
+        )
+        assert rejected.status_code == 200, rejected.text
+    for columns in (80, 60):
+        listed = cli(server, "images", "list", job["id"], columns=columns)
+        assert listed.returncode == 0, listed.stderr
+        rows = listed.stdout.splitlines()
+        for image in images:
+            row = next(line for line in rows if image["id"] in line)
+            assert f" {image['seed']} " in row, listed.stdout
+        if columns == 80:
+            assert max(len(line) for line in rows) <= 80, listed.stdout
+            assert "leans to the left" in " ".join(" ".join(rows).split())
+
+
 def test_regenerate_follow_makes_a_new_image_and_says_its_verdict(server: ServerProcess) -> None:
     job, images = _job_with_a_rejected_image(server)
     done = cli(
