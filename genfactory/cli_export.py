@@ -17,7 +17,14 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from genfactory.cli_common import api_call, api_client, err
+from genfactory.cli_common import (
+    DEFAULT_SERVER,
+    ServerOpt,
+    TokenOpt,
+    api_call,
+    api_client,
+    err,
+)
 from genfactory.cli_common import out as console
 
 _FINAL = {"completed", "failed", "cancelled"}
@@ -68,12 +75,8 @@ def export_jobs(
             show_default=False,
         ),
     ] = None,
-    server: Annotated[
-        str, typer.Option("--server", envvar="GENFACTORY_SERVER", help="API base URL.")
-    ] = "http://127.0.0.1:8000",
-    token: Annotated[
-        str | None, typer.Option("--token", envvar="GENFACTORY_API_TOKEN", help="API token.")
-    ] = None,
+    server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
 ) -> None:
     """Export jobs (by id, or every job a filter matches) to Excel; --images adds a ZIP.
     Without --images/--no-images the server's export preference (Settings) decides."""
@@ -83,9 +86,11 @@ def export_jobs(
     zone = time_zone or local_time_zone()
     if zone:
         body["time_zone"] = zone
+    unused: list[str] = []  # --configuration names no job has (a typo, usually)
     if job_id:
         body["ids"] = _whole_ids(server, token, job_id)
     else:
+        unused = _configurations_without_jobs(server, token, configuration or [])
         selection: dict[str, Any] = {
             "status": status or [],
             "configuration": configuration or [],
@@ -109,15 +114,20 @@ def export_jobs(
             if job_id and result["jobs"] == 0:
                 err.print("[red]No job matched the given ids[/]; nothing was exported.")
                 raise typer.Exit(1)
+            if unused and result["jobs"] == 0:
+                err.print("[red]No job matched the filter[/]; nothing was exported.")
+                raise typer.Exit(1)
             target = _target(output, result["filename"], images)
             _download(http, result["download_url"], target)
     except httpx.HTTPError as exc:
         err.print(f"[red]Cannot reach the server: {exc}[/]")
         raise typer.Exit(3) from None
     console.print(
-        f"[green]{result['jobs']} job{'s' if result['jobs'] != 1 else ''}[/], "
-        f"{result['images']} image rows → [bold]{target}[/] ({result['bytes']:,} bytes)"
+        f"[green]{_count(result['jobs'], 'job')}[/], {_count(result['images'], 'image row')} "
+        f"→ [bold]{target}[/] ({result['bytes']:,} bytes)"
     )
+    if result["jobs"] == 0:
+        err.print("[yellow]No job matched the filter[/], so the workbook has its headers only.")
     if result.get("saved_to"):
         console.print(f"The server also saved it to [bold]{result['saved_to']}[/].")
     elif result.get("save_error"):
@@ -125,6 +135,43 @@ def export_jobs(
     missing = len(set(job_id or [])) - result["jobs"]
     if job_id and missing > 0:
         err.print(f"[yellow]{missing} id{'s' if missing != 1 else ''} matched no job[/]")
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+def _configurations_without_jobs(server: str, token: str | None, names: list[str]) -> list[str]:
+    """The ``--configuration`` names no job has, each said on stderr with the name in
+    another case that jobs do have, if there is one (names are case-sensitive). When no
+    name has a job the export could only be empty: the command stops here, before the
+    server makes it (or saves it to its export folder)."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    if not wanted:
+        return []
+    with api_client(server, token) as client:
+
+        def has_jobs(name: str) -> bool:
+            page = api_call(lambda: client.list_jobs(1, 0, configuration=[name]))
+            return bool(page["total"])
+
+        unused = [name for name in wanted if not has_jobs(name)]
+        configurations = api_call(client.configurations) if unused else []
+    used = [c["name"] for c in configurations if c.get("jobs")]
+    every = len(unused) == len(wanted)
+    colour = "red" if every else "yellow"
+    for name in unused:
+        other = [u for u in used if u.casefold() == name.casefold()]
+        hint = (
+            f"; did you mean {' or '.join(repr(o) for o in other)}? (names are case-sensitive)"
+            if other
+            else ""
+        )
+        err.print(f"[{colour}]No job has the configuration {name!r}[/]{hint}")
+    if every:
+        err.print("Nothing was exported.")
+        raise typer.Exit(1)
+    return unused
 
 
 def local_time_zone() -> str | None:
@@ -186,26 +233,21 @@ def _target(output: Path | None, filename: str, images: bool | None) -> Path:
 
 
 def _check(response: Any) -> dict[str, Any]:
+    from genfactory.client import problem_message
+
     if response.status_code >= 400:
         try:
             detail = response.json().get("detail")
         except ValueError:
             detail = response.text
-        if isinstance(detail, list):
-            message = "; ".join(
-                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
-            )
-        elif isinstance(detail, dict):
-            message = str(detail.get("message", detail))
-        else:
-            message = str(detail)
-        err.print(f"[red]HTTP {response.status_code}: {message}[/]")
+        err.print(f"[red]HTTP {response.status_code}: {problem_message(detail)}[/]")
         raise typer.Exit(1)
     body: dict[str, Any] = response.json()
     return body
 
 
 def _follow(http: Any, operation: dict[str, Any]) -> dict[str, Any]:
+    # Shown on a terminal only: piped, a transient bar leaves an empty line behind.
     with Progress(
         TextColumn("[bold]{task.fields[status]:<10}"),
         BarColumn(),
@@ -213,6 +255,7 @@ def _follow(http: Any, operation: dict[str, Any]) -> dict[str, Any]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("export", total=max(operation["total"], 1), status="queued")
         while operation["status"] not in _FINAL:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tests.integration.management_support import submit, tag, wait_status
 from tests.support.server import ServerProcess
@@ -168,3 +169,82 @@ def test_export_follows_the_include_images_preference_unless_a_flag_says(
         finally:
             # The server is shared: other tests expect plain Excel exports by default.
             http.put("/api/preferences/exports", json={"include_images": False, "folder": None})
+
+
+def test_a_configuration_no_job_has_is_named_and_nothing_is_exported(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A --configuration no job has is almost always a typo (names are case-sensitive): the
+    command names it, suggests the name jobs have, and writes no empty workbook."""
+    word = tag()
+    name = f"Export {word}"
+    runner = CliRunner()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        created = http.post(
+            "/api/configurations", json={"name": name, "settings": {"provider": "procedural"}}
+        )
+        assert created.status_code == 201, created.text
+        job = submit(http, f"{word} from a configuration", configuration=name)
+        wait_status(http, job["id"], {"completed"})
+
+    def export(*args: str) -> tuple[Result, Path]:
+        target = tmp_path / f"{uuid.uuid4().hex}.xlsx"
+        result = runner.invoke(cli(), ["export", "--server", server.url, *args, "-o", str(target)])
+        return result, target
+
+    typo, target = export("--configuration", name.lower())
+    assert typo.exit_code == 1, typo.output
+    assert f"No job has the configuration {name.lower()!r}; did you mean {name!r}?" in one_line(
+        typo.stderr
+    )
+    assert "Nothing was exported" in typo.stderr and not target.exists()
+
+    unknown, target = export("--configuration", f"{word} nosuch")
+    assert unknown.exit_code == 1 and f"No job has the configuration '{word} nosuch'" in (
+        one_line(unknown.stderr)
+    )
+    assert "did you mean" not in unknown.stderr and not target.exists()
+
+    # One name jobs have, one they do not: the export goes ahead, with a warning...
+    mixed, target = export("--configuration", name, "--configuration", f"{word} nosuch")
+    assert mixed.exit_code == 0, mixed.output
+    assert mixed.stdout.startswith("1 job, 1 image row →") and target.exists()
+    assert f"No job has the configuration '{word} nosuch'" in one_line(mixed.stderr)
+    # ...unless it matched nothing: then the unknown name is the likely reason.
+    nothing, target = export(
+        "--configuration", name, "--configuration", f"{word} nosuch", "--status", "failed"
+    )
+    assert nothing.exit_code == 1 and "nothing was exported" in nothing.stderr
+    assert not target.exists()
+
+    # Names jobs have, but no job matches the rest of the filter: a valid, empty export.
+    empty, target = export("--configuration", name, "--status", "failed")
+    assert empty.exit_code == 0, empty.output
+    assert empty.stdout.startswith("0 jobs, 0 image rows →") and target.exists()
+    assert "No job matched the filter" in empty.stderr
+
+
+def test_export_summary_reads_as_a_sentence(server: ServerProcess, tmp_path: Path) -> None:
+    """No empty line left by the progress bar when piped, and counts agree with their noun."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        one = submit(http, f"{tag()} one image")
+        two = submit(http, f"{tag()} two images", count=2)
+        wait_status(http, one["id"], {"completed"})
+        wait_status(http, two["id"], {"completed"})
+    runner = CliRunner()
+    result = runner.invoke(
+        cli(), ["export", "--server", server.url, "--id", one["id"], "-o", str(tmp_path / "1.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 job, 1 image row → "), repr(result.stdout)
+    both = ["--id", one["id"], "--id", two["id"]]
+    result = runner.invoke(
+        cli(), ["export", "--server", server.url, *both, "-o", str(tmp_path / "3.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2 jobs, 3 image rows → "), repr(result.stdout)
+
+
+def one_line(text: str) -> str:
+    """``text`` with the console's line wrapping undone."""
+    return " ".join(text.split())
