@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -330,12 +331,13 @@ class JobService:
                 tx, job_id, JobStatus.FAILED, owner=owner, reason=reason, error=err
             )
 
-    async def recover_expired_leases(self) -> list[str]:
+    async def recover_expired_leases(self, dead_owners: Collection[str] = ()) -> list[str]:
         """Jobs whose worker stopped heart-beating get a new attempt (or fail when none are
-        left). Returns the ids recovered."""
+        left), as do the jobs of ``dead_owners`` (workers known to be gone, whose leases
+        have not run out yet). Returns the ids recovered."""
         now = time.time()
         async with self.db.read() as conn:
-            candidates = await job_store.expired_lease_ids(conn, now)
+            candidates = await job_store.expired_lease_ids(conn, now, dead_owners)
         recovered = []
         for job_id in candidates:
             async with self.db.write() as tx:
@@ -344,11 +346,14 @@ class JobService:
                 except NotFound:
                     continue
                 expired = job.lease_expires_at is None or job.lease_expires_at < now
-                if not (job.status.is_active and expired):
+                gone = job.lease_owner is not None and job.lease_owner in dead_owners
+                if not (job.status.is_active and (expired or gone)):
                     continue
                 err = ProviderError(
                     ErrorCode.INTERNAL,
-                    "The worker running this job stopped responding (lease expired).",
+                    "The server process running this job stopped."
+                    if gone and not expired
+                    else "The worker running this job stopped responding (lease expired).",
                     retryable=True,
                 ).to_dict()
                 if job.attempt < job.max_attempts:

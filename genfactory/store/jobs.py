@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -470,24 +471,28 @@ async def renew_leases(tx: WriteTx, owner: str, job_ids: list[str], until: float
     return {r.id for r in rows}
 
 
-async def expired_lease_ids(conn: AsyncConnection, now: float) -> list[str]:
-    rows = await conn.execute(
-        select(jobs.c.id).where(
-            jobs.c.status.in_(_ACTIVE_VALUES),
-            or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now),
-        )
-    )
+async def expired_lease_ids(
+    conn: AsyncConnection, now: float, dead_owners: Collection[str] = ()
+) -> list[str]:
+    """Active jobs whose lease ran out, or whose lease holder is known to be gone."""
+    lapsed = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
+    if dead_owners:
+        lapsed = or_(lapsed, jobs.c.lease_owner.in_(list(dead_owners)))
+    rows = await conn.execute(select(jobs.c.id).where(jobs.c.status.in_(_ACTIVE_VALUES), lapsed))
     return [r.id for r in rows]
 
 
-async def queue_position(conn: AsyncConnection, job: JobRecord) -> int:
-    """1 for the next job to be claimed."""
+async def queue_position(conn: AsyncConnection, job: JobRecord, now: float | None = None) -> int:
+    """1 for the next job to be claimed: the queued jobs ahead of it (older) that could run
+    now. One waiting out a retry pause is not ahead: workers pass it by until its time."""
+    now = time.time() if now is None else now
     ahead = (
         await conn.execute(
             select(func.count())
             .select_from(jobs)
             .where(
                 jobs.c.status == JobStatus.QUEUED.value,
+                jobs.c.run_after <= now,
                 or_(
                     jobs.c.created_at < job.created_at,
                     and_(jobs.c.created_at == job.created_at, jobs.c.id < job.id),

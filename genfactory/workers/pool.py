@@ -11,7 +11,7 @@ import socket
 import time
 import uuid
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from genfactory.core.service import JobService
 from genfactory.domain.statuses import JobStatus
@@ -22,6 +22,16 @@ from genfactory.workers.limits import ProviderLimits
 from genfactory.workers.runner import run_job
 
 log = logging.getLogger(__name__)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or we cannot tell: assume it is alive
+    return True
 
 
 class WorkerPool:
@@ -45,7 +55,10 @@ class WorkerPool:
 
     async def start(self) -> None:
         now = time.time()
+        dead = await self._dead_local_workers()
         async with self.service.db.write() as tx:
+            if dead:
+                await tx.conn.execute(delete(workers_table).where(workers_table.c.id.in_(dead)))
             await tx.conn.execute(
                 insert(workers_table).values(
                     id=self.owner,
@@ -56,13 +69,40 @@ class WorkerPool:
                     heartbeat_at=now,
                 )
             )
-        await self.service.recover_expired_leases()
+        recovered = await self.service.recover_expired_leases(dead)
+        if dead:
+            log.info(
+                "worker processes %s on this host are gone; %d of their jobs queued again",
+                ", ".join(sorted(dead)),
+                len(recovered),
+            )
         self.last_beat = now
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name=f"worker-{i}") for i in range(self.slots)
         ]
         self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="worker-heartbeat"))
         self._tasks.append(asyncio.create_task(self._recovery_loop(), name="worker-recovery"))
+
+    async def _dead_local_workers(self) -> set[str]:
+        """Workers registered from this host whose process is gone (a ``kill -9``, a crash,
+        a power cut): their jobs need not wait for their leases to run out.
+
+        Only for SQLite, where every process is on this machine. On PostgreSQL other nodes
+        may share this host name (scaled containers) in another process-id namespace, where
+        our "no such process" says nothing: their jobs wait for the lease. A worker whose
+        process id is ours is left alone too (a restarted container is often pid 1 again);
+        POSIX only (``os.kill(pid, 0)`` checks, elsewhere it would signal)."""
+        if not self.service.db.is_sqlite or os.name != "posix":
+            return set()
+        async with self.service.db.read() as conn:
+            rows = await conn.execute(
+                select(workers_table.c.id, workers_table.c.pid).where(
+                    workers_table.c.hostname == socket.gethostname()[:255],
+                    workers_table.c.pid != os.getpid(),
+                )
+            )
+            registered = [(r.id, r.pid) for r in rows]
+        return {worker_id for worker_id, pid in registered if not _process_exists(pid)}
 
     async def stop(self) -> None:
         """Stop claiming; hand running jobs back to the queue for another worker."""
