@@ -93,7 +93,10 @@ CONNECT_TIMEOUT: Final = 10.0
 #: The most reasons shown, and the longest reason (model text goes into a stored string).
 MAX_REASONS: Final = 3
 MAX_REASON_CHARS: Final = 200
-NO_KEY: Final = "no OpenAI API key is set (store one on the Settings page or set OPENAI_API_KEY)"
+NO_KEY: Final = (
+    "no OpenAI API key is set (store one on the Settings page, or set "
+    "GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY)"
+)
 _RETRY_STATUSES: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
 _QUOTA_CODES: Final = frozenset(
     {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"}
