@@ -50,6 +50,20 @@ async def order_event_appends(conn: AsyncConnection, *, notify: str) -> None:
         )
 
 
+#: Key of the PostgreSQL advisory lock that makes claims under a concurrency cap take turns.
+_CAPPED_CLAIM_LOCK = 0x6E66_6361_7073
+
+
+async def serialize_capped_claims(conn: AsyncConnection) -> None:
+    """Make claims that count running jobs against a cap take turns until commit, so two
+    workers cannot both see "1 of 1 free" and both start a job (PostgreSQL: claims run
+    side by side; SQLite write transactions take turns already). Each claim's count then
+    runs after the previous claim committed (a statement sees what committed before it
+    began, at READ COMMITTED)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CAPPED_CLAIM_LOCK})
+
+
 def skip_locked(conn: AsyncConnection) -> bool:
     """Whether claiming a queue row can skip rows other workers hold (PostgreSQL)."""
     return conn.dialect.name == "postgresql"

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from genfactory.domain.errors import LeaseLost, NotFound
 from genfactory.domain.events import EventType, iso_time
 from genfactory.domain.statuses import ACTIVE, JobStatus, check_transition
-from genfactory.store.dialect import skip_locked
+from genfactory.store.dialect import serialize_capped_claims, skip_locked
 from genfactory.store.engine import WriteTx
 from genfactory.store.events import insert_events
 from genfactory.store.tables import jobs
@@ -385,6 +385,7 @@ async def claim_next_job(
     now = time.time() if now is None else now
     skip = set(paused_providers or ())
     if concurrency_caps:
+        await serialize_capped_claims(tx.conn)
         running = await tx.conn.execute(
             select(jobs.c.provider, func.count())
             .where(jobs.c.status.in_(_ACTIVE_VALUES), jobs.c.provider.in_(concurrency_caps))

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from genfactory.client import Client
 from tests.integration.helpers import all_events, wait_for
+from tests.support.databases import own_database
 from tests.support.server import ServerProcess
 
 
-def test_concurrency_cap_keeps_jobs_queued(tmp_path: Path) -> None:
+@pytest.fixture
+def database_url(backend: str) -> Iterator[str | None]:
+    """SQLite (the server's own file), or a PostgreSQL database of this test's own: there,
+    claims run side by side, and the cap must still hold."""
+    with own_database(backend) as url:
+        yield url
+
+
+def test_concurrency_cap_keeps_jobs_queued(tmp_path: Path, database_url: str | None) -> None:
     server = ServerProcess(
         tmp_path / "data",
+        database_url,
         workers=3,
         env={"GENFACTORY_PROVIDER_LIMITS": '{"procedural": {"concurrency": 1}}'},
     ).start()
@@ -21,9 +34,9 @@ def test_concurrency_cap_keeps_jobs_queued(tmp_path: Path) -> None:
         with Client(server.url) as client:
             jobs = [
                 client.create_job(
-                    f"capped {n}", size="256x256", steps=10, faults={"step_delay": 0.03}
+                    f"capped {n}", size="256x256", steps=6, faults={"step_delay": 0.03}
                 )
-                for n in range(3)
+                for n in range(6)
             ]
             peak = 0
             deadline = time.monotonic() + 60
