@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -21,7 +22,7 @@ from genfactory.api import (
     settings_routes,
     system,
 )
-from genfactory.api.auth import TokenGuard
+from genfactory.api.auth import OPEN_PATHS, TokenGuard
 from genfactory.api.deps import AppState
 from genfactory.core.runtime import Runtime, tune_gc
 from genfactory.providers.registry import ProviderRegistry
@@ -86,8 +87,43 @@ def create_app(
             module.router, responses=errors.TOO_LARGE, max_body_size=errors.MAX_REQUEST_BYTES
         )
     _install_token_check(app, settings)
+    _document_token(app)
     _install_web(app)
     return app
+
+
+def _document_token(app: FastAPI) -> None:
+    """The OpenAPI schema says how to send the API token (a bearer scheme, which gives the
+    API reference page its Authorize button) and that every API route but the health check
+    answers 401 without it, when the server has one."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiToken"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The server's GENFACTORY_API_TOKEN, when it has one: "
+            "`Authorization: Bearer <token>`, the cookie the sign-in page sets, or `?token=`.",
+        }
+        for path, methods in schema.get("paths", {}).items():
+            if path.startswith(OPEN_PATHS):
+                continue
+            for operation in methods.values():
+                operation["security"] = [{"apiToken": []}, {}]  # {}: a server with no token
+                operation.setdefault("responses", {})["401"] = {
+                    "description": "The server has an API token and the request did not "
+                    "carry it (or carried a wrong one).",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_token_check(app: FastAPI, settings: Settings) -> None:

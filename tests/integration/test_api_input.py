@@ -205,6 +205,18 @@ def test_openapi_documents_error_responses(http: httpx.Client) -> None:
     assert {"200", "404", "409"} <= cancel.keys()
     events = schema["paths"]["/api/jobs/{job_id}/events"]["get"]["responses"]
     assert {"200", "404", "409", "422"} <= events.keys()
+    # The token: a bearer scheme (the API reference's Authorize button) and a 401 on every
+    # operation but the open health check; one operation id each (HEAD is not listed).
+    assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            if path == "/api/health":
+                assert "401" not in operation["responses"]
+                continue
+            assert "401" in operation["responses"], (method, path)
+            assert {"apiToken": []} in operation["security"], (method, path)
+    ids = [op["operationId"] for methods in schema["paths"].values() for op in methods.values()]
+    assert len(ids) == len(set(ids))
 
 
 @pytest.mark.slow
