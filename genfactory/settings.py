@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,8 +46,17 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port to bind.")
     api_token: str | None = Field(
         default=None,
-        description="Bearer token required on the API. Mandatory for a non-loopback bind.",
+        description="Bearer token required on the API. Mandatory for a non-loopback bind. "
+        "Spaces around it are dropped; an empty or blank value means no token.",
     )
+
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        """A blank token is no token (so a non-loopback bind is refused, not protected by
+        a space); spaces around one are not part of it (pasted from a file)."""
+        return (value or "").strip() or None
+
     workers: int = Field(default=2, ge=0, le=64, description="In-process workers (0 = none).")
     lease_seconds: float = Field(
         default=30.0, gt=0, description="How long a worker's claim on a job lasts unrenewed."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.requests import HTTPConnection
@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 TOKEN_COOKIE = "genfactory_token"
 #: Reachable without the token: health for load balancers, sign-in, and what the sign-in
 #: and API reference pages load.
-OPEN_PATHS = ("/api/health", "/login", "/static/", "/docs", "/openapi.json")
+OPEN_PATHS = ("/api/health", "/login", "/logout", "/static/", "/docs", "/openapi.json")
 
 
 class TokenGuard:
@@ -31,6 +31,10 @@ class TokenGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        page = scope["type"] == "http" and not path.startswith(("/api/", *OPEN_PATHS))
+        if page and (signed_in := self._signed_in_by_address(scope)) is not None:
+            await signed_in(scope, receive, send)
+            return
         if path.startswith(OPEN_PATHS) or self._authorized(scope):
             await self.app(scope, receive, send)
             return
@@ -46,11 +50,36 @@ class TokenGuard:
             response = RedirectResponse(f"/login?next={quote(path)}", status_code=303)
         await response(scope, receive, send)
 
+    def _signed_in_by_address(self, scope: Scope) -> RedirectResponse | None:
+        """A page opened with the right ``?token=``: keep it in the cookie, as the sign-in
+        page does, and reload the page without it (out of the address bar and history).
+        The page's own requests then carry the cookie (they never see the address's token)."""
+        conn = HTTPConnection(scope)
+        given = conn.query_params.get("token")
+        if given is None or not self.matches(given):
+            return None
+        rest = [(k, v) for k, v in conn.query_params.multi_items() if k != "token"]
+        target = conn.url.path + (f"?{urlencode(rest)}" if rest else "")
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            TOKEN_COOKIE,
+            given.strip(),
+            httponly=True,
+            samesite="strict",
+            secure=conn.url.scheme == "https",
+        )
+        return response
+
     def _authorized(self, scope: Scope) -> bool:
         conn = HTTPConnection(scope)
+        scheme, _, credentials = conn.headers.get("authorization", "").partition(" ")
         candidates = [
-            conn.headers.get("authorization", "").removeprefix("Bearer ").strip(),
+            credentials if scheme.lower() == "bearer" else "",  # schemes ignore case
             conn.cookies.get(TOKEN_COOKIE, ""),
             conn.query_params.get("token", ""),
         ]
-        return any(c and hmac.compare_digest(c.encode(), self.token) for c in candidates)
+        return any(self.matches(c) for c in candidates)
+
+    def matches(self, given: str) -> bool:
+        given = given.strip()
+        return bool(given) and hmac.compare_digest(given.encode(), self.token)

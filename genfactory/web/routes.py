@@ -160,10 +160,12 @@ def _default_image(request: Request) -> dict[str, Any]:
 def render(
     request: Request, template: str, meta: PageMeta, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
+    state = getattr(request.app.state, "genfactory", None)
+    token_required = bool(state is not None and state.settings.api_token)
     return templates.TemplateResponse(
         request,
         template,
-        {"meta": meta, **context},
+        {"meta": meta, "token_required": token_required, **context},
         status_code=status_code,
         headers=PAGE_HEADERS,
     )
@@ -387,7 +389,9 @@ def _login_meta(request: Request) -> PageMeta:
     )
 
 
-async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+async def login_form(request: Request, state: StateDep, next: str | None = None) -> Response:
+    if not state.settings.api_token:  # nothing to sign in to
+        return RedirectResponse(_safe_next(next), status_code=303)
     return render(
         request, "login.html", _login_meta(request), page="login", next_url=_safe_next(next)
     )
@@ -397,10 +401,12 @@ async def login(request: Request, state: StateDep) -> Response:
     """Check the token typed in and keep it in an HttpOnly cookie for the browser's requests
     (EventSource and WebSocket cannot send an Authorization header)."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    token = (form.get("token") or [""])[0]
+    token = (form.get("token") or [""])[0].strip()  # a pasted token often ends in a newline
     next_url = _safe_next((form.get("next") or ["/"])[0])
     expected = state.settings.api_token or ""
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+    if not expected:
+        return RedirectResponse(next_url, status_code=303)
+    if not token or not hmac.compare_digest(token.encode(), expected.encode()):
         return render(
             request,
             "login.html",
@@ -414,6 +420,13 @@ async def login(request: Request, state: StateDep) -> Response:
     response.set_cookie(
         TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Forget this browser's token (the cookie is HttpOnly: only the server can clear it)."""
+    response = RedirectResponse(request.url_for("login").path, status_code=303)
+    response.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="strict")
     return response
 
 
@@ -433,6 +446,7 @@ def install(app: FastAPI) -> None:
     router.add_api_route("/docs", api_docs, methods=["GET"], name="api_docs")
     router.add_api_route("/login", login_form, methods=["GET"], name="login")
     router.add_api_route("/login", login, methods=["POST"], name="login_submit")
+    router.add_api_route("/logout", logout, methods=["POST"], name="logout")
     # The sign-in form is open to anyone: its body is capped like the API's.
     app.include_router(router, max_body_size=MAX_REQUEST_BYTES)
     app.add_exception_handler(StarletteHTTPException, _page_not_found)

@@ -326,8 +326,43 @@ def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
         assert "httponly" in signed_in.headers["set-cookie"].lower()
         home = httpx.get(f"{guarded.url}/", cookies={"genfactory_token": cookie})
         assert home.status_code == 200 and "Generate Images" in home.text
+        assert 'action="/logout"' in home.text, "a signed-in page offers to sign out"
+        # Scheme names ignore case; spaces around a token (pasted) are not part of it.
+        for header in ("bearer s3cret", "BEARER  s3cret"):
+            auth = {"Authorization": header}
+            assert httpx.get(f"{guarded.url}/api/jobs", headers=auth).status_code == 200
+        pasted = httpx.post(f"{guarded.url}/login", data={"token": " s3cret\n", "next": "/"})
+        assert pasted.status_code == 303
+        # A page opened with ?token= keeps it in the cookie and drops it from the address.
+        linked = httpx.get(f"{guarded.url}/jobs?status=failed&token=s3cret", follow_redirects=False)
+        assert linked.status_code == 303 and linked.headers["location"] == "/jobs?status=failed"
+        assert linked.cookies["genfactory_token"] == "s3cret"
+        # Signing out forgets the cookie; the next page asks again.
+        out = httpx.post(
+            f"{guarded.url}/logout", cookies={"genfactory_token": cookie}, follow_redirects=False
+        )
+        assert out.status_code == 303 and out.headers["location"] == "/login"
+        cleared = out.headers["set-cookie"].lower()
+        assert cleared.startswith('genfactory_token="";') and "max-age=0" in cleared
     finally:
         guarded.stop()
+
+
+def test_a_blank_token_is_no_token_and_sign_in_needs_none(
+    tmp_path: object, http: httpx.Client
+) -> None:
+    from pathlib import Path
+
+    from genfactory.settings import Settings
+
+    assert isinstance(tmp_path, Path)
+    assert Settings(data_dir=tmp_path, api_token="  ").api_token is None
+    assert Settings(data_dir=tmp_path, api_token=" s3cret\n").api_token == "s3cret"
+    # A server without a token: the sign-in page has nothing to ask and goes on.
+    page = http.get("/login", params={"next": "/jobs"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/jobs"
+    home = http.get("/")
+    assert 'action="/logout"' not in home.text
 
 
 def test_api_reference_is_served_without_any_outside_resource(http: httpx.Client) -> None:

@@ -184,6 +184,19 @@ describe('WebSocket', () => {
 });
 
 describe('polling', () => {
+  test('a poll answered 401 (the API token is gone) sends the page to sign in', async () => {
+    let asked = 0;
+    const t = setup({
+      pushTransports: [],
+      fetchHandler: () => ({ status: 401, body: { detail: { code: 'unauthorized', message: 'A valid API token is required.' } } }),
+      env: { onUnauthorized: () => { asked += 1; } },
+    });
+    await t.clock.advance(100);
+    await flush();
+    assert.ok(asked >= 1, 'sign-in asked for');
+    assert.deepEqual(t.events, []);
+  });
+
   test('cadence: 2 s, ×1.5 on empty polls up to 12 s, back to 2 s on new events', async () => {
     const log = createJobLog();
     const t = setup({ log, pushTransports: [] });

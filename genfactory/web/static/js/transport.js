@@ -79,6 +79,7 @@ const RESET_CLOSE_CODES = Object.freeze({ 4404: 'not_found', 4409: 'cursor_ahead
  * @property {{protocol: string, host: string}} [location]  for the ws:/wss: address
  * @property {typeof AbortController | null} [AbortController]
  * @property {EventTarget | null} [network]  fires `offline` and `online` (default: window)
+ * @property {() => void} [onUnauthorized]  a poll answered 401 (default: go to /login)
  *
  * @typedef {object} JobStreamOptions
  * @property {string} [jobId]  per-job stream (cursor = seq); omit with `global: true`
@@ -197,6 +198,11 @@ export function createJobStream(options) {
   const setTimer = env.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
   const clearTimer = env.clearTimeout ?? ((handle) => globalThis.clearTimeout(handle));
   const random = env.random ?? Math.random;
+  /** The server wants its API token and this browser's is gone: to the sign-in page. */
+  const unauthorized = env.onUnauthorized ?? (() => {
+    const here = globalThis.location;
+    if (here && here.pathname !== '/login') here.assign(`/login?next=${encodeURIComponent(here.pathname + here.search)}`);
+  });
   const now = env.now ?? Date.now;
   const urls = options.urls
     ?? buildStreamUrls({ jobId: options.jobId, global: isGlobal, basePath: options.basePath, location: env.location });
@@ -349,6 +355,10 @@ export function createJobStream(options) {
         credentials: 'same-origin',
         signal: controller?.signal,
       });
+      if (response.status === 401) {
+        unauthorized();
+        return { error: new Error('transport: the server wants its API token') };
+      }
       const body = await response.json().catch(() => null);
       const detail = body && typeof body.detail === 'object' && body.detail ? body.detail : null;
       // Only the server's own refusals carry detail.code; a bare 404 is a wrong address.

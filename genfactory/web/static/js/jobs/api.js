@@ -5,7 +5,7 @@
  * @module jobs/api
  */
 
-import { ApiError, validationFields } from '../lib/api.js';
+import { ApiError, signInAgain, validationFields } from '../lib/api.js';
 import { request } from '../lib/request.js';
 
 const job = (id) => `/api/jobs/${encodeURIComponent(id)}`;
@@ -15,6 +15,7 @@ const job = (id) => `/api/jobs/${encodeURIComponent(id)}`;
  * @param {Response} response
  */
 async function errorOf(response) {
+  if (response.status === 401) signInAgain();
   const body = await response.json().catch(() => null);
   if (response.status >= 500) return new ApiError('network', `HTTP ${response.status}`, { status: response.status });
   if (response.status === 422) {

@@ -54,6 +54,15 @@ export function validationFields(detail) {
 }
 
 /**
+ * The server wants its API token and this browser's is missing or no longer right (the
+ * token changed, the cookie was cleared): go to the sign-in page, which comes back here.
+ */
+export function signInAgain() {
+  if (typeof location === 'undefined' || location.pathname === '/login') return;
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
+/**
  * One JSON request to this server, failures mapped to {@link ApiError}: network / 5xx →
  * `network`, 422 → `validation` with `fields`, else the server's `detail.code` and `message`.
  *
@@ -87,6 +96,7 @@ export async function request(path, init = {}) {
     throw new ApiError('validation', message, { status: 422, fields, detail: body?.detail });
   }
   const detail = body && typeof body.detail === 'object' ? body.detail : null;
+  if (response.status === 401) signInAgain();
   const kind = detail?.code ?? (response.status === 404 ? 'not_found' : `http_${response.status}`);
   const message = detail?.message ?? (typeof body?.detail === 'string' ? body.detail : `HTTP ${response.status}`);
   throw new ApiError(kind, message, { status: response.status, detail });
