@@ -19,7 +19,13 @@ router = APIRouter(tags=["system"])
 @router.get(
     "/api/health",
     response_model=Health,
-    responses={503: {"model": Health, "description": "Database unreachable or no live worker"}},
+    responses={
+        503: {
+            "model": Health,
+            "description": "This node cannot serve: its database is unreachable or its own "
+            "workers stopped. (No live worker anywhere is status `degraded` with a 200.)",
+        }
+    },
     summary="Liveness for load balancers and the UI's status indicator",
 )
 async def health(state: StateDep) -> JSONResponse:
@@ -43,6 +49,10 @@ async def health(state: StateDep) -> JSONResponse:
     }
     workers_ok = live_slots > 0 and (pool is None or pool.alive)
     ok = database_ok and workers_ok
+    # 503 only when this node itself cannot serve (for load balancers): its database is
+    # gone, or its own workers died. An API node (--workers 0) whose worker machines are
+    # down still serves the pages, the job list and cancels: "degraded", but 200.
+    serving = database_ok and (pool is None or pool.alive)
     body = Health(
         status="ok" if ok else "degraded",
         version=__version__,
@@ -52,7 +62,7 @@ async def health(state: StateDep) -> JSONResponse:
         workers={"local": local, "live_nodes": live_nodes, "live_slots": live_slots},
         mode=state.settings.mode.value,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+    return JSONResponse(body.model_dump(), status_code=200 if serving else 503)
 
 
 @router.get("/api/providers", response_model=list[ProviderPublic], summary="Available providers")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.sync.client import connect
 
@@ -101,3 +102,19 @@ def test_cancel_on_the_api_node_stops_the_worker_process_job(
         # The worker is free again: a new job completes.
         quick = client.create_job("next", size="256x256", steps=2)
         assert wait_for(client, quick["id"], {"completed"}, timeout=30)["status"] == "completed"
+
+
+def test_an_api_node_stays_in_service_while_its_worker_machines_are_down(
+    shared_database: str, tmp_path: Path
+) -> None:
+    """Health for load balancers: an API node without workers of its own serves the pages,
+    the list and cancels whatever the workers do (200, "degraded" when none is alive)."""
+    api = ServerProcess(tmp_path / "api", shared_database, workers=0).start()
+    try:
+        health = httpx.get(f"{api.url}/api/health")
+        assert health.status_code == 200, health.text
+        body = health.json()
+        assert body["status"] == "degraded" and body["workers"]["live_slots"] == 0
+        assert body["workers"]["local"]["enabled"] is False
+    finally:
+        api.stop()

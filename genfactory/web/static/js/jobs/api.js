@@ -160,8 +160,9 @@ export const jobsApi = Object.freeze({
   configurations: () => request('/api/configurations'),
 
   /**
-   * GET /api/health. It answers 503 with the same body when degraded (no live worker), so
-   * that body is read here rather than turned into an error.
+   * GET /api/health. It answers 503 with the same body when this node cannot serve (its
+   * database or its own workers), so that body is read here rather than turned into an
+   * error; "degraded" with no live worker anywhere comes with a 200.
    * @returns {Promise<any>} Health
    */
   async health() {
