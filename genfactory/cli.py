@@ -129,7 +129,7 @@ def worker(
     settings = _settings(database_url=database_url, data_dir=data_dir, workers=slots)
 
     async def run() -> None:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, role="worker")
         await runtime.start()
         tune_gc()
         assert runtime.pool is not None

@@ -47,6 +47,7 @@ class Runtime:
         providers: ProviderRegistry | None = None,
         *,
         workers: int | None = None,
+        role: str = "server",
     ) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
@@ -64,7 +65,7 @@ class Runtime:
         )
         self.db.set_publisher(self._publish_local)
         slots = settings.workers if workers is None else workers
-        self.pool = WorkerPool(self.service, slots) if slots > 0 else None
+        self.pool = WorkerPool(self.service, slots, role=role) if slots > 0 else None
         self.schema_revision: str | None = None
         self._checks: asyncio.Task[None] | None = None
 

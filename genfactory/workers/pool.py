@@ -35,9 +35,11 @@ def _process_exists(pid: int) -> bool:
 
 
 class WorkerPool:
-    def __init__(self, service: JobService, slots: int) -> None:
+    def __init__(self, service: JobService, slots: int, *, role: str = "server") -> None:
         self.service = service
         self.slots = slots
+        #: "server" or "worker": which process this pool runs in, as a requeue reason says.
+        self.role = role
         self.owner = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[str, CancelToken] = {}
@@ -124,7 +126,8 @@ class WorkerPool:
                         job_id,
                         JobStatus.QUEUED,
                         owner=self.owner,
-                        reason="server shut down; this attempt starts again from the beginning",
+                        reason=f"{self.role} shut down; this attempt starts again from the "
+                        "beginning",
                         values={"run_after": time.time()},
                     )
         self._running.clear()

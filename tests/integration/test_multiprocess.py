@@ -104,6 +104,27 @@ def test_cancel_on_the_api_node_stops_the_worker_process_job(
         assert wait_for(client, quick["id"], {"completed"}, timeout=30)["status"] == "completed"
 
 
+def test_a_stopped_worker_process_hands_its_job_back_saying_so(
+    api_and_worker: tuple[ServerProcess, subprocess.Popen[bytes]],
+) -> None:
+    api, worker = api_and_worker
+    with Client(api.url) as client:
+        job = client.create_job(
+            "handed back", size="256x256", steps=150, faults={"step_delay": 0.05}
+        )
+        wait_for(client, job["id"], {"running"}, timeout=30)
+        worker.terminate()  # SIGTERM: a clean stop
+        worker.wait(15)
+        requeued = wait_for(client, job["id"], {"queued"}, timeout=10)
+        reasons = [
+            e["data"].get("reason", "")
+            for e in all_events(client, job["id"])
+            if e["type"] == "status" and e["data"]["status"] == "queued"
+        ]
+        assert reasons[-1].startswith("worker shut down"), reasons
+        assert requeued["attempt"] == 1, "a clean stop does not use up an attempt"
+
+
 def test_an_api_node_stays_in_service_while_its_worker_machines_are_down(
     shared_database: str, tmp_path: Path
 ) -> None:
