@@ -98,7 +98,19 @@ def api_call(fn: Any) -> Any:
         return fn()
     except ApiError as exc:
         err.print(f"[red]{exc}[/]")
+        if exc.status == 401:
+            err.print("Give the server's API token with --token or GENFACTORY_API_TOKEN.")
         raise typer.Exit(1) from None
     except Exception as exc:  # connection refused and the like
-        err.print(f"[red]Cannot reach the server: {exc}[/]")
+        err.print(f"[red]{unreachable(exc)}[/]")
         raise typer.Exit(3) from None
+
+
+def unreachable(exc: Exception) -> str:
+    """ "Cannot reach the server at URL: why" (the address helps: the default is port 8000,
+    while the server may run on another)."""
+    try:
+        where = f" at {exc.request.url.copy_with(query=None)}"  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError without a request
+        where = ""
+    return f"Cannot reach the server{where}: {exc}"

@@ -24,6 +24,7 @@ from genfactory.cli_common import (
     api_call,
     api_client,
     err,
+    unreachable,
 )
 from genfactory.cli_common import out as console
 
@@ -120,7 +121,7 @@ def export_jobs(
             target = _target(output, result["filename"], images)
             _download(http, result["download_url"], target)
     except httpx.HTTPError as exc:
-        err.print(f"[red]Cannot reach the server: {exc}[/]")
+        err.print(f"[red]{unreachable(exc)}[/]")
         raise typer.Exit(3) from None
     console.print(
         f"[green]{_count(result['jobs'], 'job')}[/], {_count(result['images'], 'image row')} "

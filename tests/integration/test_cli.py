@@ -118,7 +118,7 @@ def test_unreachable_server_is_a_clear_error() -> None:
         timeout=30,
     )
     assert gone.returncode == 3
-    assert "Cannot reach the server" in gone.stderr
+    assert "Cannot reach the server at http://127.0.0.1:9/api/jobs" in gone.stderr
 
 
 def test_server_and_token_may_come_before_the_command(server: ServerProcess) -> None:
@@ -151,15 +151,21 @@ def test_a_token_before_the_command_is_sent(tmp_path: Path) -> None:
     guarded = ServerProcess(tmp_path / "guarded", env={"GENFACTORY_API_TOKEN": "s3cret"}).start()
     try:
 
-        def jobs_list(*before: str, after: tuple[str, ...] = ()) -> int:
+        def run(*before: str, after: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
                 [sys.executable, "-m", "genfactory", *before, "jobs", "list", *after],
                 capture_output=True,
+                text=True,
                 timeout=60,
-                env={"PATH": "/usr/bin:/bin", "GENFACTORY_SERVER": guarded.url},
-            ).returncode
+                env={"PATH": "/usr/bin:/bin", "GENFACTORY_SERVER": guarded.url, "COLUMNS": "200"},
+            )
 
-        assert jobs_list() == 1  # 401
+        def jobs_list(*before: str, after: tuple[str, ...] = ()) -> int:
+            return run(*before, after=after).returncode
+
+        refused = run()
+        assert refused.returncode == 1  # 401
+        assert "--token or GENFACTORY_API_TOKEN" in refused.stderr
         assert jobs_list("--token", "s3cret") == 0
         assert jobs_list("--token", "wrong", after=("--token", "s3cret")) == 0
     finally:
