@@ -31,7 +31,7 @@ from starlette.types import Scope
 from genfactory import __version__
 from genfactory.api.auth import TOKEN_COOKIE
 from genfactory.api.deps import StateDep
-from genfactory.api.errors import MAX_REQUEST_BYTES
+from genfactory.api.errors import MAX_REQUEST_BYTES, problem
 from genfactory.api.jobs import job_public
 from genfactory.api.schemas import PROMPT_MAX, ImagePublic, JobPublic
 from genfactory.domain.errors import NotFound
@@ -458,6 +458,9 @@ async def _page_not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     path = request.url.path
     wants_page = "text/html" in request.headers.get("accept", "")
+    if exc.status_code == 404 and path.startswith("/api/") and exc.detail == "Not Found":
+        # No such route (a route's own 404 has its message): the API's problem shape.
+        return problem(404, "not_found", f"There is no API route {path}.")
     if exc.status_code != 404 or not wants_page or path.startswith(("/api/", "/static/")):
         return await http_exception_handler(request, exc)
     meta = PageMeta(

@@ -389,12 +389,19 @@ def test_an_unknown_address_is_a_page_for_browsers_and_json_for_the_rest(
     assert 'href="/jobs"' in page.text  # the way back, with the app's navigation
     for path, headers in [
         ("/no-such-page", {}),  # an API client
-        ("/api/no-such-route", browser),
         ("/static/no-such-file.js", browser),
     ]:
         answer = http.get(path, headers=headers)
         assert answer.status_code == 404, path
         assert answer.json() == {"detail": "Not Found"}, path
+    # Under /api/, the API's problem shape, as for an unknown id.
+    for headers in ({}, browser):
+        answer = http.get("/api/no-such-route", headers=headers)
+        assert answer.status_code == 404
+        assert answer.json()["detail"] == {
+            "code": "not_found",
+            "message": "There is no API route /api/no-such-route.",
+        }
 
 
 LONE = "a \\ud800 b"  # JSON's escape of a lone UTF-16 surrogate: valid JSON, not storable
