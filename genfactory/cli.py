@@ -105,7 +105,8 @@ def serve(
     console.print(f"Gen Image Factory {__version__} on [bold]{url}[/]")
     console.print(
         f"  database: {settings.resolved_database_url.split('@')[-1]}  "
-        f"workers: {settings.workers}  mode: {settings.mode.value}"
+        f"workers: {settings.workers}  mode: {settings.mode.value}  "
+        f"API token: {'required' if settings.api_token else 'none (loopback only)'}"
     )
     uvicorn.run(
         create_app(settings, tune=True),

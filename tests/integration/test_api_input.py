@@ -293,6 +293,7 @@ def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
     assert isinstance(tmp_path, Path)
     guarded = ServerProcess(tmp_path / "guarded", env={"GENFACTORY_API_TOKEN": "s3cret"}).start()
     try:
+        assert "API token: required" in guarded.log_path.read_text()  # the start-up banner
         assert httpx.get(f"{guarded.url}/api/health").status_code == 200
         refused = httpx.get(f"{guarded.url}/api/jobs")
         assert refused.status_code == 401
