@@ -372,6 +372,8 @@ def test_api_reference_is_served_without_any_outside_resource(http: httpx.Client
     docs = http.get("/docs")
     assert docs.status_code == 200
     assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert '<a href="/">' in docs.text, "a way back to the app"
+    assert "/static/js/theme-init.js" in docs.text, "the app's theme (dark too)"
     sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
     assert sources and all(s.startswith("/") for s in sources), sources
     for source in sources:
