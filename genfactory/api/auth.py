@@ -59,7 +59,8 @@ class TokenGuard:
         if given is None or not self.matches(given):
             return None
         rest = [(k, v) for k, v in conn.query_params.multi_items() if k != "token"]
-        target = conn.url.path + (f"?{urlencode(rest)}" if rest else "")
+        path = "/" + conn.url.path.lstrip("/")  # never "//host": another site
+        target = path + (f"?{urlencode(rest)}" if rest else "")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             TOKEN_COOKIE,

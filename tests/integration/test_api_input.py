@@ -338,6 +338,8 @@ def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
         linked = httpx.get(f"{guarded.url}/jobs?status=failed&token=s3cret", follow_redirects=False)
         assert linked.status_code == 303 and linked.headers["location"] == "/jobs?status=failed"
         assert linked.cookies["genfactory_token"] == "s3cret"
+        elsewhere = httpx.get(f"{guarded.url}//evil.example?token=s3cret", follow_redirects=False)
+        assert elsewhere.headers["location"] == "/evil.example", "open redirect"
         # Signing out forgets the cookie; the next page asks again.
         out = httpx.post(
             f"{guarded.url}/logout", cookies={"genfactory_token": cookie}, follow_redirects=False
