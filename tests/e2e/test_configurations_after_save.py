@@ -7,18 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.helpers import LiveServer, PageFactory, screenshot
+from tests.e2e.test_configurations_page import create_config, open_configurations
 
 pytestmark = pytest.mark.e2e
-
-
-def create_config(server: LiveServer, name: str, **settings: Any) -> Any:
-    body = {"name": name, "settings": {"provider": "procedural", **settings}}
-    response = server.api.post("/api/configurations", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def save_version(server: LiveServer, name: str, **settings: Any) -> Any:
@@ -26,15 +20,6 @@ def save_version(server: LiveServer, name: str, **settings: Any) -> Any:
     response = server.api.post(f"/api/configurations/by-name/{name}/versions", json=body)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def open_configurations(
-    new_page: PageFactory, server: LiveServer, query: str = "", **kw: Any
-) -> Page:
-    page = new_page(**kw)
-    page.goto(f"{server.url}/configurations{query}")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return page
 
 
 def test_saving_a_loaded_version_drops_the_loaded_version_note(

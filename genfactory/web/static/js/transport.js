@@ -11,6 +11,8 @@
  * @module transport
  */
 
+import { signInAgain } from './lib/api.js';
+
 /** Timing defaults, in milliseconds unless the name says otherwise. */
 export const DEFAULTS = Object.freeze({
   /** A WebSocket must say `hello` within this time, or it counts as blocked. */
@@ -199,10 +201,7 @@ export function createJobStream(options) {
   const clearTimer = env.clearTimeout ?? ((handle) => globalThis.clearTimeout(handle));
   const random = env.random ?? Math.random;
   /** The server wants its API token and this browser's is gone: to the sign-in page. */
-  const unauthorized = env.onUnauthorized ?? (() => {
-    const here = globalThis.location;
-    if (here && here.pathname !== '/login') here.assign(`/login?next=${encodeURIComponent(here.pathname + here.search)}`);
-  });
+  const unauthorized = env.onUnauthorized ?? signInAgain;
   const now = env.now ?? Date.now;
   const urls = options.urls
     ?? buildStreamUrls({ jobId: options.jobId, global: isGlobal, basePath: options.basePath, location: env.location });
