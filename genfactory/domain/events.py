@@ -13,10 +13,11 @@ generated from them and a test keeps the two in step.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -169,6 +170,9 @@ def iso_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One appended event (the in-memory form of :class:`EventEnvelope`)."""
@@ -179,7 +183,7 @@ class Event:
     type: str
     time: float
     data: dict[str, Any]
-    _json: list[str] = field(default_factory=list, compare=False, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -193,9 +197,15 @@ class Event:
 
     def to_json(self) -> str:
         """The envelope as JSON, encoded once however many subscribers send it."""
-        if not self._json:
-            self._json.append(json.dumps(self.envelope(), separators=(",", ":")))
-        return self._json[0]
+        return self.memo("json", lambda event: json.dumps(event.envelope(), separators=(",", ":")))
+
+    def memo(self, key: str, make: Callable[[Event], _T]) -> _T:
+        """``make(self)``, made once per event however many subscribers send it."""
+        try:
+            value: _T = self._memo[key]
+        except KeyError:
+            value = self._memo[key] = make(self)
+        return value
 
     @property
     def is_global(self) -> bool:
