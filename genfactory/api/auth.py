@@ -47,7 +47,8 @@ class TokenGuard:
                 status_code=401,
             )
         else:
-            response = RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+            back = quote(_page_address(scope))
+            response = RedirectResponse(f"/login?next={back}", status_code=303)
         await response(scope, receive, send)
 
     def _signed_in_by_address(self, scope: Scope) -> RedirectResponse | None:
@@ -58,10 +59,7 @@ class TokenGuard:
         given = conn.query_params.get("token")
         if given is None or not self.matches(given):
             return None
-        rest = [(k, v) for k, v in conn.query_params.multi_items() if k != "token"]
-        path = "/" + conn.url.path.lstrip("/")  # never "//host": another site
-        target = path + (f"?{urlencode(rest)}" if rest else "")
-        response = RedirectResponse(target, status_code=303)
+        response = RedirectResponse(_page_address(scope), status_code=303)
         response.set_cookie(
             TOKEN_COOKIE,
             given.strip(),
@@ -84,3 +82,13 @@ class TokenGuard:
     def matches(self, given: str) -> bool:
         given = given.strip()
         return bool(given) and hmac.compare_digest(given.encode(), self.token)
+
+
+def _page_address(scope: Scope) -> str:
+    """The page's own address without its ``token``: where a sign-in by address reloads to,
+    and where the sign-in form returns (filters, ``?edit=`` kept; a token that did not
+    match would only fail again, and stay in history)."""
+    conn = HTTPConnection(scope)
+    rest = [(k, v) for k, v in conn.query_params.multi_items() if k != "token"]
+    path = "/" + conn.url.path.lstrip("/")  # never "//host": another site
+    return path + (f"?{urlencode(rest)}" if rest else "")

@@ -464,7 +464,7 @@ async def _page_not_found(request: Request, exc: Exception) -> Response:
     if exc.status_code != 404 or not wants_page or path.startswith(("/api/", "/static/")):
         return await http_exception_handler(request, exc)
     meta = PageMeta(
-        title=f"Page not found · {APP_NAME}",
+        title="Page not found",
         description="There is no page at this address.",
         url=str(request.url),
         og_title=f"Page not found · {APP_NAME}",

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -311,6 +312,14 @@ def test_api_token_guards_http_and_websocket(tmp_path: object) -> None:
         # Pages send a browser to the sign-in form, which keeps the token in a cookie.
         page = httpx.get(f"{guarded.url}/jobs/abc", follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"] == "/login?next=/jobs/abc"
+        # … and back to the same view: its query kept, a token that did not match left out.
+        page = httpx.get(
+            f"{guarded.url}/jobs?status=failed&q=red%20fox&token=nope", follow_redirects=False
+        )
+        back = "/jobs?status=failed&q=red+fox"
+        assert page.headers["location"] == f"/login?next={quote(back, safe='/')}"
+        signed_in = httpx.post(f"{guarded.url}/login", data={"token": "s3cret", "next": back})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == back
         wrong = httpx.post(f"{guarded.url}/login", data={"token": "nope", "next": "/"})
         assert wrong.status_code == 401 and "not right" in wrong.text
         # The form is open to anyone, so its body is capped like the API's, length or not.
