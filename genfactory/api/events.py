@@ -76,8 +76,9 @@ def parse_cursor(text: str) -> int | None:
 
 def _last_event_id(header: str | None) -> int | None:
     """The SSE reconnect cursor a client sent, or None; a malformed one is a 422 like a
-    malformed ``after``, not silently ignored (the stream would start elsewhere)."""
-    if header is None:
+    malformed ``after``, not silently ignored (the stream would start elsewhere). An empty
+    one is no cursor: in the SSE standard an empty id resets the last event ID."""
+    if header is None or not header.strip():
         return None
     cursor = parse_cursor(header)
     if cursor is None:

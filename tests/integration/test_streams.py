@@ -229,6 +229,22 @@ def test_a_malformed_cursor_is_refused_on_every_transport(
     assert ahead.status_code == 200 and "cursor_ahead" in ahead.text
 
 
+def test_an_empty_last_event_id_is_no_cursor(client: Client, server: ServerProcess) -> None:
+    """In the SSE standard an empty ``id:`` resets the last event ID: the stream starts
+    where ``after`` says, as without the header."""
+    job = client.create_job("empty cursor", size="256x256", steps=2)
+    with httpx.stream(
+        "GET",
+        f"{server.url}/api/jobs/{job['id']}/events/stream",
+        params={"after": 1},
+        headers={"Last-Event-ID": ""},
+        timeout=10,
+    ) as response:
+        assert response.status_code == 200
+        first = next(m for m in _parse_sse(response.iter_lines()) if "data" in m)
+    assert first["id"] == "2"
+
+
 def test_many_concurrent_websocket_subscribers_see_the_same_log(
     client: Client, server: ServerProcess
 ) -> None:
