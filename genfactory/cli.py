@@ -19,6 +19,7 @@ from genfactory.cli_common import (
     DEFAULT_SERVER,
     GlobalServerOpt,
     GlobalTokenOpt,
+    JobIdArg,
     ServerOpt,
     TokenOpt,
     api_call,
@@ -247,7 +248,9 @@ def _async_driver_url(database_url: str, exc: Exception) -> str | None:
 
 @app.command()
 def generate(
-    prompt: str,
+    prompt: Annotated[
+        str, typer.Argument(metavar="PROMPT", help="What to draw (1–2,000 characters).")
+    ],
     provider: Annotated[
         str | None, typer.Option(help="procedural, openai, comfyui or diffusers.")
     ] = None,
@@ -395,28 +398,34 @@ def _show(job: dict[str, Any]) -> None:
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
+def jobs_show(job_id: JobIdArg, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
     """One job's snapshot."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.get_job(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
+def jobs_cancel(
+    job_id: JobIdArg, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None
+) -> None:
     """Cancel a queued or running job."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.cancel(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("retry")
-def jobs_retry(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
+def jobs_retry(
+    job_id: JobIdArg, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None
+) -> None:
     """Start a new attempt of a failed or cancelled job."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.retry(client.resolve_job_id(job_id))))
 
 
 @jobs_app.command("rerun")
-def jobs_rerun(job_id: str, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
+def jobs_rerun(
+    job_id: JobIdArg, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None
+) -> None:
     """Create a new job from this job's settings."""
     with api_client(server, token) as client:
         _show(api_call(lambda: client.rerun(client.resolve_job_id(job_id))))

@@ -42,6 +42,14 @@ def _from_command_line(ctx: Any, name: str) -> bool:  # a Click context
     return source is not None and source.name == "COMMANDLINE"
 
 
+#: Positional arguments, named in capitals in ``--help``'s usage line like the options'
+#: values (``genfactory jobs show JOB_ID``), not Typer's ``{job_id}``.
+JobIdArg = Annotated[
+    str,
+    typer.Argument(metavar="JOB_ID", help="A job's id, or its first 6 or more characters."),
+]
+ImageIdArg = Annotated[str, typer.Argument(metavar="IMAGE_ID", help="An image's id.")]
+
 ServerOpt = Annotated[
     str,
     typer.Option(

@@ -15,6 +15,8 @@ from rich.table import Column, Table
 
 from genfactory.cli_common import (
     DEFAULT_SERVER,
+    ImageIdArg,
+    JobIdArg,
     ServerOpt,
     TokenOpt,
     api_call,
@@ -33,7 +35,7 @@ _QC_COLOURS = {"passed": "green", "failed": "red", "pending": "yellow"}
 
 @images_app.command("list")
 def images_list(
-    job_id: str,
+    job_id: JobIdArg,
     qc: Annotated[
         Literal["passed", "failed", "pending"] | None,
         typer.Option("--qc", help="Only images with this QC status."),
@@ -79,7 +81,7 @@ def images_list(
 
 @images_app.command("regenerate")
 def images_regenerate(
-    image_id: str,
+    image_id: ImageIdArg,
     seed: Annotated[
         int | None, typer.Option(help="Seed of the new image (default: a random one).")
     ] = None,
@@ -128,7 +130,9 @@ def images_regenerate(
 
 @images_app.command("export")
 def images_export(
-    image_ids: Annotated[list[str], typer.Argument(help="Image ids (1 to 10,000).")],
+    image_ids: Annotated[
+        list[str], typer.Argument(metavar="IMAGE_ID", help="Image ids (1 to 10,000).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The ZIP to write.")] = Path(
         "images.zip"
     ),

@@ -29,3 +29,20 @@ def test_help_pairs_a_flag_with_its_negation() -> None:
 def test_the_root_takes_server_and_token() -> None:
     shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "120"})
     assert "--server URL" in shown.output and "--token TOKEN" in shown.output
+
+
+@pytest.mark.parametrize(
+    ("command", "usage", "argument"),
+    [
+        (["generate"], "{PROMPT}", "What to draw"),
+        (["jobs", "show"], "{JOB_ID}", "its first 6 or more characters"),
+        (["images", "regenerate"], "{IMAGE_ID}", "An image's id."),
+        (["images", "export"], "{IMAGE_ID}...", "Image ids (1 to 10,000)."),
+    ],
+)
+def test_arguments_are_named_and_explained(command: list[str], usage: str, argument: str) -> None:
+    """Typer's default usage line read `generate [OPTIONS] {prompt}` with no help for it."""
+    shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+    first = shown.output.splitlines()[0]
+    assert first.endswith(f"[OPTIONS] {usage}"), first
+    assert argument in shown.output
