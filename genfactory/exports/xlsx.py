@@ -92,6 +92,22 @@ JOB_FIELDS = (
 JOB_COLUMNS = tuple(key for key, _ in JOB_FIELDS)
 #: Each job's images by QC verdict (what the Jobs page's Images column shows).
 QC_STATUSES = ("passed", "failed", "pending")
+#: Statuses as the Jobs page names them (its badges and filter chips, ``copy-jobs.js``
+#: ``JOB_STATUS_LABELS``): a person who exported the "Stopped" jobs finds "Stopped" in the
+#: file. The filter's own words (``pending``, ``stopped``, ``all``) read the same way.
+STATUS_LABELS = {
+    "queued": "Pending",
+    "running": "Running",
+    "uploading": "Uploading",
+    "completed": "Completed",
+    "failed": "Failed",
+    "cancelled": "Stopped",
+    "pending": "Pending",
+    "stopped": "Stopped",
+    "all": "All",
+}
+#: QC verdicts as the pages name them (``copy-jobs.js`` ``QC_LABELS``).
+QC_LABELS = {"passed": "Passed", "failed": "Failed", "pending": "Pending"}
 #: Every Jobs sheet column, by key (the header a person reads is in :data:`TITLES`).
 JOB_KEYS = (
     *JOB_COLUMNS,
@@ -258,6 +274,10 @@ def parse_time_zone(name: str) -> ZoneInfo:
         ) from exc
 
 
+def _status_label(value: Any) -> str:
+    return STATUS_LABELS.get(str(value), str(value))
+
+
 def _scalar(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
@@ -267,6 +287,8 @@ def _scalar(value: Any) -> Any:
 _IMAGE_QC = IMAGE_KEYS.index("qc_status")
 _TIME_AT = tuple(n for n, name in enumerate(JOB_COLUMNS) if name in TIME_COLUMNS)
 _ERROR_AT = JOB_COLUMNS.index("error")
+_STATUS_AT = JOB_COLUMNS.index("status")
+_STAGE_AT = JOB_COLUMNS.index("stage")
 _STARTED_AT = JOB_COLUMNS.index("started_at")
 _FINISHED_AT = JOB_COLUMNS.index("finished_at")
 
@@ -293,6 +315,8 @@ def job_row(
     for n in _TIME_AT:
         if row[n] is not None:
             row[n] = serial(row[n])
+    for n in (_STATUS_AT, _STAGE_AT):
+        row[n] = STATUS_LABELS.get(row[n], row[n])
     error = row[_ERROR_AT]
     if error:
         row[_ERROR_AT] = f"{error.get('code', '')}: {error.get('message', '')}"
@@ -410,6 +434,8 @@ class ExportWorkbook:
             if isinstance(value, datetime):  # "exported at": a date-time cell, as on the sheets
                 self.filters.write_string(n, 0, key)
                 self.filters.write_datetime(n, 1, value, self.date_format)
+            elif key == "status" and isinstance(value, list):
+                self.filters.write_row(n, 0, (key, ", ".join(_status_label(v) for v in value)))
             else:
                 self.filters.write_row(n, 0, (key, _scalar(value)))
         self.zip_path = zip_path
@@ -437,7 +463,7 @@ class ExportWorkbook:
         job_rows = []
         image_rows = []
         for job in chunk:
-            qc = dict.fromkeys(QC_STATUSES, 0)
+            qc = dict.fromkeys((QC_LABELS[status] for status in QC_STATUSES), 0)  # row's words
             for image in images.get(job.id, ()):
                 row = self._image_row(job, image)
                 if row[_IMAGE_QC] in qc:
@@ -506,7 +532,7 @@ class ExportWorkbook:
             f"{width}x{height}",
             fmt,
             size,
-            qc_status,
+            QC_LABELS.get(qc_status, qc_status),
             qc_reason,
             self.clock.serial(qc_at),
             file,

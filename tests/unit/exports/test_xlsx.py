@@ -4,6 +4,7 @@ every sheet, column, value, type and format a person opening the file sees."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -168,7 +169,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "id": JOBS[0]["id"],
         "created_at": when(T0 + 1),
         "updated_at": when(T0 + 61),
-        "status": "completed",
+        "status": "Completed",  # as the Jobs page names statuses
         "status_changed_at": when(T0 + 61),
         "prompt": "=cmd|' /C calc'!A0 formula-looking & <odd>",
         "label": "Summer Sale hero 7",
@@ -183,7 +184,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "attempt_started_at": when(T0 + 10),
         "finished_at": when(T0 + 22.5),
         "last_seq": 4,
-        "stage": "completed",
+        "stage": "Completed",
         "percent": 100,
         "progress_message": "",
         "image_count": 2,
@@ -211,7 +212,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "id": JOBS[1]["id"],
         "created_at": when(T0 + 2),
         "updated_at": when(T0 + 62),
-        "status": "failed",
+        "status": "Failed",
         "status_changed_at": when(T0 + 62),
         "prompt": "  spaced\tprompt ",
         "provider": "procedural",
@@ -222,7 +223,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "attempt_started_at": when(T0 + 50),
         "finished_at": when(T0 + 61.25),
         "last_seq": 4,
-        "stage": "failed",
+        "stage": "Failed",
         "percent": 40,
         "step": 4,
         "total_steps": 10,
@@ -238,7 +239,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "id": JOBS[2]["id"],
         "created_at": when(T0 + 3),
         "updated_at": when(T0 + 63),
-        "status": "running",
+        "status": "Running",
         "status_changed_at": when(T0 + 63),
         "prompt": "prompt 3",
         "provider": "procedural",
@@ -251,7 +252,7 @@ EXPECTED_JOBS: list[dict[str, Any]] = [
         "started_at": when(T0 + 70),
         "attempt_started_at": when(T0 + 70),
         "last_seq": 4,
-        "stage": "running",
+        "stage": "Running",
         "percent": 12.5,
         "progress_message": "",
         "image_count": 0,
@@ -316,7 +317,11 @@ def assert_row(sheet: Any, number: int, headers: tuple[str, ...], expected: dict
 async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
     blobs = BlobStore(tmp_path / "blobs")
     result = await export_jobs(
-        db, blobs, JobFilter(), tmp_path / "out" / "jobs.xlsx", filters=[("q", "summer")]
+        db,
+        blobs,
+        JobFilter(),
+        tmp_path / "out" / "jobs.xlsx",
+        filters=[("q", "summer"), ("status", ["cancelled", "queued", "failed"])],
     )
     assert (result.jobs, result.images) == (3, 2)
     book = openpyxl.load_workbook(result.path)
@@ -365,7 +370,7 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
             "size": "512x512",
             "format": image["format"],
             "bytes": image["bytes"],
-            "qc_status": image["qc_status"],
+            "qc_status": image["qc_status"].capitalize(),  # "Passed", as on the pages
             "qc_reason": image["qc_reason"],
             "qc_at": qc_at,
             "file": str(blobs.path(image["sha256"], image["format"])),
@@ -373,9 +378,14 @@ async def test_every_sheet_cell_by_cell(db: Database, tmp_path: Path) -> None:
         assert_row(sheet, number, IMAGE_KEYS, expected)
 
     rows = cells(book["Filters"])
-    assert rows[:3] == [["Filter", "Value"], ["q", "summer"], ["jobs", 3]]
-    assert rows[3][0] == "exported at (UTC)"
-    exported_at = book["Filters"].cell(4, 2)
+    assert rows[:4] == [
+        ["Filter", "Value"],
+        ["q", "summer"],
+        ["status", "Stopped, Pending, Failed"],  # what the person picked on the page
+        ["jobs", 3],
+    ]
+    assert rows[4][0] == "exported at (UTC)"
+    exported_at = book["Filters"].cell(5, 2)
     assert exported_at.is_date and exported_at.number_format == DATE_FORMAT
     assert abs(datetime.now(UTC) - exported_at.value.replace(tzinfo=UTC)) < timedelta(minutes=5)
 
@@ -447,3 +457,22 @@ def test_a_clock_follows_daylight_saving_time_on_both_sides_of_the_change() -> N
         assert abs(local - want) < timedelta(milliseconds=1), seconds
     assert clock.serial(None) is None
     assert ExcelClock().name == "UTC" and clock.name == "Europe/Berlin"
+
+
+def test_statuses_read_as_the_jobs_page_names_them() -> None:
+    """The workbook's words are the Jobs page's (copy-jobs.js): change one, change both."""
+    from genfactory.exports.xlsx import QC_LABELS, STATUS_LABELS
+
+    source = (Path(__file__).parents[3] / "genfactory/web/static/js/copy-jobs.js").read_text(
+        encoding="utf-8"
+    )
+
+    def labels(name: str) -> dict[str, str]:
+        block = re.search(rf"{name} = Object\.freeze\(\{{(.*?)\}}\)", source, re.DOTALL)
+        assert block is not None, name
+        return dict(re.findall(r"(\w+): '([^']+)'", block.group(1)))
+
+    page = labels("JOB_STATUS_LABELS")
+    assert page == {key: STATUS_LABELS[key] for key in page}
+    assert len(page) == 6
+    assert labels("QC_LABELS") == QC_LABELS
