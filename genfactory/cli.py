@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import os
 import signal
+import socket
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -102,6 +104,7 @@ def serve(
         )
         raise typer.Exit(2)
     _with_database(settings, lambda: _check_database(settings))
+    listener = _listen(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"Gen Image Factory {__version__} on [bold]{url}[/]")
     console.print(
@@ -109,7 +112,7 @@ def serve(
         f"workers: {settings.workers}  mode: {settings.mode.value}  "
         f"API token: {'required' if settings.api_token else 'none (loopback only)'}"
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings, tune=True),
         host=settings.host,
         port=settings.port,
@@ -117,6 +120,31 @@ def serve(
         timeout_graceful_shutdown=5,
         **UVICORN_WEBSOCKETS,
     )
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before the start-up banner: a port that is
+    taken is said plainly, with what to do, instead of after a banner that says the
+    server is on it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            err.print(
+                f"[red]Port {port} on {host} is already in use[/] (another Gen Image Factory, "
+                "or another program).\nStop it, or choose another port: "
+                f"--port {port + 1} or GENFACTORY_PORT={port + 1}."
+            )
+        else:
+            err.print(f"[red]Cannot listen on {host}:{port}: {exc.strerror or exc}.[/]")
+        raise typer.Exit(1) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @app.command()

@@ -280,3 +280,23 @@ def test_db_upgrade_says_what_it_did_and_where(tmp_path: Path) -> None:
     assert upgrade(f"sqlite+aiosqlite:///{older}") == (
         f"upgraded database {older} from revision 0007 to {head}"
     )
+
+
+def test_serve_on_a_port_in_use_says_so_before_any_banner(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "genfactory", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "COLUMNS": "300", "GENFACTORY_DATA_DIR": str(tmp_path)},
+        )
+    assert done.returncode == 1, done.stderr
+    assert f"Port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert f"--port {port + 1} or GENFACTORY_PORT={port + 1}" in done.stderr
+    assert "Gen Image Factory" not in done.stdout  # no banner saying it is on that port
