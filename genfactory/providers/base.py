@@ -90,6 +90,12 @@ class Reporter(Protocol):
         """A small encoded image (WebP, JPEG or PNG) showing the work so far."""
         ...
 
+    def wants_preview(self) -> bool:
+        """Whether a preview sent now would be kept (the worker keeps at most one per
+        ``preview_interval``): a provider that makes its previews itself (draws, encodes)
+        skips that work when not."""
+        ...
+
     async def log(self, message: str, level: str = "info") -> None: ...
 
 

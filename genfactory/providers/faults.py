@@ -200,5 +200,8 @@ class _FaultingReporter:
     async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
         await self._inner.preview(image, width=width, height=height, step=step)
 
+    def wants_preview(self) -> bool:
+        return self._inner.wants_preview()
+
     async def log(self, message: str, level: str = "info") -> None:
         await self._inner.log(message, level)

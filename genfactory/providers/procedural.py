@@ -168,10 +168,10 @@ class ProceduralProvider:
                     else f"Image {i + 1}/{request.count} · step {k}/{n}"
                 )
                 await reporter.progress(k, n, message, image_index=i)
-                frame = rendered.frame(k, n)
-                await reporter.preview(
-                    _encode_preview(frame), width=frame.width, height=frame.height, step=k
-                )
+                if reporter.wants_preview():
+                    # ~7 ms at 1024x1024: off the event loop, which serves every stream
+                    frame, data = await asyncio.to_thread(_preview, rendered, k, n)
+                    await reporter.preview(data, width=frame.width, height=frame.height, step=k)
             images.append(
                 GeneratedImage(
                     index=i,
@@ -222,6 +222,11 @@ class _Rendered:
             (w, h), Image.Resampling.BICUBIC
         )
         return Image.blend(soft, self.noise, 0.85 * (1 - t) ** 2)
+
+
+def _preview(rendered: _Rendered, step: int, total: int) -> tuple[Image.Image, bytes]:
+    frame = rendered.frame(step, total)
+    return frame, _encode_preview(frame)
 
 
 def _encode_preview(image: Image.Image) -> bytes:

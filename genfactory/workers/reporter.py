@@ -56,11 +56,13 @@ class JobReporter:
         async with self.service.db.write() as tx:
             await job_store.record_progress(tx, self.job_id, self.owner, data)
 
+    def wants_preview(self) -> bool:
+        return time.monotonic() - self._last_preview >= self.service.settings.preview_interval
+
     async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
-        now = time.monotonic()
-        if now - self._last_preview < self.service.settings.preview_interval:
+        if not self.wants_preview():
             return
-        self._last_preview = now
+        self._last_preview = time.monotonic()
         async with self.service.db.write() as tx:
             await job_store.assert_owner(tx.conn, self.job_id, self.owner)
             version = await image_store.put_preview(

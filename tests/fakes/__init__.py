@@ -60,6 +60,9 @@ class RecordingReporter:
     async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
         self.previews.append(Preview(image, width, height, step))
 
+    def wants_preview(self) -> bool:
+        return True
+
     async def log(self, message: str, level: str = "info") -> None:
         self.logs.append((level, message))
         if self.on_log is not None:

@@ -77,6 +77,9 @@ class Recorder:
     async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
         self.previews.append((image, width, height, step))
 
+    def wants_preview(self) -> bool:
+        return True
+
     async def log(self, message: str, level: str = "info") -> None:
         self.logs.append((level, message))
 

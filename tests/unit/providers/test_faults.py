@@ -239,6 +239,9 @@ async def test_auth_error_fails_before_any_step_and_is_not_retryable() -> None:
         async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
             pass
 
+        def wants_preview(self) -> bool:
+            return True
+
         async def log(self, message: str, level: str = "info") -> None:
             pass
 

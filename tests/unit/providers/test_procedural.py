@@ -53,6 +53,9 @@ class RecordingReporter:
     async def preview(self, image: bytes, *, width: int, height: int, step: int) -> None:
         self.previews.append(Preview(image, width, height, step))
 
+    def wants_preview(self) -> bool:
+        return True
+
     async def log(self, message: str, level: str = "info") -> None:
         self.logs.append((level, message))
 
@@ -150,6 +153,7 @@ async def test_bytes_do_not_depend_on_the_process() -> None:
         "class R:\n"
         "    async def progress(self, *a, **k): pass\n"
         "    async def preview(self, *a, **k): pass\n"
+        "    def wants_preview(self): return True\n"
         "    async def log(self, *a, **k): pass\n"
         "req = GenerationRequest('j', 'harbour town at night', 96, 96, 1, 1, 7)\n"
         "imgs = asyncio.run(ProceduralProvider(0).generate(req, R(), CancelToken()))\n"
@@ -251,6 +255,20 @@ async def test_a_small_preview_follows_every_step(recorder: RecordingReporter) -
         assert image.format in {"WEBP", "JPEG"}
         assert image.size == (preview.width, preview.height) == (256, 171)
         assert len(preview.image) < 40_000
+
+
+async def test_no_preview_is_made_that_the_reporter_would_drop() -> None:
+    """The worker keeps one preview per interval: drawing and encoding the others (~7 ms
+    each at 1024x1024) would be work thrown away."""
+
+    class EvenStepsOnly(RecordingReporter):
+        def wants_preview(self) -> bool:
+            return len(self.progress_calls) % 2 == 0
+
+    reporter = EvenStepsOnly()
+    await generate(make_request(steps=5), reporter)
+    assert [call[0] for call in reporter.progress_calls] == [1, 2, 3, 4, 5]
+    assert [p.step for p in reporter.previews] == [2, 4]
 
 
 async def test_previews_sharpen_toward_the_final_picture(recorder: RecordingReporter) -> None:
