@@ -59,12 +59,20 @@ function callout(tone, title, lines, { alert = false } = {}) {
       ...lines.map((line) => (typeof line === 'string' ? h('p', { text: line }) : line))));
 }
 
-/** @param {HTMLButtonElement} button @param {boolean} busy @param {string} label */
+/**
+ * A button at work: `aria-disabled`, not `disabled`, so the keyboard focus stays on it (a
+ * disabled button drops focus to <body>, and a screen reader loses its place); its
+ * handler checks `isBusy` instead.
+ * @param {HTMLButtonElement} button @param {boolean} busy @param {string} label
+ */
 function setBusy(button, busy, label) {
-  button.disabled = busy;
+  if (busy) button.setAttribute('aria-disabled', 'true');
+  else button.removeAttribute('aria-disabled');
   button.setAttribute('aria-busy', String(busy));
   setText(/** @type {HTMLElement} */ (button.querySelector('.btn__label')), label);
 }
+
+const isBusy = (button) => button.getAttribute('aria-busy') === 'true';
 
 const busyButton = (attrs, label, iconName) => h('button', attrs,
   h('span', { class: 'spinner', 'aria-hidden': 'true' }), iconName ? icon(iconName) : null, h('span', { class: 'btn__label', text: label }));
@@ -107,6 +115,7 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
   }
 
   testButton.addEventListener('click', async () => {
+    if (isBusy(testButton)) return;
     setBusy(testButton, true, T.testing);
     replaceChildren(testResult);
     try {
@@ -195,6 +204,7 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
 
     form.addEventListener('submit', (event) => {
       event.preventDefault();
+      if (isBusy(store)) return;
       if (!input.value) {
         setText(error, T.storeEmpty(label));
         input.setAttribute('aria-invalid', 'true');
