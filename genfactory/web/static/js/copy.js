@@ -70,6 +70,8 @@ export const COPY = Object.freeze({
   updatedAgo: (seconds) => (seconds < 1 ? 'updated just now' : `updated ${formatSeconds(seconds)} ago`),
   notConnected: 'Not connected',
   degraded: (seconds) => `Live updates unavailable, using polling every ${plural(seconds, 'second')}.`,
+  /** Polling the person chose over a working stream: live updates are not unavailable. */
+  pollingChosen: (seconds) => `Polling every ${plural(seconds, 'second')}.`,
   pollingShort: (seconds) => `Polling every ${seconds} s`,
   networkLost: 'Connection lost. Switching to polling.',
   reconnectIn: (seconds, attempt) =>

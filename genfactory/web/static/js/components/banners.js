@@ -18,7 +18,11 @@ import { editUrl, failureKind } from '../lib/job-model.js';
  * @typedef {{action?: string, href?: string, label: string, kind: 'primary' | 'secondary' | 'ghost',
  *            disabled?: boolean, icon?: string, describedBy?: string}} BannerAction
  * @typedef {{kind: string, tone: 'info' | 'success' | 'warning' | 'error' | 'neutral', icon: string,
- *            title: string, lines: string[], actions: BannerAction[], role?: string}} BannerView
+ *            title: string, lines: string[], actions: BannerAction[], role?: string,
+ *            announcement?: string}} BannerView
+ *
+ * `announcement`: what the page's live region says once when the view first appears (a
+ * banner whose line counts down is no live region itself: it would speak every second).
  */
 
 const seconds = (msValue) => Math.max(0, Math.ceil(msValue / 1000));
@@ -28,9 +32,12 @@ const seconds = (msValue) => Math.max(0, Math.ceil(msValue / 1000));
  * @param {number} now epoch ms
  * @param {boolean} [finished] the job has ended: being on polling is no news then (the job
  *   banner says how it ended; the chip still shows Poll), a lost connection still is
+ * @param {{streamFailed?: boolean}} [history] `streamFailed`: the push stream was blocked
+ *   or lost since it last worked, so polling by choice is still "live updates unavailable";
+ *   chosen over a working stream, it is only polling
  * @returns {BannerView | null}
  */
-export function connectionView(ts, now, finished = false) {
+export function connectionView(ts, now, finished = false, { streamFailed = false } = {}) {
   if (!ts) {
     return { kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting, lines: [COPY.connectingVia('ws')], actions: [] };
   }
@@ -62,7 +69,8 @@ export function connectionView(ts, now, finished = false) {
       if (finished) return null;
       if (ts.reason === 'manual') {
         return {
-          kind: 'degraded-manual', tone: 'info', icon: 'clock', title: COPY.degraded(pollSeconds),
+          kind: 'degraded-manual', tone: 'info', icon: 'clock',
+          title: streamFailed ? COPY.degraded(pollSeconds) : COPY.pollingChosen(pollSeconds),
           lines: [unreachable ? COPY.serverUnreachable : COPY.manualPolling],
           actions: [{ action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' }],
         };
@@ -159,9 +167,11 @@ export function jobView(model, now) {
     case 'queued':
       if (error && model.attempt > 1) {
         const wait = model.runAfter ? seconds(model.runAfter - now) : 0;
+        const title = COPY.autoRetryTitle(error.message);
+        const line = COPY.autoRetryBody(model.attempt, model.maxAttempts, wait);
         return {
-          kind: 'auto-retry', tone: 'warning', icon: 'clock', title: COPY.autoRetryTitle(error.message),
-          lines: [COPY.autoRetryBody(model.attempt, model.maxAttempts, wait)], actions: [],
+          kind: 'auto-retry', tone: 'warning', icon: 'clock', title, lines: [line], actions: [],
+          announcement: `${title} ${line}`,
         };
       }
       return null;

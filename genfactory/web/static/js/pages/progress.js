@@ -90,6 +90,8 @@ function main() {
   let lastEventAt = null;
   let announcedStatus = null;
   let announcedConn = null;
+  /** The push stream was blocked or lost since it last worked (banners.connectionView). */
+  let streamFailed = false;
   let imagesFor = null; // the attempt whose final images are shown
   let imagesRequest = 0; // only the newest request for the images is shown
   /** The regeneration the page saw running: its outcome is announced when it ends. */
@@ -135,13 +137,15 @@ function main() {
     const noData = transport?.reason === 'offline' || transport?.pollFailures > 0;
     jobbar.renderJob(model, now, noData);
     jobbar.renderTransport(transport, model, now, lastUpdateAt);
-    renderBanner(els.jobBanner, withQc(jobView(model, now)), els.main);
-    renderBanner(els.connBanner, connectionView(transport, now, TERMINAL.has(model.status)), jobbar.els.chip);
+    const jobBanner = withQc(jobView(model, now));
+    renderBanner(els.jobBanner, jobBanner, els.main);
+    renderBanner(els.connBanner, connectionView(transport, now, TERMINAL.has(model.status), { streamFailed }),
+      jobbar.els.chip);
     els.main.dataset.status = model.status;
     const noImage = TERMINAL.has(model.status) && model.imageCount === 0 && !model.previewUrl
       && !preview.shownUrl && !preview.hasFinal;
     preview.noImage(noImage ? COPY.noImage(model.status) : null);
-    announceStatus();
+    announceStatus(jobBanner);
     closeStaleCancel();
     renderDebug(now);
   }
@@ -169,15 +173,16 @@ function main() {
     window.setTimeout(() => { if (frame) { window.cancelAnimationFrame(frame); render(); } }, 250);
   }
 
-  function announceStatus() {
+  /** @param {import('../components/banners.js').BannerView | null} banner the job banner now */
+  function announceStatus(banner) {
     if (!model || model.status === announcedStatus) return;
     const first = announcedStatus === null;
     announcedStatus = model.status;
     if (first) return; // the page's heading and pill say it; announce changes only
     const label = STATUS_LABELS[model.status] ?? model.status;
     if (model.status === 'completed') announce(COPY.completedTitle);
-    else if (model.status === 'cancelled') announce(COPY.statusAnnouncement(label));
-    else announce(COPY.statusAnnouncement(label));
+    // Queued again after a failed attempt: say why, and that it retries by itself.
+    else announce([COPY.statusAnnouncement(label), banner?.announcement].filter(Boolean).join(' '));
   }
 
   function announceConnection(ts) {
@@ -366,6 +371,8 @@ function main() {
   function onState(ts) {
     const wasLive = transport?.state === 'live';
     transport = ts;
+    if (ts.state === 'live') streamFailed = false;
+    else if (ts.reason === 'blocked' || ts.reason === 'network-lost') streamFailed = true;
     if (ts.state === 'live' && !wasLive && lastUpdateAt === null) lastUpdateAt = Date.now();
     announceConnection(ts);
     scheduleRender();
