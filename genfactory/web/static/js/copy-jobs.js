@@ -197,6 +197,8 @@ export const JOBS_COPY = Object.freeze({
   rerunKeep: 'Not now',
   deleted: (n) => `${plural(n, 'job')} deleted.`,
   deleteSkipped: (n, why) => `${plural(n, 'job')} not deleted: ${why}`,
+  /** Why the row menu's Delete is off for a job that is running (or storing its images). */
+  deleteWhileRunning: 'A running job cannot be deleted: stop it first.',
   countChanged: (message) => `Nothing was done: ${message}`,
   actionFailed: (message) => `That did not work: ${message}`,
 

@@ -81,24 +81,57 @@ export function createBatchToolbar(actions) {
     cancel: $(S.batchProgressCancel),
     queue: $(S.rerunQueue),
   };
-  els.rerun.addEventListener('click', actions.onRerun);
-  els.exportButton.addEventListener('click', actions.onExport);
-  els.deleteButton.addEventListener('click', actions.onDelete);
+  const busy = { rerun: false, export: false, delete: false };
+  // A busy button is aria-disabled, not disabled: a disabled button drops the keyboard focus
+  // to the page's body (the button just pressed, or the one a confirm dialog returns to).
+  els.rerun.addEventListener('click', () => { if (!busy.rerun) actions.onRerun(); });
+  els.exportButton.addEventListener('click', () => { if (!busy.export) actions.onExport(); });
+  els.deleteButton.addEventListener('click', () => { if (!busy.delete) actions.onDelete(); });
   els.clear.addEventListener('click', actions.onClear);
   els.cancel.addEventListener('click', actions.onCancel);
-  const busy = { rerun: false, export: false, delete: false };
   let count = 0;
+
+  /** @param {HTMLButtonElement} button @param {boolean} none @param {boolean} working */
+  function state(button, none, working) {
+    button.disabled = none;
+    if (working && !none) button.setAttribute('aria-disabled', 'true');
+    else button.removeAttribute('aria-disabled');
+  }
 
   function sync() {
     const none = count === 0;
-    els.rerun.disabled = none || busy.rerun;
-    els.exportButton.disabled = none || busy.export;
-    els.deleteButton.disabled = none || busy.delete;
+    state(els.rerun, none, busy.rerun);
+    state(els.exportButton, none, busy.export);
+    state(els.deleteButton, none, busy.delete);
     els.clear.disabled = none;
     els.root.dataset.selected = none ? 'false' : 'true';
+    offset();
   }
 
+  /**
+   * While it sticks to the bottom, the toolbar's height is the page's --jobs-batch-offset:
+   * the room kept under a focused row (scroll-padding) and under the toasts (jobs.css).
+   */
+  function offset() {
+    const stuck = els.root.dataset.selected === 'true' && !els.root.hidden;
+    const height = stuck ? Math.ceil(els.root.getBoundingClientRect().height) : 0;
+    document.documentElement.style.setProperty('--jobs-batch-offset', `${height}px`);
+  }
+  if (typeof ResizeObserver === 'function') new ResizeObserver(offset).observe(els.root);
+
   return {
+    /**
+     * How far the toolbar covers the bottom of the viewport where `el` is (0 when it does
+     * not stick, or `el` is not under it): what to scroll so a focused row shows above it.
+     * @param {HTMLElement} el
+     */
+    covering(el) {
+      if (els.root.dataset.selected !== 'true') return 0;
+      const bar = els.root.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      if (bar.height === 0 || r.bottom <= bar.top || r.top >= bar.bottom) return 0;
+      return r.bottom - bar.top;
+    },
     /**
      * @param {{size: number, mode: string}} selection
      * @param {number} [notShown]  selected jobs not in the table now (other pages or filters)

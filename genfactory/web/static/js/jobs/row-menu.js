@@ -6,16 +6,69 @@
  * @module jobs/row-menu
  */
 
+/** Scrolls this soon after opening come from the click that opened the menu (it scrolled
+ *  the ⋮ button into view): they do not close it. */
+export const OPEN_SCROLL_GRACE_MS = 150;
+
+/**
+ * Whether a scroll should close the menu: not within the grace period after opening, and not
+ * when its anchor has not moved (a scroll elsewhere on the page, or of the menu).
+ * @param {{sinceOpen: number, before: {x: number, y: number} | null, now: {x: number, y: number} | null}} s
+ */
+export function scrollCloses({ sinceOpen, before, now }) {
+  if (sinceOpen < OPEN_SCROLL_GRACE_MS) return false;
+  if (before && now && Math.abs(before.x - now.x) < 1 && Math.abs(before.y - now.y) < 1) return false;
+  return true;
+}
+
 /**
  * @param {HTMLElement} menu  role="menu" with role="menuitem" buttons carrying data-action
- * @param {{onAction: (action: string, jobId: string) => void}} options
+ * @param {{onAction: (action: string, jobId: string) => void,
+ *          unavailable?: (action: string, jobId: string) => string | null}} options
+ *   unavailable: why an action cannot be done on the job now (its item is aria-disabled and
+ *   says so), or null
  */
-export function createRowMenu(menu, { onAction }) {
+export function createRowMenu(menu, { onAction, unavailable = () => null }) {
   /** @type {string | null} */
   let jobId = null;
   /** @type {HTMLElement | null} */
   let opener = null;
+  /** @type {HTMLElement | null} the ⋮ button the menu hangs from (null: at a point) */
+  let anchor = null;
+  /** @type {{x: number, y: number} | null} */
+  let anchorAt = null;
+  let openedAt = 0;
   const items = () => /** @type {HTMLElement[]} */ ([...menu.querySelectorAll('[role="menuitem"]')]);
+  const where = () => {
+    if (!anchor || !anchor.isConnected) return null;
+    const r = anchor.getBoundingClientRect();
+    return { x: r.left, y: r.top };
+  };
+
+  /** Each item enabled, or aria-disabled with its reason (a title, and a described-by note). */
+  function syncItems(id) {
+    for (const item of items()) {
+      const reason = unavailable(item.dataset.action ?? '', id);
+      const note = /** @type {HTMLElement | null} */ (item.querySelector('.menu__reason'));
+      if (reason) {
+        item.setAttribute('aria-disabled', 'true');
+        item.title = reason;
+        const noteId = `row-menu-reason-${item.dataset.action}`;
+        // Shown under the item (no tooltip on a touch screen) and its description; hidden
+        // from its name, which stays "Delete".
+        const el = note ?? Object.assign(document.createElement('span'), { className: 'menu__reason', id: noteId });
+        el.setAttribute('aria-hidden', 'true');
+        el.textContent = reason;
+        if (!note) item.append(el);
+        item.setAttribute('aria-describedby', noteId);
+      } else {
+        item.removeAttribute('aria-disabled');
+        item.removeAttribute('title');
+        item.removeAttribute('aria-describedby');
+        note?.remove();
+      }
+    }
+  }
 
   /**
    * @param {string} id
@@ -25,6 +78,7 @@ export function createRowMenu(menu, { onAction }) {
   function open(id, at, returnFocus) {
     jobId = id;
     opener = returnFocus;
+    syncItems(id);
     menu.hidden = false;
     const { width, height } = menu.getBoundingClientRect();
     let x;
@@ -46,6 +100,9 @@ export function createRowMenu(menu, { onAction }) {
     menu.style.top = `${Math.round(y)}px`;
     opener?.setAttribute('aria-expanded', 'true');
     items()[0]?.focus();
+    anchor = at instanceof HTMLElement ? at : null;
+    anchorAt = where();
+    openedAt = performance.now();
     document.addEventListener('pointerdown', outside, true);
     window.addEventListener('scroll', closeQuietly, true);
     window.addEventListener('resize', closeQuietly);
@@ -62,7 +119,11 @@ export function createRowMenu(menu, { onAction }) {
   }
 
   function closeQuietly(event) {
-    if (event?.type === 'scroll' && menu.contains(/** @type {Node} */ (event.target))) return;
+    if (event?.type === 'scroll') {
+      if (menu.contains(/** @type {Node} */ (event.target))) return;
+      // The click that opened it may scroll the ⋮ button into view just after (a phone).
+      if (!scrollCloses({ sinceOpen: performance.now() - openedAt, before: anchorAt, now: where() })) return;
+    }
     close(false);
   }
 
@@ -74,6 +135,7 @@ export function createRowMenu(menu, { onAction }) {
   menu.addEventListener('click', (event) => {
     const item = /** @type {HTMLElement} */ (event.target).closest('[role="menuitem"]');
     if (!item || jobId === null) return;
+    if (item.getAttribute('aria-disabled') === 'true') return; // it says why (its title)
     const id = jobId;
     close(true);
     onAction(item.dataset.action ?? '', id);

@@ -81,7 +81,9 @@ export function fillQcCounts(tr, job) {
  *   onToggle: (id: string, on: boolean, range: boolean) => void,
  *   onSelectShown: (on: boolean) => void,
  *   onSort: (key: string) => void,
+ *   covered?: (el: HTMLElement) => number,
  * }} options
+ *   covered: how many px of `el` the sticky batch toolbar hides (a focused row scrolls clear)
  */
 export function createTable(options) {
   const { table, body, scroller, selectPage, selection } = options;
@@ -253,7 +255,12 @@ export function createTable(options) {
       render();
     } else syncTabStop();
     const tr = rowAt(activeIndex);
-    if (focus && tr) tr.focus({ preventScroll: source.virtual });
+    if (focus && tr) {
+      tr.focus({ preventScroll: source.virtual });
+      // The sticky batch toolbar must not hide the row just focused (WCAG 2.4.11).
+      const hidden = options.covered?.(tr) ?? 0;
+      if (hidden > 0) window.scrollBy(0, Math.ceil(hidden) + 8);
+    }
   }
 
   function indexOfRow(tr) {

@@ -128,8 +128,15 @@ function main() {
     onToggle: (id, on, range) => toggle(id, on, range),
     onSelectShown: (on) => selectShown(on),
     onSort: (key) => update({ ...nextSort(state, key), page: 1 }),
+    covered: (el) => toolbar.covering(el),
   });
-  const rowMenu = createRowMenu($(S.rowMenu), { onAction: (action, id) => rowAction(action, id) });
+  const rowMenu = createRowMenu($(S.rowMenu), {
+    onAction: (action, id) => rowAction(action, id),
+    // The server refuses to delete a running job: the item says so instead of offering it.
+    // (The bulk Delete still sends it, and reports it skipped.)
+    unavailable: (action, id) => (action === 'delete' && ['running', 'uploading'].includes(jobFor(id)?.status)
+      ? T.deleteWhileRunning : null),
+  });
   const toolbar = createBatchToolbar({
     onRerun: () => actions.rerunSelected(),
     onExport: () => actions.exportSelected(),
