@@ -53,6 +53,21 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
   let queueTimer = 0;
   /** Bulk delete requests of this page under way (their notice may come before the answer). */
   let deleting = 0;
+  /**
+   * Ids this page deleted: the live stream's notice for them may come after the answer, and
+   * must not be announced as "deleted elsewhere". Bounded (the oldest go first).
+   * @type {Set<string>}
+   */
+  const deletedHere = new Set();
+  const DELETED_HERE_LIMIT = 5000;
+  /** @param {string[]} ids */
+  function rememberDeleted(ids) {
+    for (const id of ids) {
+      deletedHere.delete(id);
+      deletedHere.add(id);
+    }
+    while (deletedHere.size > DELETED_HERE_LIMIT) deletedHere.delete(deletedHere.values().next().value);
+  }
 
   /** @param {(text: string) => void} report */
   async function rerunOne(id, report) {
@@ -61,8 +76,7 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
       reruns.add([{ job_id: job.id, status: job.status }]);
       renderQueue();
       onChanged('rerun');
-      report(T.rerunStarted(job.short_id));
-      announce(T.rerunStarted(job.short_id));
+      report(T.rerunStarted(job.short_id)); // a toast or the modal's status: both are live regions
     } catch (error) {
       notify(T.actionFailed(message(error)), 'error');
     }
@@ -112,7 +126,7 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
       const result = await jobsApi.bulkRerun(body);
       if (result.jobs) {
         reruns.add(result.jobs.map((j) => ({ job_id: j.job_id, status: 'queued' })));
-        announce(T.rerunQueued(result.jobs.length));
+        // Said once: the toast is in a polite live region (no announce() as well).
         notify(T.rerunQueued(result.jobs.length), 'success');
       } else {
         const op = await track(result.operation, (o) => ({ text: T.rerunOperation(o.done, o.total), percent: o.percent, cancellable: true }));
@@ -243,12 +257,14 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
       return false;
     }
     deleting -= 1;
+    rememberDeleted(result.deleted_ids ?? []);
     toolbar.setBusy('delete', false);
     if (body.filter) selection.clear();
     else selection.forget(result.deleted_ids);
+    // Said once: a toast (a polite live region) when something went, else the announcer.
     if (result.deleted) notify(T.deleted(result.deleted), 'success');
+    else announce(T.deleted(result.deleted));
     if (result.skipped?.length) notify(T.deleteSkipped(result.skipped.length, result.skipped[0].reason), 'warning');
-    announce(T.deleted(result.deleted));
     await onChanged('deleted');
     return result.deleted > 0;
   }
@@ -276,6 +292,8 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     deleteJobs,
     /** Whether this page is deleting jobs right now (a deletion notice may be its own). */
     get deleting() { return deleting > 0; },
+    /** Whether this page deleted the job (its live notice is not news from elsewhere). */
+    deletedHere: (id) => deletedHere.has(id),
     /** Cancel the operation the toolbar shows. */
     cancel() { if (followed) jobsApi.cancelOperation(followed.id).catch(() => {}); },
     /** A status event of the live stream: one of our reruns may have moved. */

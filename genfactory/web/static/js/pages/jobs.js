@@ -503,6 +503,7 @@ function main() {
       if (modal.jobId && gone.has(modal.jobId)) modalJobDeleted();
       if (rowMenu.isOpen && rowMenu.jobId && gone.has(rowMenu.jobId)) rowMenu.close(false);
       if (!source.virtual && source.page) {
+        const shownBefore = source.page;
         const { page, removed } = withoutDeleted(source.page, gone);
         if (removed) {
           const hadFocus = $(S.body).contains(document.activeElement);
@@ -513,7 +514,10 @@ function main() {
           renderCounts();
           shown({ focusTable: false, announceCount: false });
           if (hadFocus && !$(S.body).contains(document.activeElement)) table.focusActive();
-          if (!actions.deleting) announce(T.deletedElsewhere(removed));
+          // Not the page's own deletions (their notice may come after the answer did).
+          const theirs = new Set([...gone].filter((id) => !actions.deletedHere(id)));
+          const elsewhere = theirs.size ? withoutDeleted(shownBefore, theirs).removed : 0;
+          if (elsewhere && !actions.deleting) announce(T.deletedElsewhere(elsewhere));
         }
       }
     }
