@@ -17,7 +17,7 @@ import { jobSeconds, longDuration, TERMINAL_STATUSES } from './format.js';
 import { createGallery } from './gallery.js';
 import { createJobTimeline } from './timeline.js';
 
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE = 'button:not([disabled]), a[href], area[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
 const REFRESH_DEBOUNCE_MS = 300;
 
 /**
@@ -112,19 +112,25 @@ export function createJobModal(options) {
     if (!inside) close();
   });
 
+  // Tab stays inside: from the last stop it wraps straight to the first (and Shift+Tab from
+  // the first to the last). "Last" is judged from where focus is — no stop after it — not by
+  // identity with a precomputed element: the log's roving row, a scroll box the browser makes
+  // focusable, or an SVG <use href> once made that miss, and Tab escaped to the page once.
   dialog.addEventListener('keydown', (event) => {
-    if (event.key !== 'Tab') return;
+    if (event.key !== 'Tab' || event.defaultPrevented) return;
     const items = /** @type {HTMLElement[]} */ ([...dialog.querySelectorAll(FOCUSABLE)])
-      .filter((el) => el.offsetParent !== null || el === document.activeElement);
+      .filter((el) => el.offsetParent !== null && !el.closest('[inert], [hidden]'));
     if (!items.length) return;
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
+    const inside = active !== null && active !== dialog && dialog.contains(active);
+    const following = (el) => Boolean(active && (active.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING));
+    const preceding = (el) => Boolean(active && (active.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_PRECEDING) && !el.contains(active));
+    if (event.shiftKey && (!inside || !items.some(preceding))) {
       event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
+      items[items.length - 1].focus();
+    } else if (!event.shiftKey && (!inside || !items.some((el) => el !== active && following(el)))) {
       event.preventDefault();
-      first.focus();
+      items[0].focus();
     }
   });
 
