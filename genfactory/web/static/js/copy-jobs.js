@@ -94,6 +94,8 @@ export const JOBS_COPY = Object.freeze({
   configErrorLong: 'Configurations could not be loaded; trying again.',
   searchPlaceholder: 'Label, prompt or job ID',
   dateInverted: 'The “From” date must be on or before the “To” date.',
+  /** In the filter summary while the date fields hold an inverted range. */
+  datesNotApplied: 'The dates entered are not applied: “From” is after “To”.',
   activeFilters: (n) => (n === 0 ? 'No filters: showing every job.' : `${plural(n, 'filter')} active:`),
   chipStatus: (labels) => `Status: ${labels.join(', ')}`,
   chipFrom: (day) => `From ${longDay(day)}`,
@@ -338,6 +340,7 @@ export const JOBS_SEL = Object.freeze({
   clear: '#filters-clear',
   summary: '#filter-summary',
   summaryText: '#filter-summary-text',
+  datesNote: '#filter-dates-note',
   chips: '#filter-chips',
   presetsButton: '#presets-button',
   presetsMenu: '#presets-menu',

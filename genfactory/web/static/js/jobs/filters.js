@@ -36,6 +36,7 @@ export function createFilters({ onChange, onClear }) {
     search: /** @type {HTMLInputElement} */ ($(S.search)),
     clear: $(S.clear),
     summaryText: $(S.summaryText),
+    datesNote: $(S.datesNote),
     chips: $(S.chips),
   };
   createPopover(els.statusButton, els.statusMenu);
@@ -88,6 +89,7 @@ export function createFilters({ onChange, onClear }) {
     const to = validDay(els.to.value);
     const inverted = Boolean(from && to && from > to);
     setText(els.dateError, inverted ? T.dateInverted : '');
+    noteDates();
     // The field just edited is the one to fix.
     for (const input of [els.from, els.to]) {
       input.setAttribute('aria-invalid', inverted && input === event.target ? 'true' : 'false');
@@ -101,6 +103,14 @@ export function createFilters({ onChange, onClear }) {
     // (a "From" applied alone a moment ago is half of this range).
     held = applied.from && applied.to ? { ...applied } : { from: '', to: '' };
     if (held.from !== applied.from || held.to !== applied.to) report({ ...held });
+  }
+  /** The summary says when the date fields hold a range the table does not apply. */
+  function noteDates() {
+    const from = validDay(els.from.value);
+    const to = validDay(els.to.value);
+    const inverted = Boolean(from && to && from > to);
+    els.datesNote.hidden = !inverted;
+    setText(els.datesNote, inverted ? T.datesNotApplied : '');
   }
   els.from.addEventListener('change', onDates);
   els.to.addEventListener('change', onDates);
@@ -187,6 +197,7 @@ export function createFilters({ onChange, onClear }) {
       // Summary and chips.
       const list = chips(state, T);
       setText(els.summaryText, T.activeFilters(activeCount(state)));
+      noteDates();
       replaceChildren(els.chips, ...list.map((chip) => h('li', { dataset: { key: chip.key } },
         h('span', { class: 'filter-chip' },
           h('span', { text: chip.label }),

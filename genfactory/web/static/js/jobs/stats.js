@@ -19,6 +19,15 @@ export const CARDS = Object.freeze(['total', 'completed', 'failed', 'running', '
 export const CARD_FILTER = Object.freeze({ total: [], completed: ['completed'], failed: ['failed'], running: ['running'], pending: ['pending'] });
 
 /**
+ * The status filter a click on a card asks for: its own, or none when it was pressed already.
+ * @param {string} key
+ * @param {boolean} pressed
+ */
+export function cardClick(key, pressed) {
+  return pressed ? [] : [...CARD_FILTER[key]];
+}
+
+/**
  * What a card's small line says.
  * @param {string} key
  * @param {any} stats JobStats
@@ -67,7 +76,9 @@ export function createStats({ onFilter, onRetry }) {
   let quiet = false;
 
   for (const key of CARDS) {
-    $(S.statCard(key)).addEventListener('click', () => onFilter([...CARD_FILTER[key]]));
+    // A pressed card pressed again releases its filter (every status: the Total card's).
+    const card = $(S.statCard(key));
+    card.addEventListener('click', () => onFilter(cardClick(key, card.getAttribute('aria-pressed') === 'true')));
   }
   $(S.statsRetry).addEventListener('click', onRetry);
 
