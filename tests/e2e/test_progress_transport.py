@@ -89,9 +89,12 @@ def test_websocket_and_sse_refused_polls_with_the_degraded_banner(
     expect(banner).to_contain_text("Real-time stream unavailable in this network.")
     expect(page.locator("#transport-mode")).to_have_text("Poll")
 
-    # Accepting polling keeps the degraded banner, as the person's choice.
+    # Accepting polling keeps the degraded banner, as the person's choice: the stream
+    # really is unavailable, so the title still says so.
     banner.get_by_role("button", name="Switch to polling").click()
-    expect(banner).to_contain_text(re.compile(r"Live updates unavailable, using polling every \d+"))
+    expect(banner.locator(".banner__title")).to_have_text(
+        re.compile(r"Live updates unavailable, using polling every \d+")
+    )
     expect(banner).to_contain_text("You switched to polling.")
     expect(banner.get_by_role("button", name="Try SSE/WS again")).to_be_focused()
     expect_status(page, "completed", timeout=30_000)
@@ -112,6 +115,11 @@ def test_manual_switch_to_polling_and_back(new_page: PageFactory, live_server: L
     expect(page.locator("#transport-mode")).to_have_text("Poll")
     banner = page.locator("#conn-banner")
     expect(banner).to_contain_text("You switched to polling.")
+    # The stream was working: polling is the person's choice, not "live updates unavailable".
+    expect(banner.locator(".banner__title")).to_have_text(
+        re.compile(r"^Polling every \d+ seconds?\.$")
+    )
+    expect(banner).not_to_contain_text("unavailable")
     expect(page.get_by_role("button", name="Switch to Polling")).to_be_disabled()
     expect(page.locator("#live-indicator")).to_contain_text("Polling every")
     screenshot(page, "progress-polling-manual-light")
