@@ -23,12 +23,13 @@ from tests.e2e.test_jobs_page import open_jobs, row
 pytestmark = pytest.mark.e2e
 
 #: The QA reproduction: attempt 1 fails at step 1 (rate limited), attempt 2 runs 150 steps,
-#: so the attempt-1 error is older than the newest 200 events.
+#: so the attempt-1 error is older than the newest 200 events. Progress and previews are
+#: throttled by time (10 and 5 a second), so the step delay sets how many events there are.
 RETRIED_LONG = {
     "steps": 150,
     "count": 3,
     "size": "256x256",
-    "faults": {"rate_limit_at_step": 1, "retry_after": 1, "attempts": [1], "step_delay": 0.02},
+    "faults": {"rate_limit_at_step": 1, "retry_after": 1, "attempts": [1], "step_delay": 0.035},
 }
 
 
@@ -81,7 +82,7 @@ def test_load_earlier_events_pages_back_to_seq_1_and_keeps_following(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:
     job = live_server.create_job(
-        "four long images", steps=150, count=4, size="256x256", faults={"step_delay": 0.03}
+        "four long images", steps=150, count=4, size="256x256", faults={"step_delay": 0.045}
     )
     job = live_server.wait_for(job["id"], "completed", timeout=90)
     last_seq = job["last_seq"]
