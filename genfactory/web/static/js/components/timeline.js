@@ -131,7 +131,15 @@ export function createTimeline({
    * bottom away without anyone scrolling.
    */
   let following = true;
-  wrap.addEventListener('scroll', () => { following = atBottom(); }, { passive: true });
+  /** Where toBottom() last put the log (-1: the person has scrolled since). */
+  let placed = -1;
+  wrap.addEventListener('scroll', () => {
+    // The scroll event of our own toBottom() can arrive after a resize has rewrapped the
+    // rows and moved the bottom: it says nothing about the person, so it keeps following.
+    if (placed >= 0 && Math.abs(wrap.scrollTop - placed) < 1) return;
+    placed = -1;
+    following = atBottom();
+  }, { passive: true });
   if (typeof ResizeObserver === 'function') {
     // Rewrapped rows (a resize, the narrow layout) keep a following log at its bottom.
     const keepFollowing = new ResizeObserver(() => { if (following && !atBottom()) toBottom(); });
@@ -155,6 +163,7 @@ export function createTimeline({
 
   function toBottom() {
     wrap.scrollTop = wrap.scrollHeight;
+    placed = wrap.scrollTop;
   }
 
   function flush() {
