@@ -202,15 +202,16 @@ def _job_sse(event: Event) -> ServerSentEvent:
     ``model_dump_json`` (pydantic-core); a dict would take ``jsonable_encoder``'s walk for
     every subscriber, the most of a busy stream's CPU (docs/benchmarks.md, Streaming).
     """
-    return ServerSentEvent(data=_envelope(event), id=str(event.seq))
+    return ServerSentEvent(data=event.memo("envelope", _envelope), id=str(event.seq))
 
 
 def _global_sse(event: Event) -> ServerSentEvent:
     """The same for the global stream, whose cursor is the event's global id."""
-    return ServerSentEvent(data=_envelope(event), id=str(event.id))
+    return ServerSentEvent(data=event.memo("envelope", _envelope), id=str(event.id))
 
 
 def _envelope(event: Event) -> EventEnvelope:
+    """The envelope model, validated once per event for both streams that send it."""
     return EventEnvelope.model_validate(event.envelope())
 
 

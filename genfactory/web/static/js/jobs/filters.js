@@ -83,11 +83,15 @@ export function createFilters({ onChange, onClear }) {
   }
 
   // ---- dates -------------------------------------------------------------------------
-  /** @param {Event} event */
-  function onDates(event) {
+  /** The date fields' days, and whether they make an inverted range (From after To). */
+  function dates() {
     const from = validDay(els.from.value);
     const to = validDay(els.to.value);
-    const inverted = Boolean(from && to && from > to);
+    return { from, to, inverted: Boolean(from && to && from > to) };
+  }
+  /** @param {Event} event */
+  function onDates(event) {
+    const { from, to, inverted } = dates();
     setText(els.dateError, inverted ? T.dateInverted : '');
     noteDates();
     // The field just edited is the one to fix.
@@ -106,9 +110,7 @@ export function createFilters({ onChange, onClear }) {
   }
   /** The summary says when the date fields hold a range the table does not apply. */
   function noteDates() {
-    const from = validDay(els.from.value);
-    const to = validDay(els.to.value);
-    const inverted = Boolean(from && to && from > to);
+    const { inverted } = dates();
     els.datesNote.hidden = !inverted;
     setText(els.datesNote, inverted ? T.datesNotApplied : '');
   }
