@@ -54,6 +54,11 @@ def test_rows_stay_bounded_while_a_long_job_streams(
     assert rendered_seqs(page) == list(range(last_seq - 199, last_seq + 1))
     expect(page.locator("#log-summary")).to_have_text(f"{last_seq - 200} earlier events not shown.")
     assert page.locator("#event-log").get_attribute("aria-rowcount") == str(last_seq + 1)
+    # The rows trimmed from the top took the first date mark with them: the new first row
+    # carries it (all of this job's events are of one day), no other row does.
+    marks = page.locator("#event-log-body .log__day")
+    expect(marks).to_have_count(1)
+    expect(page.locator("#event-log-body tr").first.locator(".log__day")).to_have_count(1)
 
 
 def test_event_log_keyboard_navigation_and_thumbnails(

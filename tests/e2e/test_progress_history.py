@@ -52,6 +52,10 @@ def test_load_earlier_events_reaches_the_first_attempts_error(
     expect(log.locator("tr[data-seq]")).to_have_count(200)
     expect(page.locator("#attempt")).to_have_text("Attempt 2/3")
     expect(log.locator("tr[data-type=error]")).to_have_count(0)
+    # The date stands above the first row's time (the job's events are all of one day).
+    marks = log.locator(".log__day")
+    expect(marks).to_have_count(1)
+    expect(log.locator("tr[data-seq]").first.locator(".log__day")).to_have_count(1)
     summary = page.locator("#log-summary")
     expect(summary).to_have_text(f"{last_seq - 200} earlier events not shown.")
 
@@ -72,6 +76,9 @@ def test_load_earlier_events_reaches_the_first_attempts_error(
     )
     expect(summary).to_have_text("")
     expect(button).to_be_hidden()
+    # The earlier rows took the date mark to the new first row, seq 1.
+    expect(marks).to_have_count(1)
+    expect(log.locator('tr[data-seq="1"] .log__day')).to_have_count(1)
     # The button went away under the keyboard: the focus lands on the oldest row.
     expect(log.locator('tr[data-seq="1"]')).to_be_focused()
     page.locator("#log-wrap").evaluate("el => { el.scrollTop = 0; }")

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 
 import { OPEN_SCROLL_GRACE_MS, scrollCloses } from '../../genfactory/web/static/js/jobs/row-menu.js';
 import { cardClick } from '../../genfactory/web/static/js/jobs/stats.js';
-import { dayLabels, localDay } from '../../genfactory/web/static/js/jobs/timeline.js';
+import { dayLabels } from '../../genfactory/web/static/js/components/timeline.js';
+import { localDay } from '../../genfactory/web/static/js/lib/format.js';
 
 test('a scroll caused by opening the row menu does not close it', () => {
   const at = { x: 300, y: 400 };

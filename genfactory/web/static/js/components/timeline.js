@@ -13,6 +13,10 @@
  * it; each load raises the row cap to what is shown plus a page of new events, so the DOM
  * stays bounded by what the person asked to see. A status region says what was loaded.
  *
+ * The time column shows the time of day; the first row, and each row where the local day
+ * changes from the row above it, also carries the date ("Dec 7, 2026"): a log that spans
+ * midnight, or is read days later, says when it happened.
+ *
  * A big batch (the history, up to 200 rows) builds only its newest rows at once, about
  * what the log's scroll box shows; the older ones follow right after the frame that paints
  * them. The first rows go in without measuring the scroll box (it starts at the bottom):
@@ -23,7 +27,7 @@
 
 import { COPY, STATUS_LABELS, formatPercent } from '../copy.js';
 import { h, icon, setText } from '../lib/dom.js';
-import { clockTime } from '../lib/format.js';
+import { clockTime, localDay, longDay } from '../lib/format.js';
 import { describeEvent } from '../lib/job-model.js';
 
 export const MAX_ROWS = 200;
@@ -33,6 +37,24 @@ export const FIRST_ROWS = 40;
 /** The older rows of a big batch come right after the next frame, or after this long
  *  where no frame comes (a background tab), in ms. */
 const BACKLOG_WAIT_MS = 250;
+
+/**
+ * The date each row shows above its time: on the first row and wherever the local day
+ * changes from the row before ("Dec 7, 2026"); '' elsewhere.
+ * @param {string[]} times  the rows' ISO times, in order
+ */
+export function dayLabels(times) {
+  let previous = '';
+  return times.map((time) => {
+    const day = localDay(time);
+    const label = dayLabel(day, previous);
+    if (day) previous = day;
+    return label;
+  });
+}
+
+/** A row's date mark: its day, unless the row before is of the same day (or it has none). */
+const dayLabel = (day, previousDay) => (day && day !== previousDay ? longDay(day) : '');
 
 /** The stage the job is in after `event`, given the stage it was in before. */
 function stageAfter(event, stage) {
@@ -114,7 +136,7 @@ export function createTimeline({
       class: `log__row${d.tone ? ` log__row--${d.tone}` : ''}`,
       tabindex: '-1',
       'aria-rowindex': String(event.seq + 1),
-      dataset: { seq: String(event.seq), type: event.type },
+      dataset: { seq: String(event.seq), type: event.type, day: localDay(event.time) },
     },
     h('td', { class: 'log__time' }, h('time', { datetime: event.time, text: clockTime(event.time) })),
     h('td', { class: 'log__stage', text: label }),
@@ -158,7 +180,26 @@ export function createTimeline({
     // Rows arrive in seq order except history, which may land after the first live rows.
     const firstNew = items[0][0].seq;
     const next = [...body.children].find((tr) => Number(/** @type {HTMLElement} */ (tr).dataset.seq) > firstNew);
+    const first = /** @type {HTMLElement} */ (fragment.firstElementChild);
     body.insertBefore(fragment, next ?? null);
+    // The new rows' date marks, and that of the row after them (its row above changed).
+    for (let tr = /** @type {HTMLElement | null} */ (first); tr && tr !== next; tr = /** @type {HTMLElement | null} */ (tr.nextElementSibling)) markDay(tr);
+    if (next) markDay(/** @type {HTMLElement} */ (next));
+  }
+
+  /** Put (or take away) the date above a row's time, from its day and the row above's. */
+  function markDay(tr) {
+    const above = /** @type {HTMLElement | null} */ (tr.previousElementSibling);
+    const label = dayLabel(tr.dataset.day ?? '', above?.dataset.day ?? '');
+    const cell = tr.firstElementChild;
+    let mark = cell?.querySelector('.log__day');
+    if (label) {
+      if (!mark) {
+        mark = h('span', { class: 'log__day' });
+        cell?.prepend(mark);
+      }
+      setText(mark, label);
+    } else mark?.remove();
   }
 
   function toBottom() {
@@ -231,12 +272,14 @@ export function createTimeline({
   }
 
   function trim() {
+    if (body.children.length <= maxRows) return;
     while (body.children.length > maxRows) {
       const first = /** @type {HTMLElement} */ (body.firstElementChild);
       envelopes.delete(Number(first.dataset.seq));
       first.remove();
       dropped += 1;
     }
+    markDay(/** @type {HTMLElement} */ (body.firstElementChild)); // the new first row
   }
 
   /** The seq of the oldest row shown (or about to be built). */

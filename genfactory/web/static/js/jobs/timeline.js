@@ -11,56 +11,8 @@
 import { JOBS_COPY as T, JOBS_SEL as S } from '../copy-jobs.js';
 import { $, h, replaceChildren } from '../lib/dom.js';
 import { createTimeline, MAX_ROWS } from '../components/timeline.js';
-import { longDay } from '../lib/format.js';
 import { createJobStream } from '../transport.js';
 import { jobsApi } from './api.js';
-
-/**
- * "2026-12-07": the local day of a time ('' when it is not one).
- * @param {string} value
- */
-export function localDay(value) {
-  const date = new Date(value);
-  if (!value || Number.isNaN(date.getTime())) return '';
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-/**
- * The date each log row shows above its time of day: on the first row, and wherever the day
- * changes from the row before ("Dec 7, 2026"); '' elsewhere.
- * @param {string[]} times  the rows' ISO times, in order
- */
-export function dayLabels(times) {
-  let previous = '';
-  return times.map((time) => {
-    const day = localDay(time);
-    if (!day || day === previous) return '';
-    previous = day;
-    return longDay(day);
-  });
-}
-
-/**
- * Keep the day marks of a log body right as rows come, go and are prepended.
- * @param {HTMLElement} body
- */
-function markDays(body) {
-  const rows = /** @type {HTMLElement[]} */ ([...body.querySelectorAll('tr.log__row')]);
-  const labels = dayLabels(rows.map((r) => r.querySelector('time')?.getAttribute('datetime') ?? ''));
-  rows.forEach((row, i) => {
-    const cell = row.querySelector('.log__time');
-    if (!cell) return;
-    let mark = cell.querySelector('.log__day');
-    if (labels[i]) {
-      if (!mark) {
-        mark = h('span', { class: 'log__day' });
-        cell.prepend(mark);
-      }
-      if (mark.textContent !== labels[i]) mark.textContent = labels[i];
-    } else mark?.remove();
-  });
-}
 
 /**
  * @param {{onEvent: (envelope: any) => void, onGone: () => void, onReset: () => void}} options
@@ -82,9 +34,6 @@ export function createJobTimeline({ onEvent, onGone, onReset }) {
       return (await jobsApi.events(followed, after, limit)).events ?? [];
     },
   });
-  // The shared log shows the time of day; the job view spans days (a review, a rename, a
-  // run past midnight): each row where the day starts or changes carries the date too.
-  new MutationObserver(() => markDays(body)).observe(body, { childList: true });
   /** @type {ReturnType<typeof createJobStream> | null} */
   let stream = null;
   let ticket = 0;

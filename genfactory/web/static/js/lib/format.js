@@ -36,6 +36,17 @@ export function longTime(value) {
 
 const calendarDay = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric' });
 
+/**
+ * "2026-12-07": the local day of a time ('' when it is not one).
+ * @param {string} value
+ */
+export function localDay(value) {
+  const date = new Date(value);
+  if (!value || Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
 /** "2026-11-21" (a date input's value, a local day) → "Nov 21, 2026"; anything else as given. */
 export function longDay(day) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
