@@ -67,9 +67,16 @@ class Settings(BaseSettings):
     recovery_interval: float = Field(
         default=5.0, gt=0, description="How often expired leases are looked for."
     )
-    max_attempts: int = Field(default=3, ge=1, le=20, description="Attempts per job run.")
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Attempts per job run (a manual retry starts a new run of as many).",
+    )
     retry_base_seconds: float = Field(
-        default=2.0, ge=0, description="First automatic retry delay; doubles each attempt."
+        default=2.0,
+        ge=0,
+        description="First automatic retry delay of a run; doubles each attempt.",
     )
     retry_max_seconds: float = Field(
         default=300.0,

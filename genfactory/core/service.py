@@ -288,11 +288,18 @@ class JobService:
     # -- outcomes reported by workers -------------------------------------------------
 
     def retry_delay(self, attempt: int, retry_after: float | None) -> float:
-        """Our exponential back-off, capped at ``retry_max_seconds``; a provider's own
-        ``retry_after`` wins even when longer (a retry before it would be refused again and
-        spend an attempt for nothing)."""
+        """Our exponential back-off after the ``attempt``-th attempt of a run, capped at
+        ``retry_max_seconds``; a provider's own ``retry_after`` wins even when longer (a
+        retry before it would be refused again and spend an attempt for nothing)."""
         backoff = self.settings.retry_base_seconds * 2 ** (attempt - 1)
         return float(max(retry_after or 0.0, min(self.settings.retry_max_seconds, backoff)))
+
+    def attempt_of_run(self, job: JobRecord) -> int:
+        """Which attempt of its current run ``job`` is on: a manual retry or a regeneration
+        starts a new run of ``max_attempts`` attempts (attempt 4 of 6 is the first of the
+        second run), and its back-off starts over, as the first run's did."""
+        first = job.max_attempts - self.settings.max_attempts + 1
+        return max(1, min(job.attempt, job.attempt - first + 1))
 
     async def attempt_failed(self, job_id: str, owner: str, error: ProviderError) -> JobRecord:
         """Re-queue with back-off if the error is retryable and attempts remain, else fail."""
@@ -302,7 +309,7 @@ class JobService:
                 raise LeaseLost(job_id)
             err = error.to_dict()
             if error.retryable and job.attempt < job.max_attempts:
-                delay = self.retry_delay(job.attempt, error.retry_after)
+                delay = self.retry_delay(self.attempt_of_run(job), error.retry_after)
                 nxt = job.attempt + 1
                 return await job_store.transition(
                     tx,

@@ -72,6 +72,32 @@ async def test_failed_attempts_requeue_with_backoff_then_fail(service: JobServic
         await service.attempt_failed(job.id, "w1", error)
 
 
+async def test_a_manual_retry_starts_the_back_off_over(service: JobService) -> None:
+    """Attempt 4 of 6 is the first of the retry's run: it waits the base delay (2 s) after a
+    failure, as attempt 1 did, not the 16 s an attempt number of 4 would give."""
+    job = await service.submit(JobSpec(prompt="x", size="256x256", steps=1))
+    error = ProviderError(ErrorCode.RATE_LIMITED, "slow down")
+    waits = []
+    for _ in range(3):
+        async with service.db.write() as tx:
+            claimed = await job_store.claim_next_job(tx, "w1", 30, now=job.created_at + 10_000)
+        assert claimed is not None
+        failed = await service.attempt_failed(job.id, "w1", error)
+        if failed.status.value == "queued":
+            waits.append(failed.run_after - failed.updated_at)
+    assert failed.status.value == "failed" and failed.attempt == 3
+    retried = await service.retry(job.id)
+    assert (retried.attempt, retried.max_attempts) == (4, 6)
+    assert service.attempt_of_run(retried) == 1
+    async with service.db.write() as tx:
+        claimed = await job_store.claim_next_job(tx, "w1", 30, now=job.created_at + 10_000)
+    assert claimed is not None and claimed.attempt == 4
+    requeued = await service.attempt_failed(job.id, "w1", error)
+    assert requeued.attempt == 5
+    waits.append(requeued.run_after - requeued.updated_at)
+    assert [round(w) for w in waits] == [2, 4, 2]
+
+
 async def test_claim_is_oldest_first_and_exclusive(service: JobService) -> None:
     first = await service.submit(JobSpec(prompt="first", size="256x256", steps=1))
     second = await service.submit(JobSpec(prompt="second", size="256x256", steps=1))
