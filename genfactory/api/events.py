@@ -186,8 +186,8 @@ async def stream_job_events(
         state.db, state.bus, start.job_id, start.after, heartbeat=HEARTBEAT_SECONDS
     ):
         if item is PING:
-            yield ServerSentEvent(comment="ping")
-        elif item is GONE:
+            continue  # FastAPI's SSE response sends its own keep-alive comment when idle
+        if item is GONE:
             yield ServerSentEvent(event="reset", data=_gone_body())
             return
         else:
@@ -366,8 +366,8 @@ async def stream_global_events(
     stream = global_events(state.db, state.bus, start.cursor, heartbeat=HEARTBEAT_SECONDS)
     async for item in stream:
         if item is PING:
-            yield ServerSentEvent(comment="ping")
-        elif isinstance(item, Notice):
+            continue  # FastAPI's SSE response sends its own keep-alive comment when idle
+        if isinstance(item, Notice):
             yield ServerSentEvent(event="notice", data=item.body())
         else:
             assert isinstance(item, Event)
