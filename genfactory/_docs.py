@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic.fields import FieldInfo
 
 from genfactory.domain.events import GLOBAL_TYPES, PAYLOADS
+from genfactory.providers.secrets import ENVIRONMENT
 from genfactory.settings import Settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -63,6 +64,28 @@ def render_settings() -> str:
         lines.append(
             f"| `GENFACTORY_{name.upper()}` | {_default(name, field)} | {field.description or ''} |"
         )
+    lines += [
+        "",
+        "## Provider secrets",
+        "",
+        "Read from the OS keyring when it has one (the Settings page stores them there), else",
+        "from these environment variables, the first one set winning. Never stored in the",
+        "database, logs, exports or job snapshots.",
+        "",
+        "| secret | environment variables |",
+        "| --- | --- |",
+    ]
+    for secret, names in ENVIRONMENT.items():
+        lines.append(f"| `{secret}` | {', '.join(f'`{n}`' for n in names)} |")
+    lines += [
+        "",
+        "## The command line client",
+        "",
+        "The commands that call a server (`generate`, `jobs`, `images`) read",
+        "`GENFACTORY_SERVER` (default `http://127.0.0.1:8000`) and `GENFACTORY_API_TOKEN` when",
+        "`--server` / `--token` are not given. The server's own `GENFACTORY_PORT` does not",
+        "change where the client looks.",
+    ]
     return "\n".join(lines) + "\n"
 
 

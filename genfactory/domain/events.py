@@ -52,7 +52,8 @@ class StatusData(BaseModel):
 
     Every job that completes passes through ``uploading`` (storing its images, thumbnails
     and quality checks). When that takes under a quarter of a second, the ``uploading``
-    event is written together with ``completed``, at the same moment; when it takes longer,
+    event is written in the same transaction as ``completed`` (their times a few
+    milliseconds apart); when it takes longer,
     ``uploading`` comes once the quarter second has passed, then ``progress`` events as the
     images are stored."""
 

@@ -5,7 +5,7 @@ else ``AutoPipelineForText2Image`` knows) from a local model folder, or from a m
 is already in the local Hugging Face cache. It never downloads: files are loaded with
 ``local_files_only=True``.
 
-torch and diffusers are optional (``pip install 'genfactory[diffusers]'``) and heavy, so
+torch and diffusers are optional (``pip install -e '.[diffusers]'``) and heavy, so
 nothing here imports them until the first generation; without them, or without a model,
 the provider still exists and says why it is unavailable.
 
@@ -52,7 +52,7 @@ from genfactory.providers.base import (
     Reporter,
 )
 
-NOT_INSTALLED: Final = "diffusers not installed (pip install 'genfactory[diffusers]')"
+NOT_INSTALLED: Final = "diffusers not installed (pip install -e '.[diffusers]')"
 SIZES: Final = ("256x256", "512x512", "768x768", "768x512", "512x768")
 #: Style name → words appended to the prompt.
 STYLE_SUFFIXES: Final = {
