@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -141,7 +141,9 @@ async def finish(
     error: str | None = None,
     done: int | None = None,
 ) -> bool:
-    """Move an active operation to a final status (False if it was final already)."""
+    """Move an active operation to a final status (False if it was final already). One
+    that completes without a progress report first (a small one, done in its request) ran
+    just now: it gets a start time too."""
     now = time.time()
     values: dict[str, Any] = {
         "status": status.value,
@@ -150,6 +152,8 @@ async def finish(
         "result": result,
         "error": error,
     }
+    if status is OperationStatus.COMPLETED:
+        values["started_at"] = func.coalesce(operations.c.started_at, now)
     if done is not None:
         values["done"] = done
     outcome = await tx.conn.execute(

@@ -52,6 +52,11 @@ def test_delete_keeps_files_a_rerun_still_uses(http: httpx.Client, server: Serve
     wait_status(http, original["id"], {"completed"})
     rerun = http.post("/api/jobs/bulk/rerun", json={"ids": [original["id"]]}).json()
     copy_id = rerun["jobs"][0]["job_id"]
+    # Done in its request: a completed operation says when it ran, like the long ones.
+    operation = rerun["operation"]
+    assert operation["status"] == "completed"
+    assert operation["started_at"] is not None
+    assert operation["started_at"] <= operation["finished_at"]
     wait_status(http, copy_id, {"completed"})
     [first] = images(http, original["id"])
     [second] = images(http, copy_id)
