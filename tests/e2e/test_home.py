@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.helpers import LiveServer, PageFactory, run_axe, screenshot
+from tests.e2e.helpers import LiveServer, PageFactory, open_job, run_axe, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -196,6 +196,49 @@ def test_prefill_from_query_and_clear(new_page: PageFactory, live_server: LiveSe
     expect(page.get_by_label("Prompt")).to_have_value("")
     expect(page.locator("#steps")).to_have_value("20")
     expect(page.get_by_label("Prompt")).to_be_focused()
+
+
+def test_edit_and_restart_keeps_the_seed_and_generate_sends_it(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    job = live_server.create_job("a quiet mountain lake", size="256x256", steps=6, seed=1234)
+    live_server.wait_for(job["id"], "completed")
+    page = open_job(new_page, live_server, job["id"])
+    page.locator("#job-banner").get_by_role("link", name="Edit prompt & restart").click()
+    page.wait_for_url(re.compile(r"/\?prompt="))
+    expect(page.locator("#size")).to_be_enabled()
+    seed = page.get_by_label("Seed")
+    expect(seed).to_have_value("1234")
+    expect(seed).to_be_enabled()
+    page.get_by_label("Prompt").fill("a quiet mountain lake at dawn")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    again = live_server.job(page.url.rsplit("/", 1)[1])
+    assert again["prompt"] == "a quiet mountain lake at dawn"
+    assert again["params"]["seed"] == 1234
+
+
+def test_a_seed_out_of_range_is_refused_and_clear_empties_it(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = open_home(new_page, live_server, "?prompt=a%20red%20fox&seed=2147483648")
+    seed = page.get_by_label("Seed")
+    expect(seed).to_have_value("2147483648")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#seed-error")).to_have_text(
+        "Seed must be a whole number from 0 to 2147483647, or empty for a random one."
+    )
+    expect(seed).to_be_focused()
+    expect(seed).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("seed=2147483648"), "nothing was submitted"
+    page.get_by_role("button", name="Clear").click()
+    expect(seed).to_have_value("")
+    # Empty is a random seed: the job gets one of its own.
+    page.get_by_label("Prompt").fill("a red fox")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    made = live_server.job(page.url.rsplit("/", 1)[1])
+    assert isinstance(made["params"]["seed"], int)
 
 
 def test_recent_jobs_lists_the_last_five(new_page: PageFactory, live_server: LiveServer) -> None:

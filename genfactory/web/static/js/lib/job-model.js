@@ -264,6 +264,8 @@ export function editUrl(model) {
   if (steps) q.set('steps', String(steps));
   if (style) q.set('style', String(style));
   if (model.params?.count) q.set('count', String(model.params.count));
+  const seed = model.params?.seed;
+  if (seed !== undefined && seed !== null) q.set('seed', String(seed)); // same composition
   if (model.provider) q.set('provider', model.provider);
   if (model.configuration) q.set('configuration', model.configuration);
   return `/?${q.toString()}`;

@@ -1,8 +1,9 @@
 /**
  * Start Generation (`/`): the prompt form, its options (from GET /api/providers), the
  * recent jobs (GET /api/jobs?limit=5), and the submit → redirect to `/jobs/{id}`.
- * Query parameters `prompt`, `size`, `steps`, `style`, `count` (and `provider`) prefill the
- * form: that is how "Edit prompt & restart" comes back here. `configuration=<name>` starts
+ * Query parameters `prompt`, `size`, `steps`, `style`, `count`, `seed` (and `provider`)
+ * prefill the form: that is how "Edit prompt & restart" comes back here, with the job's
+ * seed, so an edited prompt keeps the picture's composition (empty the Seed for a new one). `configuration=<name>` starts
  * the job from that configuration (its newest version): its settings fill the options, the
  * POST body names it, and only the options changed here are sent to override it.
  *
@@ -29,6 +30,7 @@ const FIELDS = ['provider', 'size', 'steps', 'style', 'count'];
 const OPTION_PARAMS = ['configuration', 'provider', 'size', 'steps', 'style'];
 const COUNT_MIN = 1;
 const COUNT_MAX = 16;
+const SEED_MAX = 2 ** 31 - 1;
 
 /** "a", "a and b", "a, b and c" */
 const andList = (parts) => (parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0] ?? '');
@@ -36,6 +38,8 @@ const andList = (parts) => (parts.length > 1 ? `${parts.slice(0, -1).join(', ')}
 /** DOM hooks and copy of the defaults (Settings) on this page. */
 const DEFAULTS_SEL = Object.freeze({
   count: '#count',
+  seed: '#seed',
+  seedHint: '#seed-hint',
   notice: '#defaults-notice',
   noticeText: '#defaults-notice-text',
   configDefault: '#configuration-notice-default',
@@ -44,6 +48,9 @@ const DEFAULTS_SEL = Object.freeze({
 });
 const DEFAULTS_COPY = Object.freeze({
   countRange: `Images must be a whole number from ${COUNT_MIN} to ${COUNT_MAX}.`,
+  seedRange: `Seed must be a whole number from 0 to ${SEED_MAX}, or empty for a random one.`,
+  seedHint: 'Empty: a new one for each job',
+  seedUnsupported: (title) => `${title} takes no seed: each image is new.`,
   configurationGone: (name) => `Your default configuration “${name}” no longer exists, so this job starts from the provider’s defaults.`,
   providerUnusable: (title, why, used) => `Your default provider ${title} is unavailable${why ? `: ${why}` : ''}. This job uses ${used}.`,
   providerGone: (name, used) => `Your default provider “${name}” is no longer offered. This job uses ${used}.`,
@@ -64,6 +71,8 @@ function elements() {
     stepsHint: $(SEL.stepsHint),
     style: /** @type {HTMLSelectElement} */ ($(SEL.style)),
     count: /** @type {HTMLInputElement} */ ($(DEFAULTS_SEL.count)),
+    seed: /** @type {HTMLInputElement} */ ($(DEFAULTS_SEL.seed)),
+    seedHint: $(DEFAULTS_SEL.seedHint),
     defaultsNotice: $(DEFAULTS_SEL.notice),
     defaultsNoticeText: $(DEFAULTS_SEL.noticeText),
     configDefault: $(DEFAULTS_SEL.configDefault),
@@ -125,7 +134,7 @@ function main() {
   };
 
   const clearErrors = () => {
-    for (const name of ['prompt', ...FIELDS]) showFieldError(name, '');
+    for (const name of ['prompt', ...FIELDS, 'seed']) showFieldError(name, '');
     els.formError.hidden = true;
   };
 
@@ -173,6 +182,9 @@ function main() {
     els.style.disabled = styles.length === 0;
     els.size.disabled = false;
     els.steps.disabled = false;
+    // A provider that takes no seed (OpenAI): the field keeps its value for another one.
+    els.seed.disabled = info.supports_seed === false;
+    setText(els.seedHint, els.seed.disabled ? DEFAULTS_COPY.seedUnsupported(info.title) : DEFAULTS_COPY.seedHint);
   }
 
   // ---- the configuration (?configuration=<name>) -----------------------------------------
@@ -409,6 +421,7 @@ function main() {
       if (els.steps.value !== '') body.steps = steps;
       if (els.style.value) body.style = els.style.value;
       if (els.count.value !== '') body.count = Number(els.count.value);
+      if (!els.seed.disabled && els.seed.value !== '') body.seed = Number(els.seed.value);
     }
     if (configuration) {
       body.configuration = configuration.name;
@@ -431,6 +444,13 @@ function main() {
     return Number.isInteger(n) && n >= COUNT_MIN && n <= COUNT_MAX ? null : DEFAULTS_COPY.countRange;
   }
 
+  /** Empty is a random seed. */
+  function seedProblem() {
+    if (els.seed.disabled || els.seed.value === '') return els.seed.validity?.badInput ? DEFAULTS_COPY.seedRange : null;
+    const n = Number(els.seed.value);
+    return Number.isInteger(n) && n >= 0 && n <= SEED_MAX ? null : DEFAULTS_COPY.seedRange;
+  }
+
   function stepsProblem() {
     if (els.steps.disabled || els.steps.value === '') return null;
     const n = Number(els.steps.value);
@@ -446,11 +466,13 @@ function main() {
     const problem = promptProblem();
     const stepsError = stepsProblem();
     const countError = countProblem();
-    if (problem || stepsError || countError) {
+    const seedError = seedProblem();
+    if (problem || stepsError || countError || seedError) {
       if (problem) showFieldError('prompt', problem);
       if (stepsError) showFieldError('steps', stepsError);
       if (countError) showFieldError('count', countError);
-      (problem ? els.prompt : stepsError ? els.steps : els.count).focus();
+      if (seedError) showFieldError('seed', seedError);
+      (problem ? els.prompt : stepsError ? els.steps : countError ? els.count : els.seed).focus();
       recheckServer();
       return;
     }
@@ -495,7 +517,7 @@ function main() {
       let focused = false;
       const general = [];
       for (const [name, message] of Object.entries(error.fields)) {
-        const known = name === 'prompt' || FIELDS.includes(name);
+        const known = name === 'prompt' || name === 'seed' || FIELDS.includes(name);
         if (known) {
           showFieldError(name, message);
           if (!focused) {
@@ -516,6 +538,7 @@ function main() {
 
   els.clear.addEventListener('click', () => {
     els.prompt.value = '';
+    els.seed.value = '';
     clearErrors();
     if (configuration && prefill) {
       // Back to the configuration's options; the page keeps using it.
@@ -576,6 +599,7 @@ function main() {
   // ---- start -----------------------------------------------------------------------
 
   if (params.has('prompt')) els.prompt.value = params.get('prompt') ?? '';
+  if (params.has('seed')) els.seed.value = params.get('seed') ?? '';
   updateCount();
   // data-ready: the form's options (and configuration) are in place (tests, bench/ui.py).
   loadOptions().finally(() => { document.body.dataset.ready = 'true'; });
