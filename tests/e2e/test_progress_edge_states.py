@@ -92,6 +92,7 @@ def test_a_wrong_api_key_gets_key_advice_and_retry(
     banner = page.locator("#job-banner")
     expect(banner).to_contain_text("the provider refused the API key")
     expect(banner).to_contain_text("Check the provider’s API key in Settings, then retry.")
+    expect(banner).to_contain_text("Retryable: after you fix the API key.")
     expect(banner).not_to_contain_text("Change the prompt or the settings")
     expect(banner.get_by_role("link", name="Open Settings")).to_have_attribute("href", "/settings")
     expect(banner.get_by_role("button", name="Retry generation")).to_be_enabled()

@@ -1,7 +1,7 @@
 """Generation Progress (`/jobs/{id}`): the whole event log is reachable ("Load earlier
 events", page by page, back to seq 1, on the page and in the Single Job View), a job
 deleted while its page is open shows only "Job not found", a finished job without an
-image says so, and on a phone the job header scrolls away with the page."""
+image says so, and on a phone a compact job summary stays on screen."""
 
 from __future__ import annotations
 
@@ -214,18 +214,39 @@ def test_a_job_cancelled_before_its_first_preview_says_none_was_generated(
 # -- narrow screens ------------------------------------------------------------------------
 
 
-def test_the_job_header_scrolls_away_on_a_phone(
-    new_page: PageFactory, live_server: LiveServer
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_on_a_phone_a_compact_job_summary_stays_on_screen(
+    new_page: PageFactory, live_server: LiveServer, scheme: str
 ) -> None:
     job = live_server.create_job("a tall page on a phone", steps=6)
     live_server.wait_for(job["id"], "completed")
-    phone = open_job(new_page, live_server, job["id"], width=390, height=844)
-    header = phone.locator("#jobbar")
-    phone.mouse.wheel(0, 600)
-    phone.wait_for_function("() => window.scrollY >= 500")
-    box = header.bounding_box()
+    phone = open_job(new_page, live_server, job["id"], width=390, height=844, scheme=scheme)
+    facts = phone.locator("#jobbar-facts")
+    # The log's numbers carry their unit: the column headings are hidden at this width.
+    percent = phone.locator("#event-log-body td.log__percent:not(:empty)").first
+    unit = percent.evaluate("td => getComputedStyle(td, '::after').content")
+    assert unit == '"\u00a0%"', unit
+    phone.mouse.wheel(0, 900)
+    phone.wait_for_function("() => window.scrollY >= 800")
+    # Status, attempt, transport chip and live indicator stay, in one short strip at the
+    # top; the title, the id and the actions scroll away with the page.
+    box = facts.bounding_box()
     assert box is not None
-    assert box["y"] + box["height"] <= 0, f"the header stays on screen: {box}"
+    assert box["y"] == 0, f"the job summary left the screen: {box}"
+    assert box["height"] <= 56, f"the sticky strip is too tall: {box}"
+    for part in ("#status-pill", "#attempt", "#transport-chip", "#live-indicator"):
+        inner = phone.locator(part).bounding_box()
+        assert inner is not None
+        assert inner["y"] >= 0 and inner["y"] + inner["height"] <= box["height"], part
+    expect(phone.locator("#live-indicator")).to_contain_text("Live")
+    for part in (".jobbar__title", "#action-cancel"):
+        gone = phone.locator(part).bounding_box()
+        assert gone is not None
+        assert gone["y"] + gone["height"] <= 0, f"{part} stays on screen: {gone}"
+    # Nothing shows through the strip: it has a background of its own.
+    background = facts.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent"), background
+    screenshot(phone, f"progress-phone-scrolled-{scheme}")
 
     desktop = open_job(new_page, live_server, job["id"], width=1280, height=600)
     desktop.mouse.wheel(0, 400)

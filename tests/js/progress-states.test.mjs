@@ -101,6 +101,8 @@ describe('failure advice', () => {
     const view = failed({ code: 'auth', message: 'The provider refused the API key', retryable: false });
     assert.equal(view.kind, 'failed-auth');
     assert.ok(view.lines.includes('Check the provider’s API key in Settings, then retry.'));
+    // Not retryable as it is, retryable once the key is fixed: said, like every failure.
+    assert.ok(view.lines.includes('Retryable: after you fix the API key.'));
     assert.ok(!view.lines.some((line) => /Change the prompt/.test(line)));
     assert.deepEqual(view.actions.find((a) => a.href === '/settings')?.label, 'Open Settings');
     assert.equal(view.actions.find((a) => a.action === 'retry')?.disabled, undefined);
@@ -130,13 +132,17 @@ describe('connection views', () => {
     }
   });
 
-  test('offline: the spec copy, no countdown, a reconnect button; the header says Offline', () => {
+  test('offline: the spec copy, no countdown, "Reconnect now" off until the network is back', () => {
     const ts = state({ reason: 'offline', nextRetryAt: null, retryInMs: null, pollFailures: 1 });
     const view = connectionView(ts, T0);
     assert.equal(view.title, 'Connection lost. Switching to polling.');
     assert.deepEqual(view.lines, ['This device is offline. Updates resume as soon as the network is back.']);
-    assert.equal(view.actions[0].action, 'reconnect');
+    assert.deepEqual(view.actions.map((a) => [a.action, a.disabled]), [['reconnect', true]]);
     assert.equal(indicatorText(ts, T0, T0 - 5000), 'Offline · updated 5 s ago');
+  });
+
+  test('reconnecting online: "Reconnect now" is offered', () => {
+    assert.deepEqual(connectionView(state(), T0).actions.map((a) => [a.action, a.disabled]), [['reconnect', false]]);
   });
 });
 
@@ -148,4 +154,9 @@ test('a page opened mid-run, before any estimate, estimates from the next progre
   assert.equal(model.etaSeconds, null);
   applyEvent(model, { seq: 3, time: at(20), type: 'progress', data: { stage: 'running', percent: 25 } });
   assert.equal(model.etaSeconds, 30); // 10 s for 25 %: 30 s for the other 75 %
+});
+
+test('a manual retry says which attempt is queued and the new budget (QA: 3/3 became 4/6 unexplained)', async () => {
+  const { COPY } = await import('../../genfactory/web/static/js/copy.js');
+  assert.equal(COPY.retryRequested(4, 6), 'Retry requested: attempt 4 queued, up to 6 in all.');
 });

@@ -29,6 +29,7 @@ export const MODE_NAMES = Object.freeze({
 });
 
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const secondsRange = (min, max) => (min === max ? plural(min, 'second') : `${min}–${max} seconds`);
 
 export const COPY = Object.freeze({
   // -- shared ------------------------------------------------------------------------
@@ -69,10 +70,16 @@ export const COPY = Object.freeze({
   live: 'Live',
   updatedAgo: (seconds) => (seconds < 1 ? 'updated just now' : `updated ${formatSeconds(seconds)} ago`),
   notConnected: 'Not connected',
-  degraded: (seconds) => `Live updates unavailable, using polling every ${plural(seconds, 'second')}.`,
+  /** The polling cadence as a range (min–max seconds), not the interval of the moment: it
+   *  moves with every poll (longer while nothing happens, back to the minimum on an event),
+   *  and a figure that keeps changing reads as noise. */
+  degraded: (min, max) => `Live updates unavailable, using polling every ${secondsRange(min, max)}.`,
   /** Polling the person chose over a working stream: live updates are not unavailable. */
-  pollingChosen: (seconds) => `Polling every ${plural(seconds, 'second')}.`,
-  pollingShort: (seconds) => `Polling every ${seconds} s`,
+  pollingChosen: (min, max) => `Polling every ${secondsRange(min, max)}.`,
+  pollingShort: (min, max) => `Polling every ${min === max ? min : `${min}–${max}`} s`,
+  /** The stream blocked, polling started on its own: what "Switch to polling" adds to it. */
+  blockedPolling:
+    'Polling started on its own; the live stream is tried again if the network reconnects. Switch to polling to stay on polling even then.',
   networkLost: 'Connection lost. Switching to polling.',
   reconnectIn: (seconds, attempt) =>
     `Reconnecting in ${plural(seconds, 'second')} (attempt ${attempt}). Updates continue by polling meanwhile.`,
@@ -120,6 +127,8 @@ export const COPY = Object.freeze({
   openSettings: 'Open Settings',
   reason: (message) => `Reason: ${message}`,
   retryable: (yes) => (yes ? 'Retryable: yes.' : 'Retryable: no.'),
+  /** A refused key: retrying as it is fails the same way; once the key is fixed it works. */
+  retryableAfterKey: 'Retryable: after you fix the API key.',
   attemptsUsed: (n, m) => `${plural(n, 'attempt')} of ${m} used.`,
   autoRetryTitle: (message) => `Attempt failed: ${message}`,
   autoRetryBody: (n, m, seconds) =>
@@ -130,7 +139,9 @@ export const COPY = Object.freeze({
   cancelledBody: 'This job was cancelled. The last known progress is shown below.',
   retryGeneration: 'Retry generation',
   editRestart: 'Edit prompt & restart',
-  retryRequested: 'Retry requested: a new attempt is queued.',
+  /** A manual retry gives the job a new budget of attempts on top of those used: say so,
+   *  or "Attempt 3/3" becoming "Attempt 4/6" looks like a glitch. */
+  retryRequested: (n, m) => `Retry requested: attempt ${n} queued, up to ${m} in all.`,
   cancelRequested: 'The job was cancelled.',
   /** The cancel dialog was open when the job ended on its own. */
   alreadyFinished: (status) => `Nothing to cancel: the job has already ${status === 'completed' ? 'completed' : status === 'failed' ? 'failed' : 'been cancelled'}.`,

@@ -13,6 +13,7 @@
 import { COPY, MODE_LABELS } from '../copy.js';
 import { h, icon, setText } from '../lib/dom.js';
 import { editUrl, failureKind } from '../lib/job-model.js';
+import { DEFAULTS } from '../transport.js';
 
 /**
  * @typedef {{action?: string, href?: string, label: string, kind: 'primary' | 'secondary' | 'ghost',
@@ -26,6 +27,12 @@ import { editUrl, failureKind } from '../lib/job-model.js';
  */
 
 const seconds = (msValue) => Math.max(0, Math.ceil(msValue / 1000));
+
+/** The polling cadence's bounds in whole seconds (the page streams with transport.js's
+ *  defaults): what the banner and the header say instead of the interval of the moment. */
+const POLL_RANGE = Object.freeze([
+  Math.max(1, Math.round(DEFAULTS.pollMinMs / 1000)), Math.max(1, Math.round(DEFAULTS.pollMaxMs / 1000)),
+]);
 
 /**
  * @param {any} ts transport state (transport.js onState) or null before the first report
@@ -41,7 +48,6 @@ export function connectionView(ts, now, finished = false, { streamFailed = false
   if (!ts) {
     return { kind: 'connecting', tone: 'info', icon: 'radio', title: COPY.connecting, lines: [COPY.connectingVia('ws')], actions: [] };
   }
-  const pollSeconds = Math.max(1, Math.round((ts.pollInterval ?? 2000) / 1000));
   const unreachable = ts.pollFailures > 0; // polling gets no answer either
   switch (ts.state) {
     case 'connecting':
@@ -57,12 +63,14 @@ export function connectionView(ts, now, finished = false, { streamFailed = false
       };
     case 'reconnecting': {
       const wait = seconds((ts.nextRetryAt ?? now) - now);
+      const offline = ts.reason === 'offline';
       let line = unreachable ? COPY.reconnectInUnreachable(wait, ts.attempt) : COPY.reconnectIn(wait, ts.attempt);
-      if (ts.reason === 'offline') line = COPY.offline; // no countdown: it waits for the network
+      if (offline) line = COPY.offline; // no countdown: it waits for the network
       return {
-        kind: ts.reason === 'offline' ? 'offline' : 'reconnecting', tone: 'warning', icon: 'wifi-off',
+        kind: offline ? 'offline' : 'reconnecting', tone: 'warning', icon: 'wifi-off',
         title: COPY.networkLost, lines: [line],
-        actions: [{ action: 'reconnect', label: COPY.reconnectNow, kind: 'primary', icon: 'refresh' }],
+        // Offline, a reconnect cannot work: the button waits (disabled) for the network.
+        actions: [{ action: 'reconnect', label: COPY.reconnectNow, kind: 'primary', icon: 'refresh', disabled: offline }],
       };
     }
     case 'degraded':
@@ -70,14 +78,16 @@ export function connectionView(ts, now, finished = false, { streamFailed = false
       if (ts.reason === 'manual') {
         return {
           kind: 'degraded-manual', tone: 'info', icon: 'clock',
-          title: streamFailed ? COPY.degraded(pollSeconds) : COPY.pollingChosen(pollSeconds),
+          title: streamFailed ? COPY.degraded(...POLL_RANGE) : COPY.pollingChosen(...POLL_RANGE),
           lines: [unreachable ? COPY.serverUnreachable : COPY.manualPolling],
           actions: [{ action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' }],
         };
       }
+      // Polling already runs (the automatic fallback): the line says what "Switch to
+      // polling" changes, so the button does not look like it does nothing.
       return {
         kind: 'degraded-blocked', tone: 'warning', icon: 'wifi-off', title: COPY.streamBlocked,
-        lines: [unreachable ? COPY.serverUnreachable : COPY.degraded(pollSeconds)],
+        lines: [unreachable ? COPY.serverUnreachable : COPY.degraded(...POLL_RANGE), COPY.blockedPolling],
         actions: [
           { action: 'poll', label: COPY.switchToPolling, kind: 'secondary', icon: 'clock' },
           { action: 'stream', label: COPY.tryStreamAgain, kind: 'secondary', icon: 'radio' },
@@ -143,7 +153,7 @@ export function jobView(model, now) {
         case 'auth':
           return {
             kind: 'failed-auth', tone: 'error', icon: 'x-circle', title: COPY.authTitle, role: 'alert',
-            lines: [reason, COPY.authBody].filter(Boolean),
+            lines: [reason, COPY.retryableAfterKey, COPY.authBody].filter(Boolean),
             actions: [
               { href: '/settings', label: COPY.openSettings, kind: 'primary' },
               { ...retry, kind: 'secondary' },
@@ -246,7 +256,7 @@ export function indicatorText(ts, now, lastUpdateAt) {
   }
   switch (ts.state) {
     case 'live': return [COPY.live, ago].filter(Boolean).join(' · ');
-    case 'degraded': return [COPY.pollingShort(Math.max(1, Math.round((ts.pollInterval ?? 2000) / 1000))), ago].filter(Boolean).join(' · ');
+    case 'degraded': return [COPY.pollingShort(...POLL_RANGE), ago].filter(Boolean).join(' · ');
     case 'reconnecting':
       if (ts.reason === 'offline') return [COPY.offlineShort, ago].filter(Boolean).join(' · ');
       return COPY.reconnectingShort(seconds((ts.nextRetryAt ?? now) - now));

@@ -95,15 +95,17 @@ export function createJobbar() {
       renderNoJob(COPY.pillNotLoaded);
     },
 
-    /** Loading the job (again, after "Try again"): the header as the page first shows it. */
+    /** Loading the job's snapshot (again, after "Try again"): the header as the page first
+     *  shows it. No connection is tried yet, so the indicator is a skeleton, not
+     *  "Connecting…" (the spec's "Initial loading" state comes before "Connecting"). */
     renderLoading() {
       els.pill.dataset.status = '';
       setText(els.pillLabel, COPY.pillLoading);
       els.attempt.hidden = false;
       setText(els.attempt, COPY.attempt('–', '–'));
-      els.chip.dataset.state = 'connecting';
-      els.indicator.dataset.state = 'connecting';
-      setText(els.indicator, COPY.connecting);
+      els.chip.dataset.state = 'loading';
+      els.indicator.dataset.state = 'loading';
+      setText(els.indicator, '');
     },
 
     /** @param {any} ts transport state */
@@ -116,8 +118,12 @@ export function createJobbar() {
       setText(els.indicator, indicatorText(ts, now, lastUpdateAt));
       const locked = model?.status === 'cancelled';
       const closed = !ts || ts.state === 'closed';
-      els.reconnect.disabled = locked || closed || (ts.state === 'live' && ts.mode === 'ws');
-      els.poll.disabled = locked || closed || (ts.state === 'degraded');
+      // Offline, a reconnect cannot work: it comes back with the network (as the banner's).
+      els.reconnect.disabled = locked || closed || (ts.state === 'live' && ts.mode === 'ws')
+        || ts.reason === 'offline';
+      // Blocked, polling started on its own: "Switch to polling" still means something (stay
+      // on polling, as the banner's button); polling chosen already, it does not.
+      els.poll.disabled = locked || closed || (ts.state === 'degraded' && ts.reason !== 'blocked');
     },
   };
 }

@@ -282,6 +282,14 @@ export function createPreview(els) {
       els.placeholder.classList.toggle('preview__placeholder--none', Boolean(text));
       if (!shownUrl && !showingFinal) els.root.dataset.state = text ? 'none' : 'empty';
     },
+    /** The job is not loaded yet: a plain skeleton. "Waiting for first preview…" could be
+     *  wrong (the job may have finished long ago); render() says what applies once known. */
+    loading() {
+      const label = els.placeholder.querySelector('span');
+      if (label) setText(label, '');
+      els.placeholder.classList.add('skeleton');
+      els.placeholder.classList.remove('preview__placeholder--none');
+    },
     /** Back to "no preview" (a retried job starts over). */
     resetFinal() {
       showingFinal = false;

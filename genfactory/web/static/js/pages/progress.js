@@ -90,6 +90,10 @@ function main() {
   let lastEventAt = null;
   let announcedStatus = null;
   let announcedConn = null;
+  /** Live updates were down (reconnecting, polling) and have not been live since: only
+   *  going live clears it, so a manual reconnect ("connecting" in between) that works is
+   *  announced as restored too. */
+  let connDown = false;
   /** The push stream was blocked or lost since it last worked (banners.connectionView). */
   let streamFailed = false;
   let imagesFor = null; // the attempt whose final images are shown
@@ -115,7 +119,10 @@ function main() {
       renderBanner(els.connBanner, null);
       renderBanner(els.jobBanner, null);
     }
-    if (view === 'loading') jobbar.renderLoading();
+    if (view === 'loading') {
+      jobbar.renderLoading();
+      preview.loading();
+    }
     if (view === 'error') jobbar.renderNotLoaded();
     if (view === 'not-found') {
       gone = true;
@@ -188,14 +195,13 @@ function main() {
   function announceConnection(ts) {
     const key = ts ? `${ts.state}:${ts.reason ?? ''}` : '';
     if (key === announcedConn) return;
-    const previous = announcedConn ?? '';
     announcedConn = key;
     if (!ts) return;
-    const wasDown = previous.startsWith('reconnecting') || previous.startsWith('degraded')
-      || previous === 'connecting:network-lost';
-    if (ts.state === 'reconnecting' && !wasDown) announce(COPY.networkLost);
+    if (ts.state === 'reconnecting' && !connDown) announce(COPY.networkLost);
     else if (ts.state === 'degraded' && ts.reason === 'blocked') announce(COPY.streamBlocked);
-    else if (ts.state === 'live' && wasDown) announce(COPY.restored);
+    else if (ts.state === 'live' && connDown) announce(COPY.restored);
+    if (ts.state === 'live') connDown = false;
+    else if (ts.state === 'reconnecting' || ts.state === 'degraded' || ts.reason === 'network-lost') connDown = true;
   }
 
   function renderDetails() {
@@ -482,7 +488,7 @@ function main() {
     if (button) button.disabled = true;
     try {
       adopt(await api.retryJob(jobId));
-      toast(COPY.retryRequested, { tone: 'success' });
+      toast(COPY.retryRequested(model.attempt, model.maxAttempts), { tone: 'success' });
       render();
       cancel.focus();
     } catch (error) {
