@@ -359,7 +359,7 @@ class JobService:
                 err = ProviderError(
                     ErrorCode.INTERNAL,
                     "The server process running this job stopped."
-                    if gone and not expired
+                    if gone  # known, whether or not its lease has run out meanwhile
                     else "The worker running this job stopped responding (lease expired).",
                     retryable=True,
                 ).to_dict()

@@ -140,6 +140,22 @@ async def test_expired_leases_are_recovered_with_a_new_attempt(service: JobServi
     assert events[-2].type == "error" and "stopped responding" in events[-2].data["message"]
 
 
+async def test_a_job_of_a_known_dead_process_says_so_even_after_its_lease_ran_out(
+    service: JobService,
+) -> None:
+    """A restart slower than the lease: the worker is still known to be gone (its process
+    died), which says more than "stopped responding"."""
+    job = await service.submit(JobSpec(prompt="x", size="256x256", steps=1))
+    async with service.db.write() as tx:
+        await job_store.claim_next_job(tx, "dead-worker", 0.01)
+    await asyncio.sleep(0.05)
+    assert await service.recover_expired_leases({"dead-worker"}) == [job.id]
+    async with service.db.read() as conn:
+        events = await read_after(conn, job.id, 0)
+    assert events[-2].type == "error"
+    assert events[-2].data["message"] == "The server process running this job stopped."
+
+
 async def test_event_stream_resumes_exactly_from_a_cursor(service: JobService) -> None:
     job = await service.submit(JobSpec(prompt="x", size="256x256", steps=1))
     async with service.db.write() as tx:
