@@ -99,6 +99,13 @@ def parse_time(field: str, raw: str | None, *, end: bool) -> float | None:
         ) from None
 
 
+def parse_as_of(raw: str | None) -> float | None:
+    """``as_of`` — "the jobs created at or before this moment" — as UNIX seconds: an ISO
+    8601 date-time (no offset = UTC; a date alone is the start of that UTC day), as the
+    list answers it (``JobPage.as_of``)."""
+    return parse_time("as_of", raw, end=False)
+
+
 def _names(values: Iterable[str]) -> tuple[str, ...]:
     names: list[str] = []
     for value in values:
@@ -118,8 +125,10 @@ def build_filter(
     configuration: Sequence[str] = (),
     q: str | None = None,
     ids: Sequence[str] = (),
+    as_of: str | None = None,
 ) -> JobFilter:
-    """The store filter for the API's fields (raises :class:`FilterError`)."""
+    """The store filter for the API's fields (raises :class:`FilterError`). ``as_of``
+    keeps the jobs created at or before that moment (see :func:`parse_as_of`)."""
     start = parse_time("from", created_from, end=False)
     stop = parse_time("to", created_to, end=True)
     if start is not None and stop is not None and start >= stop:
@@ -131,7 +140,8 @@ def build_filter(
         )
     if q is not None and len(q) > SEARCH_MAX:
         raise FilterError("q", f"Search text has at most {SEARCH_MAX} characters.", q[:50])
-    return JobFilter(
+    pinned = parse_as_of(as_of)
+    found = JobFilter(
         statuses=parse_statuses(status),
         created_from=start,
         created_to=stop,
@@ -139,6 +149,7 @@ def build_filter(
         search=parse_search(q),
         ids=tuple(dict.fromkeys(ids)),
     )
+    return found if pinned is None else found.created_until(pinned)
 
 
 class JobFilterBody(BaseModel):
@@ -173,6 +184,14 @@ class JobFilterBody(BaseModel):
         max_length=SEARCH_MAX,
         description="Words to find in the label and prompt (prefixes), or a job-id prefix.",
     )
+    as_of: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Only jobs created at or before this moment (ISO 8601; the list's "
+        "`as_of`): a selection made on a pinned list acts on the jobs that matched then, "
+        "not on jobs created since.",
+        examples=["2026-11-22T01:05:48.471566Z"],
+    )
 
     @field_validator("q")
     @classmethod
@@ -191,15 +210,27 @@ class JobFilterBody(BaseModel):
                 raise ValueError("Names must not contain control characters.")
         return values
 
+    def check(self) -> None:
+        """Raise ``ValueError`` (a 422 where pydantic validates) for a filter the API could
+        not use, with the reason."""
+        try:
+            self._build()
+        except FilterError as exc:
+            raise ValueError(f"{exc.field}: {exc.message}") from None
+
+    def _build(self) -> JobFilter:
+        return build_filter(
+            status=self.status,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            configuration=self.configuration,
+            q=self.q,
+            as_of=self.as_of,
+        )
+
     def to_filter(self, *location: str) -> JobFilter:
         try:
-            return build_filter(
-                status=self.status,
-                created_from=self.created_from,
-                created_to=self.created_to,
-                configuration=self.configuration,
-                q=self.q,
-            )
+            return self._build()
         except FilterError as exc:
             raise exc.as_validation_error(*location) from None
 
@@ -242,6 +273,18 @@ SearchQueryParam = Annotated[
         max_length=SEARCH_MAX,
         description="Words to find in label and prompt (each a word prefix), or a job-id "
         "prefix (6+ hex digits). Punctuation and operators are plain separators.",
+    ),
+]
+
+
+AsOfQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only jobs created at or before this moment (ISO 8601, as a list "
+        "answer's `as_of`): pages read with the same `as_of` do not shift while new jobs "
+        "arrive. Not given: now (the answer says which moment it used).",
+        examples=["2026-11-22T01:05:48.471566Z"],
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any, Literal
 
@@ -10,11 +11,19 @@ from fastapi.exceptions import RequestValidationError
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
-from genfactory.api.filters import IdPath, JobFilterBody, job_filter_params
+from genfactory.api.filters import (
+    AsOfQuery,
+    FilterError,
+    IdPath,
+    JobFilterBody,
+    job_filter_params,
+    parse_as_of,
+)
 from genfactory.api.management import image_detail
 from genfactory.api.schemas import ImageDetail, JobCreate, JobPage, JobPublic, JobUpdate
 from genfactory.core.management import JobManager
 from genfactory.core.service import JobSpec
+from genfactory.domain.events import iso_time
 from genfactory.domain.statuses import JobStatus
 from genfactory.store import images as image_store
 from genfactory.store import job_edits, job_list
@@ -105,11 +114,24 @@ async def list_jobs(
         ),
     ] = "created",
     order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "desc",
+    as_of: AsOfQuery = None,
 ) -> JobPage:
     """Filters combine (AND): ``status`` (several), ``from``/``to`` (created), ``configuration``
     (several) and ``q`` (full-text over label and prompt, or a job-id prefix). Ties sort by
-    creation time, then id. A page past the end is empty, with the right ``total``."""
+    creation time, then id. A page past the end is empty, with the right ``total``.
+
+    Only jobs created at or before ``as_of`` are listed — now, when it is not given; the
+    answer's ``as_of`` says which moment it used. Send it back with the next pages to read
+    the list as it was then: jobs created meanwhile do not push rows onto the next page."""
     selection = filter_.to_filter("query")
+    try:
+        pinned = parse_as_of(as_of)
+    except FilterError as exc:
+        raise exc.as_validation_error("query") from None
+    if pinned is None:
+        # Now, to the microsecond the answer names, rounded up so that it keeps every job
+        # this query can see.
+        pinned = math.ceil(time.time() * 1e6) / 1e6
     size, start = _paging(limit, offset, page, page_size)
     request = PageRequest(
         sort=SortKey(_SORT_ALIASES.get(sort, sort)),
@@ -118,7 +140,7 @@ async def list_jobs(
         offset=start,
     )
     async with state.db.read() as conn:
-        found = await job_list.list_jobs(conn, selection, request)
+        found = await job_list.list_jobs(conn, selection, request, as_of=pinned)
         qc = await image_store.qc_counts_for(conn, [j.id for j in found.jobs if j.image_count])
     now = time.time()
     highlights = None
@@ -137,6 +159,7 @@ async def list_jobs(
         page_size=size,
         pages=-(-found.total // size),
         highlights=highlights,
+        as_of=iso_time(pinned),
     )
 
 

@@ -260,6 +260,12 @@ class JobPage(BaseModel):
         '{"label": [[start, end], …], "prompt": […], "id": […]}, end exclusive, in UTF-16 '
         "code units (JavaScript string indices). Only fields with a match are present.",
     )
+    as_of: str = Field(
+        description="The moment this answer lists the jobs as of (ISO 8601 UTC): the request's "
+        "`as_of`, or the server's time when none was given. Jobs created after it are left "
+        "out; send it with the next pages so they do not shift while new jobs arrive.",
+        examples=["2026-11-22T01:05:48.471566Z"],
+    )
 
 
 class ImagePublic(BaseModel):
@@ -575,10 +581,32 @@ class ExportCreate(Selection):
         examples=["Europe/Berlin"],
     )
 
+    selected_from: JobFilterBody | None = Field(
+        default=None,
+        description="With `ids`: the filters the jobs were picked under (the page's filters "
+        "at the time). Recorded on the workbook's Filters sheet next to the number of ids; "
+        "it does not choose the jobs.",
+    )
+
     @field_validator("time_zone")
     @classmethod
     def _time_zone(cls, value: str | None) -> str | None:
         return None if value is None else parse_time_zone(value).key
+
+    @field_validator("selected_from")
+    @classmethod
+    def _selected_from(cls, value: JobFilterBody | None) -> JobFilterBody | None:
+        if value is not None:
+            value.check()  # the same checks as a filter's, so the sheet records sense
+        return value
+
+    @model_validator(mode="after")
+    def _selected_from_with_ids(self) -> ExportCreate:
+        if self.selected_from is not None and self.ids is None:
+            raise ValueError(
+                "'selected_from' goes with 'ids'; an export by 'filter' records that filter."
+            )
+        return self
 
 
 class ImageQCUpdate(BaseModel):
@@ -614,6 +642,13 @@ class PresetCreate(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         return _config_name(value)
+
+    @field_validator("filter")
+    @classmethod
+    def _timeless(cls, value: JobFilterBody) -> JobFilterBody:
+        if value.as_of is not None:
+            raise ValueError("A preset is a filter for any time: leave out 'as_of'.")
+        return value
 
 
 class PresetPublic(BaseModel):

@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from genfactory.core.management import RERUN_CHUNK, JobManager
-from genfactory.exports import ExportCancelled, export_jobs, save_copy
+from genfactory.exports import ExportCancelled, export_jobs, save_copy, selected_from_rows
 from genfactory.store import operations as op_store
 from genfactory.store.engine import Database
 from genfactory.store.operations import OperationRecord, OperationStatus
@@ -238,7 +238,10 @@ class OperationRunner:
         ``time_zone`` (an IANA name; UTC without one); with
         ``save_to`` (the export preferences' folder) a copy goes there too, and the result
         says where (``saved_to``, ``message``). A copy that cannot be written does not fail
-        the export: the result says why (``save_error``) and the download still works."""
+        the export: the result says why (``save_error``) and the download still works.
+        An export of ids records the filters they were picked under (the request's
+        ``selected_from``) on the Filters sheet, after the number of ids."""
+        filters = [*filters, *selected_from_rows(params.get("selected_from"))]
 
         async def work(progress: Progress) -> dict[str, Any]:
             op_id = progress.operation_id

@@ -1,7 +1,8 @@
 """Exports of jobs to Excel (and optionally a ZIP with their images).
 
-:func:`export_jobs` reads the selected jobs in keyset-paginated chunks (``created_at, id``
-order, a short read transaction each), hands every chunk to the workbook writer in a worker
+:func:`export_jobs` reads the selected jobs in chunks (a short read transaction each):
+a list of ids in the order given, a filter oldest first (keyset-paginated on ``created_at,
+id``), hands every chunk to the workbook writer in a worker
 thread (the event loop stays free), and reports progress after each chunk. Memory stays flat:
 one chunk of rows at a time, and XlsxWriter's ``constant_memory`` mode on disk.
 
@@ -14,7 +15,7 @@ import asyncio
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,20 +94,20 @@ async def export_jobs(
     done = 0
     image_rows = 0
     configs: dict[str, dict[str, Any]] = {}
-    after: tuple[float, str] | None = None
+    cursor: _Cursor = 0 if selection.ids else None
     writing: asyncio.Future[None] | None = None
     try:
         while True:
             # Read the next chunk while the previous one is being written.
             async with db.read() as conn:
-                chunk = await _next_chunk(conn, selection, steering, after)
+                chunk, cursor = await _next_chunk(conn, selection, steering, cursor)
                 chunk_images = await _images_of(conn, [j.id for j in chunk]) if chunk else {}
                 await _load_configurations(conn, chunk, configs)
             if writing is not None:
                 await writing
                 if progress is not None and not await progress(done, max(total, done)):
                     raise ExportCancelled
-            if not chunk:
+            if cursor == _DONE:
                 break
             used = {
                 j.configuration_id: configs[j.configuration_id]
@@ -116,7 +117,6 @@ async def export_jobs(
             writing = asyncio.ensure_future(asyncio.to_thread(book.add, chunk, chunk_images, used))
             done += len(chunk)
             image_rows += sum(len(v) for v in chunk_images.values())
-            after = (chunk[-1].created_at, chunk[-1].id)
         await asyncio.to_thread(book.close)
     except BaseException:
         if writing is not None and not writing.done():
@@ -135,6 +135,23 @@ async def export_jobs(
         bytes=size,
         seconds=time.perf_counter() - started,
     )
+
+
+#: The Filters sheet's prefix for the filters a selection of ids was picked under.
+SELECTED_FROM = "selected from"
+
+
+def selected_from_rows(summary: Any) -> list[tuple[str, Any]]:
+    """The Filters sheet's rows for an export of ids picked under a filter (the request's
+    ``selected_from``, as the JSON filter): ``("selected from: status", [...])``, … — one
+    per field given; none without a filter. The ids alone choose the jobs."""
+    if not isinstance(summary, dict):
+        return []
+    return [
+        (f"{SELECTED_FROM}: {key}", value)
+        for key, value in summary.items()
+        if value not in (None, "", [])
+    ]
 
 
 def save_copy(source: Path, folder: Path) -> Path:
@@ -168,14 +185,38 @@ async def _steering(conn: AsyncConnection, f: JobFilter, total: int) -> Steering
     return Steering(walk=walk, by_search=True)
 
 
+#: Where the next chunk starts: ids — the position in the list given; a filter — after the
+#: last job read (``created_at, id``), None at the start; :data:`_DONE` after the last chunk.
+_Cursor = int | tuple[float, str] | str | None
+_DONE = "done"
+
+
 async def _next_chunk(
-    conn: AsyncConnection, f: JobFilter, steering: Steering | None, after: tuple[float, str] | None
-) -> list[Any]:
+    conn: AsyncConnection, f: JobFilter, steering: Steering | None, cursor: _Cursor
+) -> tuple[list[Any], _Cursor]:
+    """The next chunk of jobs and the cursor after it (:data:`_DONE` with an empty chunk
+    when none is left). Ids keep the order given (unknown ones are left out)."""
+    if cursor == _DONE:
+        return [], _DONE
+    if isinstance(cursor, int):
+        while cursor < len(f.ids):
+            wanted = f.ids[cursor : cursor + CHUNK]
+            cursor += len(wanted)
+            # The other terms (if any) hold too; the ids of this chunk find the rows.
+            query = select(jobs).where(*filter_conditions(conn, replace(f, ids=wanted)))
+            found = {row.id: row for row in await conn.execute(query)}
+            if found:
+                return [found[i] for i in wanted if i in found], cursor
+        return [], _DONE
     query = select(jobs).where(*filter_conditions(conn, f, steering=steering))
-    if after is not None:
-        query = query.where(tuple_(jobs.c.created_at, jobs.c.id) > tuple_(*after))
-    rows = await conn.execute(query.order_by(jobs.c.created_at, jobs.c.id).limit(CHUNK))
-    return list(rows.all())
+    if isinstance(cursor, tuple):
+        query = query.where(tuple_(jobs.c.created_at, jobs.c.id) > tuple_(*cursor))
+    rows = list(
+        (await conn.execute(query.order_by(jobs.c.created_at, jobs.c.id).limit(CHUNK))).all()
+    )
+    if not rows:
+        return [], _DONE
+    return rows, (rows[-1].created_at, rows[-1].id)
 
 
 async def _images_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[Any]]:

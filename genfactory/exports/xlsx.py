@@ -434,7 +434,7 @@ class ExportWorkbook:
             if isinstance(value, datetime):  # "exported at": a date-time cell, as on the sheets
                 self.filters.write_string(n, 0, key)
                 self.filters.write_datetime(n, 1, value, self.date_format)
-            elif key == "status" and isinstance(value, list):
+            elif key.rpartition(": ")[2] == "status" and isinstance(value, list):
                 self.filters.write_row(n, 0, (key, ", ".join(_status_label(v) for v in value)))
             else:
                 self.filters.write_row(n, 0, (key, _scalar(value)))

@@ -44,10 +44,28 @@ class JobList:
     total: int
 
 
-async def list_jobs(conn: AsyncConnection, f: JobFilter, page: PageRequest) -> JobList:
+async def list_jobs(
+    conn: AsyncConnection, f: JobFilter, page: PageRequest, as_of: float | None = None
+) -> JobList:
     """The jobs ``f`` matches, sorted, ``page.limit`` of them from ``page.offset``, and how
-    many match in all. A page past the end is empty (the total is still exact)."""
+    many match in all. A page past the end is empty (the total is still exact).
+
+    ``as_of``: only the jobs created at or before that moment — the list as it was when
+    first read, so that its pages do not shift while new jobs arrive (they would push every
+    row one place down: a row seen again on the next page)."""
+    if as_of is not None:
+        f = await pinned(conn, f, as_of)
     return await with_whole_words(conn, f, lambda g: _list_jobs(conn, g, page))
+
+
+async def pinned(conn: AsyncConnection, f: JobFilter, as_of: float) -> JobFilter:
+    """``f`` limited to the jobs created at or before ``as_of`` — or ``f`` itself when no job
+    was created after it (the usual case for a list read now: one step into the date index),
+    so that the list keeps the counts and plans of a filter without a date range."""
+    newer = await conn.execute(select(jobs.c.id).where(jobs.c.created_at > as_of).limit(1))
+    if newer.first() is None:
+        return f
+    return f.created_until(as_of)
 
 
 async def _list_jobs(conn: AsyncConnection, f: JobFilter, page: PageRequest) -> JobList:

@@ -28,6 +28,7 @@ choice from its statistics; SQLite, which has none unless ``ANALYZE`` ran, is st
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
@@ -236,6 +237,14 @@ class JobFilter:
 
     def with_statuses(self, statuses: Sequence[JobStatus]) -> JobFilter:
         return replace(self, statuses=tuple(statuses))
+
+    def created_until(self, as_of: float) -> JobFilter:
+        """Also only jobs created at or before ``as_of`` (a list pinned to the moment it
+        was first read): the range's exclusive end moves to just after it, if earlier."""
+        end = math.nextafter(as_of, math.inf)
+        return replace(
+            self, created_to=end if self.created_to is None else min(self.created_to, end)
+        )
 
 
 @dataclass(frozen=True)

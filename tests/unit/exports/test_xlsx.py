@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import insert, select
 
+from genfactory.domain.statuses import JobStatus
 from genfactory.exports import export_jobs
 from genfactory.exports.xlsx import (
     IMAGE_KEYS,
@@ -476,3 +477,59 @@ def test_statuses_read_as_the_jobs_page_names_them() -> None:
     assert page == {key: STATUS_LABELS[key] for key in page}
     assert len(page) == 6
     assert labels("QC_LABELS") == QC_LABELS
+
+
+@pytest.mark.parametrize("chunk", [1000, 2])
+async def test_an_export_of_ids_keeps_their_order(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Ids are exported in the order given (the API's promise; rerun keeps it too), not by
+    creation: in one chunk or several, past unknown ids, and with other terms holding."""
+    import genfactory.exports as exports
+
+    monkeypatch.setattr(exports, "CHUNK", chunk)
+    given = [JOBS[2]["id"], "f" * 32, "e" * 32, JOBS[0]["id"], JOBS[1]["id"]]
+    assert [j["created_at"] for j in JOBS] == sorted(j["created_at"] for j in JOBS)
+    result = await export_jobs(
+        db,
+        BlobStore(tmp_path / "blobs"),
+        JobFilter(ids=tuple(given)),
+        tmp_path / "ids.xlsx",
+        filters=[("ids", len(given))],
+    )
+    assert result.jobs == 3
+    book = openpyxl.load_workbook(result.path)
+    assert [row[0] for row in cells(book["Jobs"])[1:]] == [JOBS[2]["id"], *given[3:]]
+    # Images follow their jobs.
+    assert [row[1] for row in cells(book["Images"])[1:]] == [JOBS[0]["id"]] * 2
+    assert ["jobs", 3] in cells(book["Filters"])
+
+    only = JobFilter(ids=tuple(given), statuses=(JobStatus(JOBS[1]["status"]),))
+    again = await export_jobs(
+        db, BlobStore(tmp_path / "blobs"), only, tmp_path / "ids2.xlsx", filters=[]
+    )
+    rows = cells(openpyxl.load_workbook(again.path)["Jobs"])[1:]
+    assert [row[0] for row in rows] == [
+        i for i in given if any(j["id"] == i and j["status"] == JOBS[1]["status"] for j in JOBS)
+    ]
+
+
+async def test_ids_record_the_filters_they_were_picked_under(tmp_path: Path) -> None:
+    """The Filters sheet of an export of ids: how many, then the filters of the page they
+    were picked on (the request's ``selected_from``), statuses as the page names them."""
+    from genfactory.exports import selected_from_rows
+
+    rows = selected_from_rows(
+        {"status": ["failed", "cancelled"], "q": "red", "configuration": [], "from": None}
+    )
+    assert rows == [("selected from: status", ["failed", "cancelled"]), ("selected from: q", "red")]
+    assert selected_from_rows(None) == [] and selected_from_rows({}) == []
+    path = tmp_path / "picked.xlsx"
+    book = ExportWorkbook(path, blobs=BlobStore(tmp_path), filters=[("ids", 15), *rows])
+    book.close()
+    assert cells(openpyxl.load_workbook(path)["Filters"]) == [
+        ["Filter", "Value"],
+        ["ids", 15],
+        ["selected from: status", "Failed, Stopped"],
+        ["selected from: q", "red"],
+    ]
