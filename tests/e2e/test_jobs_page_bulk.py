@@ -228,7 +228,10 @@ def test_select_all_matching_acts_on_the_filter(
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=f"Delete {total} jobs").click()
     expect(page.locator("#toasts")).to_contain_text(f"{total} jobs deleted.")
-    assert sent == [{"filter": {"q": "lighthouse"}, "expected_count": total}]
+    assert len(sent) == 1 and sent[0]["expected_count"] == total
+    # The filter as the list shows it: as of the moment it was loaded (later jobs are not
+    # part of the selection).
+    assert sent[0]["filter"] == {"q": "lighthouse", "as_of": sent[0]["filter"]["as_of"]}
     wait_until(lambda: api_list(live_server, q="lighthouse")["total"] == 0)
     expect(page.locator("#table-empty-title")).to_have_text("No jobs match these filters.")
 
@@ -245,45 +248,44 @@ def test_select_all_matching_acts_on_the_filter(
     expect(page.locator("#batch-count")).to_have_text("No jobs selected")
 
 
-def test_all_matching_follows_the_live_count_and_survives_a_conflict(
+def test_all_matching_follows_deletions_not_arrivals_and_survives_a_conflict(
     new_page: PageFactory, live_server: LiveServer, seeded: list[Any]
 ) -> None:
-    specs = [(f"Nebula {i:02d}", f"a nebula in deep space, star {i}", False) for i in range(26)]
-    seed_jobs(live_server, specs)
+    specs = [(f"Nebula {i:02d}", f"a nebula in deep space, star {i}", False) for i in range(27)]
+    nebulae = seed_jobs(live_server, specs)
     page = open_jobs(new_page, live_server, "?q=nebula")
     page.get_by_label("Select all jobs shown").check()
     page.locator("#select-notice-action").click()
     count = page.locator("#batch-count")
+    expect(count).to_have_text("All 27 matching jobs selected")
+
+    # A matching job arrives: the table shows it (the top of the newest jobs), but it was not
+    # selected, so the selection does not grow.
+    job = live_server.create_job("a nebula at dusk, star 27", label="Nebula 27", **FAST)
+    live_server.wait_for(job["id"], "completed", "failed")
+    expect(page.locator("#table-count")).to_contain_text("of 28")
+    expect(count).to_have_text("All 27 matching jobs selected")
+
+    # A selected job deleted elsewhere: the selection counts what is left of it.
+    live_server.api.post("/api/jobs/bulk/delete", json={"ids": [nebulae[0]["id"]]})
     expect(count).to_have_text("All 26 matching jobs selected")
 
-    def another(i: int) -> None:
-        job = live_server.create_job(f"a nebula at dusk, star {i}", label=f"Nebula {i}", **FAST)
-        live_server.wait_for(job["id"], "completed", "failed")
-
-    # A matching job arrives: the selection counts what the table counts.
-    another(26)
-    expect(page.locator("#table-count")).to_contain_text("of 27")
-    expect(count).to_have_text("All 27 matching jobs selected")
-    expect(page.locator("#select-notice")).to_contain_text(
-        "All 27 jobs matching the filters are selected."
-    )
-
-    # One more while the dialog asks about 27: the server refuses (nothing is done), and the
-    # selection stays, at the new count, to confirm again.
+    # One more deleted while the dialog asks about 26: the server refuses (nothing is done),
+    # and the selection stays, at the new count, to confirm again.
     page.get_by_role("button", name="Delete Selected").click()
-    dialog = page.get_by_role("dialog", name="Delete 27 jobs?")
+    dialog = page.get_by_role("dialog", name="Delete 26 jobs?")
     expect(dialog).to_be_visible()
-    another(27)
-    expect(count).to_have_text("All 28 matching jobs selected")
-    dialog.get_by_role("button", name="Delete 27 jobs").click()
+    live_server.api.post("/api/jobs/bulk/delete", json={"ids": [nebulae[1]["id"]]})
+    dialog.get_by_role("button", name="Delete 26 jobs").click()
     expect(page.locator("#toasts")).to_contain_text(
-        "Nothing was done: The filter now matches 28 jobs, not 27; look again and confirm."
+        "Nothing was done: The filter now matches 25 jobs, not 26; look again and confirm."
     )
-    expect(count).to_have_text("All 28 matching jobs selected")
-    assert api_list(live_server, q="nebula")["total"] == 28
+    expect(count).to_have_text("All 25 matching jobs selected")
+    assert api_list(live_server, q="nebula")["total"] == 26
     page.get_by_role("button", name="Delete Selected").click()
-    page.get_by_role("dialog", name="Delete 28 jobs?").get_by_role(
-        "button", name="Delete 28 jobs"
+    page.get_by_role("dialog", name="Delete 25 jobs?").get_by_role(
+        "button", name="Delete 25 jobs"
     ).click()
-    expect(page.locator("#toasts")).to_contain_text("28 jobs deleted.")
-    wait_until(lambda: api_list(live_server, q="nebula")["total"] == 0)
+    expect(page.locator("#toasts")).to_contain_text("25 jobs deleted.")
+    # The job that arrived after the selection is still there.
+    wait_until(lambda: [j["id"] for j in api_list(live_server, q="nebula")["items"]] == [job["id"]])

@@ -188,9 +188,21 @@ export const JOBS_COPY = Object.freeze({
   downloadAgain: 'Download again',
   deleteTitle: (n) => (n === 1 ? 'Delete 1 job?' : `Delete ${n.toLocaleString('en-US')} jobs?`),
   deleteOneTitle: (name) => `Delete job ${quoted(name)}?`,
-  deleteBody: (n) => (n === 1
-    ? 'Its events and images are removed too. This cannot be undone. A running job is skipped: stop it first.'
-    : 'Their events and images are removed too. This cannot be undone. Running jobs are skipped: stop them first.'),
+  /**
+   * `running`: how many picked jobs are running and left out of the `n` (they stay
+   * selected); null when the page cannot know ("select all N matching").
+   */
+  deleteBody: (n, running = null) => {
+    const gone = n === 1 ? 'Its events and images are removed too.' : 'Their events and images are removed too.';
+    const skipped = running === null
+      ? (n === 1 ? ' A running job is skipped: stop it first.' : ' Running jobs are skipped: stop them first.')
+      : running > 0 ? ` ${plural(running, 'running job')} will be skipped: stop ${running === 1 ? 'it' : 'them'} first.` : '';
+    return `${gone} This cannot be undone.${skipped}`;
+  },
+  /** Every job picked for deletion is running: no dialog, nothing sent. */
+  deleteOnlyRunning: (n) => (n === 1
+    ? 'The job is running and cannot be deleted: stop it first.'
+    : `All ${n.toLocaleString('en-US')} selected jobs are running and cannot be deleted: stop them first.`),
   deleteConfirm: (n) => (n === 1 ? 'Delete 1 job' : `Delete ${n.toLocaleString('en-US')} jobs`),
   deleteKeep: (n) => (n === 1 ? 'Keep it' : 'Keep them'),
   rerunTitle: (n) => (n === 1 ? 'Rerun 1 job?' : `Rerun ${n.toLocaleString('en-US')} jobs?`),

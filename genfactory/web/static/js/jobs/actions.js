@@ -2,7 +2,9 @@
  * What the page does to jobs, one at a time or in bulk: rerun (tracking the reruns' queue —
  * "2 queued · 1 running · 3 completed" — from the live stream), export to Excel (following
  * the tracked operation, then downloading the file), delete (after a confirmation dialog that
- * names the count). Bulk actions send the selection's ids, or its filter with the count seen.
+ * names the count, and how many picked jobs are running and left alone). Bulk actions send
+ * the selection's ids (an export also the filters they were picked under), or its filter
+ * with the count seen.
  *
  * @module jobs/actions
  */
@@ -16,6 +18,22 @@ import { createRerunQueue } from './batch-toolbar.js';
 import { downloadExport, followOperation } from './operations.js';
 
 const QUEUE_LINGER_MS = 15000;
+/** Statuses of a job a worker holds: the server does not delete it (cancel it first). */
+const HELD = new Set(['running', 'uploading']);
+
+/**
+ * The picked ids split into those a delete can take and those it would skip (running, as
+ * far as the page knows each one's status).
+ * @param {string[]} ids
+ * @param {(id: string) => any} jobFor
+ * @returns {{deletable: string[], running: string[]}}
+ */
+export function splitRunning(ids, jobFor) {
+  const deletable = [];
+  const running = [];
+  for (const id of ids) (HELD.has(jobFor(id)?.status) ? running : deletable).push(id);
+  return { deletable, running };
+}
 
 /**
  * Whether a failure means the server did not answer (no connection, or a proxy's 502–504):
@@ -44,9 +62,12 @@ export function message(error) {
  *   notify: (text: string, tone?: any) => void,
  *   onChanged: (what: 'deleted' | 'rerun' | 'recount') => (void | Promise<void>),
  *   onServerDown: (error: any) => void,
+ *   pickedUnder?: () => Record<string, any>,
  * }} options
+ *   pickedUnder: the page's filters now (the API's filter object), recorded by an export of
+ *   picked ids as the filters they were picked under
  */
-export function createJobActions({ toolbar, selection, jobFor, notify, onChanged, onServerDown }) {
+export function createJobActions({ toolbar, selection, jobFor, notify, onChanged, onServerDown, pickedUnder }) {
   const reruns = createRerunQueue();
   /** @type {{stop: () => void, id: string} | null} the operation being followed */
   let followed = null;
@@ -165,7 +186,7 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     toolbar.setBusy('export', true);
     try {
       toolbar.progress({ text: T.exportStarting, percent: null });
-      const op = await jobsApi.exportMany(selection.body());
+      const op = await jobsApi.exportMany(exportBody());
       await finishExport(op, (view) => toolbar.progress(view));
     } catch (error) {
       toolbar.progress(null);
@@ -173,6 +194,17 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
     } finally {
       toolbar.setBusy('export', false);
     }
+  }
+
+  /**
+   * What Export Selected sends: "all N matching" sends its filter (the Filters sheet records
+   * it); picked ids send the page's filters too (`selected_from`), for the sheet only.
+   */
+  function exportBody() {
+    const body = /** @type {Record<string, any>} */ (selection.body());
+    const filter = body.ids ? pickedUnder?.() ?? {} : {};
+    if (Object.keys(filter).length) body.selected_from = filter;
+    return body;
   }
 
   /**
@@ -230,15 +262,33 @@ export function createJobActions({ toolbar, selection, jobFor, notify, onChanged
   }
 
   /**
-   * Ask, then delete. Resolves true when something was deleted.
+   * Ask, then delete. Resolves true when something was deleted. Picked ids that are running
+   * (as far as the page knows) are named in the dialog and left out of the request: the
+   * number confirmed is the number deleted. "All N matching" cannot know: the server skips
+   * those, and says so.
    * @param {any} body {ids} | {filter, expected_count}
    * @param {number} count
    * @param {any} [one]  the job, when deleting one
    */
   async function deleteJobs(body, count, one = null) {
+    /** @type {number | null} */
+    let running = null;
+    if (body.ids) {
+      const split = splitRunning(body.ids, jobFor);
+      running = split.running.length;
+      if (running && !split.deletable.length) {
+        notify(T.deleteOnlyRunning(running), 'warning');
+        return false;
+      }
+      if (running) {
+        body = { ids: split.deletable };
+        count = split.deletable.length;
+        one = count === 1 ? jobFor(split.deletable[0]) : null;
+      }
+    }
     const yes = await ask({
       title: one ? T.deleteOneTitle(one.label || one.short_id) : T.deleteTitle(count),
-      body: T.deleteBody(count), ok: T.deleteConfirm(count), keep: T.deleteKeep(count), danger: true,
+      body: T.deleteBody(count, running), ok: T.deleteConfirm(count), keep: T.deleteKeep(count), danger: true,
     });
     if (!yes) return false;
     toolbar.setBusy('delete', true);

@@ -154,11 +154,14 @@ export function filterBody(state, { withStatus = true } = {}) {
 /**
  * Query parameters for GET /api/jobs (`paging` = {page, size} or {offset, limit}) or, with
  * `paging` null, GET /api/jobs/stats (status left out: the cards show every status).
+ * `asOf`: the list's pin (a list answer's `as_of`), so that its pages do not shift while
+ * new jobs arrive; '' for now.
  * @param {ViewState} state
  * @param {{page: number, size: number} | {offset: number, limit: number} | null} paging
+ * @param {string} [asOf]
  * @returns {URLSearchParams}
  */
-export function apiParams(state, paging) {
+export function apiParams(state, paging, asOf = '') {
   const body = filterBody(state, { withStatus: paging !== null });
   const q = new URLSearchParams();
   if (body.status) q.set('status', body.status.join(','));
@@ -176,8 +179,18 @@ export function apiParams(state, paging) {
   if (paging) {
     q.set('sort', state.sort);
     q.set('order', state.order);
+    if (asOf) q.set('as_of', asOf);
   }
   return q;
+}
+
+/**
+ * A key that changes exactly when what the list is pinned to changes: the filters and the
+ * sort (not the page or the page size, which read the same pinned list).
+ * @param {ViewState} state
+ */
+export function pinKey(state) {
+  return JSON.stringify([filterKey(state), state.sort, state.order]);
 }
 
 /**

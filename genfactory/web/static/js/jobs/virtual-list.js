@@ -16,10 +16,13 @@ import { chunksFor, chunksToEvict } from './virtual-window.js';
 export const KEEP_CHUNKS = 40;
 
 /**
+ * Every chunk reads the list as of one moment (`asOf`, the pin: given, or the first
+ * answer's `as_of`), so that jobs arriving while the person scrolls never shift the rows of
+ * chunks still to load (a row twice, at a chunk's edge).
  * @param {import('./filter-state.js').ViewState} state
- * @param {{onLoaded: () => void, onError: (error: unknown) => void}} callbacks
+ * @param {{onLoaded: () => void, onError: (error: unknown) => void, asOf?: string}} callbacks
  */
-export function createVirtualList(state, { onLoaded, onError }) {
+export function createVirtualList(state, { onLoaded, onError, asOf = '' }) {
   /** @type {Map<number, any>} row index → job */
   const rows = new Map();
   /** @type {Map<string, number>} job id → row index */
@@ -50,7 +53,7 @@ export function createVirtualList(state, { onLoaded, onError }) {
     chunks.set(k, 'loading');
     let page;
     try {
-      page = await jobsApi.list(apiParams(state, { offset: k * CHUNK_SIZE, limit: CHUNK_SIZE }));
+      page = await jobsApi.list(apiParams(state, { offset: k * CHUNK_SIZE, limit: CHUNK_SIZE }, asOf));
     } catch (error) {
       if (closed) return;
       chunks.delete(k);
@@ -58,6 +61,7 @@ export function createVirtualList(state, { onLoaded, onError }) {
       return;
     }
     if (closed) return;
+    if (!asOf) asOf = page.as_of ?? '';
     count = page.total;
     page.items.forEach((job, i) => {
       const at = k * CHUNK_SIZE + i;
@@ -75,6 +79,8 @@ export function createVirtualList(state, { onLoaded, onError }) {
   return {
     virtual: true,
     get count() { return count; },
+    /** The moment every chunk is read as of ('' until the first answer). */
+    get asOf() { return asOf; },
     get: (i) => rows.get(i) ?? null,
     indexOf: (id) => index.get(id) ?? -1,
     highlights: (id) => marks.get(id) ?? null,

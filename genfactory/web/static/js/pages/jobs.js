@@ -6,7 +6,16 @@
  * another API node), batched into one re-render per animation frame.
  *
  * The view state (filters, page, size, sort) lives in the address (`?status=failed&q=fox`),
- * so a reload or a shared link shows the same jobs. `body[data-ready="true"]` once the first
+ * so a reload or a shared link shows the same jobs.
+ *
+ * The list is pinned to the moment it was first read (the API's `as_of`): page changes,
+ * page-size changes and quiet reloads read the jobs created up to then, so jobs arriving
+ * meanwhile never push rows onto the next page (a row twice while walking the pages); they
+ * are counted in "N new jobs since this page loaded" instead. The pin goes (the next answer
+ * brings a new one) when the filters, the search or the sort change, when Show is pressed,
+ * and when the page reloads itself at the top of the newest jobs, where new jobs appear by
+ * themselves. "Select all N matching" keeps the pin in its filter: a bulk action then takes
+ * the jobs that matched when they were selected. `body[data-ready="true"]` once the first
  * list is shown (for tests).
  *
  * @module pages/jobs
@@ -22,7 +31,7 @@ import { createJobActions, message, unreachable } from '../jobs/actions.js';
 import { createBatchToolbar } from '../jobs/batch-toolbar.js';
 import {
   activeCount, apiParams, applyFilter, clearFilter, datesInverted, filterBody, filterKey, nextSort, parseQuery,
-  presetFilter, SCROLL_SIZE, toQuery,
+  pinKey, presetFilter, SCROLL_SIZE, toQuery,
 } from '../jobs/filter-state.js';
 import { createFilters } from '../jobs/filters.js';
 import { applyEvent, isNewJob } from '../jobs/live.js';
@@ -77,6 +86,7 @@ function main() {
   let virtualList = null;
   let total = 0;
   let listTicket = 0;
+  let matchingTicket = 0;
   let statsTimer = 0;
   let reloadTimer = 0;
   let liveReloadTimer = 0;
@@ -85,6 +95,11 @@ function main() {
   /** The pagination shows the counts of a list answer (not a load or a failure). */
   let counted = false;
   let newJobs = 0;
+  /**
+   * What the list is read as of: the pinned view (filters and sort) and the moment (a list
+   * answer's `as_of`; '' until the first answer after the pin went).
+   */
+  let pin = { key: '', asOf: '' };
   /** @type {Set<string>} jobs whose snapshot must be fetched again */
   const stale = new Set();
   let staleTimer = 0;
@@ -157,6 +172,7 @@ function main() {
       scheduleStats();
     },
     onServerDown: (error) => showServerDown(error),
+    pickedUnder: () => filterBody(state),
   });
   const pagination = createPagination({
     onPage: (page) => update({ page }, { focusTable: true }),
@@ -186,9 +202,9 @@ function main() {
   /**
    * Change the view state: the address, the controls, then load what changed.
    * @param {Partial<import('../jobs/filter-state.js').ViewState>} patch
-   * @param {{focusTable?: boolean}} [opts]
+   * @param {{focusTable?: boolean, fresh?: boolean}} [opts]  fresh: drop the list's pin
    */
-  function update(patch, { focusTable = false } = {}) {
+  function update(patch, { focusTable = false, fresh = false } = {}) {
     const before = state;
     state = { ...state, ...patch };
     const filtersChanged = filterKey(before) !== filterKey(state);
@@ -200,11 +216,7 @@ function main() {
     }
     syncControls();
     if (statsChanged) loadStats();
-    if (filtersChanged) {
-      newJobs = 0;
-      $(S.newJobs).hidden = true;
-    }
-    loadList({ focusTable, announceCount: filtersChanged });
+    loadList({ focusTable, announceCount: filtersChanged, fresh });
   }
 
   function syncControls() {
@@ -240,12 +252,35 @@ function main() {
   }
 
   /**
-   * @param {{focusTable?: boolean, announceCount?: boolean, quiet?: boolean}} opts
-   *   quiet: a live reload (no skeletons, scroll and focus kept)
+   * Drop the pin when the view changed (filters, search, sort) or when asked (`fresh`): the
+   * next answer's `as_of` is the new one, and the jobs counted as new are in it.
+   * @returns {string} the moment to read the list as of ('' = now)
    */
-  async function loadList({ focusTable = false, announceCount = false, quiet = false }) {
+  function pinFor(fresh) {
+    const key = pinKey(state);
+    if (fresh || pin.key !== key) {
+      pin = { key, asOf: '' };
+      newJobs = 0;
+      $(S.newJobs).hidden = true;
+    }
+    return pin.asOf;
+  }
+
+  /** A list answer's moment becomes the pin, if the view has none yet. */
+  function pinTo(key, asOf) {
+    if (pin.key === key && !pin.asOf && asOf) pin = { key, asOf };
+  }
+
+  /**
+   * @param {{focusTable?: boolean, announceCount?: boolean, quiet?: boolean, fresh?: boolean}} opts
+   *   quiet: a live reload (no skeletons, scroll and focus kept); fresh: drop the pin (show
+   *   the jobs created since the list was first read)
+   */
+  async function loadList({ focusTable = false, announceCount = false, quiet = false, fresh = false }) {
     const mine = ++listTicket;
     if (datesInverted(state)) return;
+    const asOf = pinFor(fresh);
+    const key = pin.key;
     if (!quiet) {
       main.dataset.view = 'loading';
       table.setBusy(true);
@@ -255,8 +290,10 @@ function main() {
     virtualList = null;
     if (state.size === SCROLL_SIZE) {
       const list = createVirtualList(state, {
+        asOf,
         onLoaded: () => {
           if (mine !== listTicket) return;
+          pinTo(key, list.asOf);
           total = list.count;
           matchingCount();
           if (source !== list) {
@@ -275,12 +312,13 @@ function main() {
     }
     let page;
     try {
-      page = await jobsApi.list(apiParams(state, { page: state.page, size: Number(state.size) }));
+      page = await jobsApi.list(apiParams(state, { page: state.page, size: Number(state.size) }, asOf));
     } catch (error) {
       if (mine === listTicket) listFailed(error);
       return;
     }
     if (mine !== listTicket) return;
+    pinTo(key, page.as_of);
     // Past the last page (deletions, a stale link): go to the last one.
     if (page.items.length === 0 && page.total > 0 && state.page > 1) {
       state = { ...state, page: Math.max(1, page.pages) };
@@ -298,12 +336,27 @@ function main() {
   }
 
   /**
-   * "All N matching" counts what the filter matches now (jobs deleted, new ones arrived), as
-   * the table's total does: the toolbar and the confirmation name the number shown.
+   * "All N matching" counts what its filter matches now (jobs deleted or changed elsewhere),
+   * as the table's total does when it reads the same pinned list: the toolbar and the
+   * confirmation name the number shown. Jobs created since it was selected are not in it.
    */
   function matchingCount() {
     const matching = selection.matching;
-    if (matching && matching.key === filterKey(state)) selection.recount(total);
+    if (!matching || matching.key !== filterKey(state)) return;
+    const asOf = matching.filter.as_of ?? '';
+    if (asOf === pin.asOf) {
+      selection.recount(total);
+      return;
+    }
+    // The list was pinned again since (Show, new jobs at the top, another sort): count the
+    // selection's own moment.
+    const ticket = ++matchingTicket;
+    jobsApi.list(apiParams(state, { page: 1, size: 1 }, asOf)).then((page) => {
+      const now = selection.matching;
+      if (ticket === matchingTicket && now && now.key === matching.key && (now.filter.as_of ?? '') === asOf) {
+        selection.recount(page.total);
+      }
+    }, () => {}); // the next reload counts again
   }
 
   function shown({ focusTable, announceCount }) {
@@ -460,7 +513,11 @@ function main() {
       const job = jobFor(event.job_id);
       if (event.type === 'label' && job) labelChanged(job, event);
       if (!job || source.indexOf(event.job_id) < 0) {
-        if (event.type === 'status') statsDirty = true;
+        if (event.type === 'status') {
+          statsDirty = true;
+          // A selected job on another page: its status still decides what a delete skips.
+          if (job) applyEvent(job, event);
+        }
         continue;
       }
       let row = false;
@@ -557,7 +614,10 @@ function main() {
     }, RELOAD_DEBOUNCE_MS);
   }
 
-  /** New jobs: on the first page of the newest jobs they appear by themselves. */
+  /**
+   * New jobs: on the first page of the newest jobs they appear by themselves (the pin goes);
+   * elsewhere the pinned list leaves them out and the notice counts them.
+   */
   function newJobsArrived(n) {
     const atTop = state.sort === 'created' && state.order === 'desc'
       && (state.size === SCROLL_SIZE ? $(S.scroller).scrollTop < 56 : state.page === 1);
@@ -565,7 +625,7 @@ function main() {
       window.clearTimeout(reloadTimer);
       reloadTimer = window.setTimeout(() => {
         if (table.editing || rowMenu.isOpen) return newJobsArrived(0);
-        loadList({ quiet: true });
+        loadList({ quiet: true, fresh: true });
       }, RELOAD_DEBOUNCE_MS);
       return;
     }
@@ -575,9 +635,7 @@ function main() {
   }
 
   $(S.newJobsShow).addEventListener('click', () => {
-    newJobs = 0;
-    $(S.newJobs).hidden = true;
-    update({ page: 1 }, { focusTable: true });
+    update({ page: 1 }, { focusTable: true, fresh: true });
   });
 
   // Notices of deletions are not resumable: after a reconnect, and every so often while only
@@ -644,7 +702,10 @@ function main() {
   }
 
   function selectMatching() {
-    selection.selectMatching({ filter: filterBody(state), count: total, key: filterKey(state) });
+    // The jobs the list shows: created up to its pin, not those arriving after.
+    const filter = filterBody(state);
+    if (pin.asOf && pin.key === pinKey(state)) filter.as_of = pin.asOf;
+    selection.selectMatching({ filter, count: total, key: filterKey(state) });
     announce(T.allMatchingSelected(total));
   }
 
