@@ -66,6 +66,22 @@ def test_pages_do_not_shift_while_jobs_arrive(
     assert shown_ids(page)[:3] == [j["id"] for j in reversed(arrived)]
 
 
+def test_refresh_reads_the_list_as_it_is_now(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    create(live_server, "refresher", 27)
+    page = open_jobs(new_page, live_server, "?q=refresher")
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(page.locator("#table-count")).to_have_text("Showing 26–27 of 27")
+    create(live_server, "refresher", 2)
+    notice = page.locator("#new-jobs")
+    expect(notice).to_contain_text("2 new jobs since this page loaded.")
+    # The person asks for what is there now: the new jobs are in the list, none counted aside.
+    page.locator("#jobs-refresh").click()
+    expect(page.locator("#table-count")).to_have_text("Showing 26–29 of 29")
+    expect(notice).to_be_hidden()
+
+
 def test_the_scrolling_view_does_not_shift_while_jobs_arrive(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:

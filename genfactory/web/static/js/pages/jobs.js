@@ -12,8 +12,8 @@
  * page-size changes and quiet reloads read the jobs created up to then, so jobs arriving
  * meanwhile never push rows onto the next page (a row twice while walking the pages); they
  * are counted in "N new jobs since this page loaded" instead. The pin goes (the next answer
- * brings a new one) when the filters, the search or the sort change, when Show is pressed,
- * and when the page reloads itself at the top of the newest jobs, where new jobs appear by
+ * brings a new one) when the filters, the search or the sort change, when Show or Refresh
+ * is pressed, and when the page reloads itself at the top of the newest jobs, where new jobs appear by
  * themselves. "Select all N matching" keeps the pin in its filter: a bulk action then takes
  * the jobs that matched when they were selected. `body[data-ready="true"]` once the first
  * list is shown (for tests).
@@ -459,10 +459,12 @@ function main() {
     }
   }
 
-  function refreshAll() {
+  /** @param {{fresh?: boolean}} [opts]  fresh: read the list as of now (the Refresh button:
+   *  the person asks for what is there now, new jobs included) */
+  function refreshAll({ fresh = false } = {}) {
     filters.flush();
     setServerDown(false);
-    loadList({});
+    loadList({ fresh });
     loadStats();
     loadConfigurations();
     system.check();
@@ -788,12 +790,12 @@ function main() {
   // ---- header, help, shortcuts ----------------------------------------------------------
 
   const refresh = () => {
-    refreshAll();
+    refreshAll({ fresh: true });
     announce(T.refreshed);
   };
   const help = createHelp();
   $(S.refresh).addEventListener('click', refresh);
-  $(S.serverRetry).addEventListener('click', refreshAll);
+  $(S.serverRetry).addEventListener('click', () => refreshAll());
   $(S.tableRetry).addEventListener('click', () => loadList({ focusTable: true }));
   $(S.emptyClear).addEventListener('click', () => update(clearFilter(state, 'all')));
   installShortcuts({
