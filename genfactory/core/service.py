@@ -192,7 +192,7 @@ class JobService:
                     return await config_store.latest_by_name(conn, ref)
                 except NotFound:
                     raise InvalidRequest(
-                        "configuration", f"No configuration with id or name {ref!r}."
+                        "configuration", f"No configuration with id or name “{ref}”."
                     ) from None
 
     async def submit(self, spec: JobSpec) -> JobRecord:

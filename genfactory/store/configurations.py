@@ -59,14 +59,14 @@ async def save_configuration(
     exists (optimistic concurrency: the read and the insert share the write transaction)."""
     latest = await _newest(tx.conn, name)
     if new and latest is not None:
-        raise Conflict(f"A configuration named {name!r} exists; save a new version of it instead.")
+        raise Conflict(f"A configuration named “{name}” exists; save a new version of it instead.")
     if new and (other := await _same_but_case(tx.conn, name)) is not None:
         raise Conflict(
-            f"A configuration named {other!r} exists, which differs only in case; save a new "
+            f"A configuration named “{other}” exists, which differs only in case; save a new "
             "version of it, or choose a name that differs in more than case."
         )
     if not new and latest is None:
-        raise NotFound(f"No configuration named {name!r}.")
+        raise NotFound(f"No configuration named “{name}”.")
     if base_version is not None and latest is not None and latest.version != base_version:
         raise StaleVersion(name, latest.version)
     if latest is not None and latest.settings == settings and latest.description == description:
@@ -88,7 +88,7 @@ async def get_configuration(conn: AsyncConnection, config_id: str) -> Configurat
         await conn.execute(select(configurations).where(configurations.c.id == config_id))
     ).first()
     if row is None:
-        raise NotFound(f"No configuration with id {config_id!r}.")
+        raise NotFound(f"No configuration with id “{config_id}”.")
     return ConfigurationRecord.from_row(row)
 
 
@@ -118,22 +118,43 @@ async def _same_but_case(conn: AsyncConnection, name: str) -> str | None:
     return str(row.name) if row is not None else None
 
 
+async def resolve_name(conn: AsyncConnection, name: str) -> str | None:
+    """The stored name ``name`` refers to: itself when it exists, else the one name equal to
+    it but for case ("portrait hq" for "Portrait HQ"; names are unique regardless of case,
+    see :func:`save_configuration`), else None. Only lookups resolve so: a save or a
+    delete names the configuration exactly."""
+    if await _newest(conn, name) is not None:
+        return name
+    rows = await conn.execute(
+        select(configurations.c.name)
+        .where(func.lower(configurations.c.name) == name.lower())
+        .distinct()
+        .limit(2)
+    )
+    found = [str(row.name) for row in rows]
+    return found[0] if len(found) == 1 else None
+
+
 async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecord:
-    latest = await _newest(conn, name)
+    """The newest version of ``name`` (or of the one name equal to it but for case)."""
+    resolved = await resolve_name(conn, name)
+    latest = await _newest(conn, resolved) if resolved is not None else None
     if latest is None:
-        raise NotFound(f"No configuration named {name!r}.")
+        raise NotFound(f"No configuration named “{name}”.")
     return latest
 
 
 async def versions(conn: AsyncConnection, name: str) -> list[ConfigurationRecord]:
+    """Every version of ``name`` (or of the one name equal to it but for case), newest first."""
+    resolved = await resolve_name(conn, name) or name
     rows = await conn.execute(
         select(configurations)
-        .where(configurations.c.name == name)
+        .where(configurations.c.name == resolved)
         .order_by(configurations.c.version.desc())
     )
     found = [ConfigurationRecord.from_row(r) for r in rows]
     if not found:
-        raise NotFound(f"No configuration named {name!r}.")
+        raise NotFound(f"No configuration named “{name}”.")
     return found
 
 
@@ -158,14 +179,22 @@ async def list_latest(conn: AsyncConnection) -> list[tuple[ConfigurationRecord, 
             & (newest.c.version == configurations.c.version),
         )
         .outerjoin(usage, usage.c.configuration_name == configurations.c.name)
-        .order_by(configurations.c.name)
     )
     result = []
     for row in rows:
         mapping = dict(row._mapping)
         uses = int(mapping.pop("uses"))
         result.append((ConfigurationRecord(**mapping), uses))
+    # Sorted here, not by the database: SQLite compares bytes and PostgreSQL its collation,
+    # and every list of names (this one, the pages' selects) should read in one order.
+    result.sort(key=lambda item: name_order(item[0].name))
     return result
+
+
+def name_order(name: str) -> tuple[str, str]:
+    """How configuration names sort everywhere: ignoring case, then exactly ("alpha" before
+    "Beta"; "Alpha" before "alpha")."""
+    return (name.casefold(), name)
 
 
 async def delete_configuration(tx: WriteTx, name: str) -> int:
@@ -177,10 +206,10 @@ async def delete_configuration(tx: WriteTx, name: str) -> int:
     ).scalar_one()
     if used:
         raise Conflict(
-            f"Configuration {name!r} is used by {used} job{'s' if used != 1 else ''}; "
+            f"Configuration “{name}” is used by {used} job{'s' if used != 1 else ''}; "
             "it can be deleted once no job refers to it."
         )
     result = await tx.conn.execute(delete(configurations).where(configurations.c.name == name))
     if not result.rowcount:
-        raise NotFound(f"No configuration named {name!r}.")
+        raise NotFound(f"No configuration named “{name}”.")
     return int(result.rowcount)

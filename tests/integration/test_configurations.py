@@ -176,6 +176,53 @@ def test_a_name_that_differs_only_in_case_is_refused(http: httpx.Client) -> None
         refused = http.post("/api/configurations", json={"name": other, "settings": {}})
         assert refused.status_code == 409, refused.text
         assert "differs only in case" in refused.json()["detail"]["message"]
-        assert repr(name) in refused.json()["detail"]["message"]
+        assert f"“{name}”" in refused.json()["detail"]["message"]
     names = [c["name"] for c in http.get("/api/configurations").json()]
     assert [n for n in names if n.lower() == name.lower()] == [name]
+
+
+def test_messages_show_the_name_as_typed_not_a_python_repr(http: httpx.Client) -> None:
+    name = f"back\\slash 'quoted' {uuid.uuid4().hex[:6]}"
+    created = http.post("/api/configurations", json={"name": name, "settings": {"steps": 5}})
+    assert created.status_code == 201, created.text
+    job = http.post("/api/jobs", json={"prompt": "uses it", "steps": 1, "configuration": name})
+    assert job.status_code == 201, job.text
+    in_use = http.delete(f"/api/configurations/by-name/{name}")
+    assert in_use.status_code == 409
+    assert in_use.json()["detail"]["message"].startswith(f"Configuration “{name}” is used by 1 job")
+    again = http.post("/api/configurations", json={"name": name, "settings": {}})
+    assert f"“{name}”" in again.json()["detail"]["message"]
+    assert "\\\\" not in again.json()["detail"]["message"]
+
+
+def test_a_name_differing_only_in_case_resolves_to_the_one_configuration(
+    http: httpx.Client,
+) -> None:
+    name = f"Portrait HQ {uuid.uuid4().hex[:6]}"
+    created = http.post("/api/configurations", json={"name": name, "settings": {"steps": 3}})
+    assert created.status_code == 201, created.text
+    job = http.post("/api/jobs", json={"prompt": "case", "configuration": name.lower()})
+    assert job.status_code == 201, job.text
+    assert job.json()["configuration"]["name"] == name
+    assert job.json()["params"]["steps"] == 3
+    # What the Start page's ?configuration= reads.
+    found = http.get(f"/api/configurations/by-name/{name.upper()}/versions")
+    assert found.status_code == 200, found.text
+    assert [v["name"] for v in found.json()] == [name]
+    # An exact match still wins; deleting needs the exact name.
+    assert http.delete(f"/api/configurations/by-name/{name.lower()}").status_code == 404
+    missing = http.post("/api/jobs", json={"prompt": "x", "configuration": name + " nope"})
+    assert missing.status_code == 422
+    assert f"“{name} nope”" in missing.json()["detail"][0]["msg"]
+
+
+def test_the_list_sorts_names_ignoring_case_then_exactly(http: httpx.Client) -> None:
+    tag = uuid.uuid4().hex[:6]
+    made = [f"{tag} beta", f"{tag} Alpha", f"{tag} alphb", f"{tag} Gamma", f"{tag} _under"]
+    for name in made:
+        response = http.post("/api/configurations", json={"name": name, "settings": {}})
+        assert response.status_code == 201, response.text
+    names = [c["name"] for c in http.get("/api/configurations").json()]
+    assert names == sorted(names, key=lambda n: (n.casefold(), n))
+    ours = [n for n in names if n.startswith(tag)]
+    assert ours == [f"{tag} _under", f"{tag} Alpha", f"{tag} alphb", f"{tag} beta", f"{tag} Gamma"]
