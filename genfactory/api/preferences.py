@@ -15,10 +15,12 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from genfactory.api.deps import AppState, StateDep
 from genfactory.core.service import InvalidRequest
@@ -266,24 +268,54 @@ async def read_preferences(state: StateDep) -> PreferencesPublic:
     response_model=PreferencesPublic,
     responses=VALIDATION,
     summary="Save the defaults a new job starts with",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DefaultsPreferences"}}
+            },
+        }
+    },
 )
-async def save_defaults(body: DefaultsPreferences, state: StateDep) -> PreferencesPublic:
-    """Unknown configuration or provider names are refused (422, naming the value)."""
-    if body.provider is not None and body.provider not in state.service.providers:
-        names = ", ".join(info.name for info in state.service.providers.infos())
-        raise InvalidRequest(
-            "provider", f"Unknown provider {body.provider!r}; choose one of {names}."
-        )
+async def save_defaults(
+    raw: Annotated[dict[str, Any], Body()], state: StateDep
+) -> PreferencesPublic:
+    """Unknown configuration or provider names are refused (422, naming the value). Every
+    bad field is reported in one 422, each at its field, so a client fixes them in one go."""
+    errors: list[dict[str, Any]] = []
+    try:
+        body = DefaultsPreferences.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        # The names the model accepted are checked too: their errors belong in the same 422.
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        names = {k: raw[k] for k in ("configuration", "provider") if k in raw and k not in bad}
+        body = DefaultsPreferences.model_validate(names)
     async with state.db.write() as tx:
-        if body.configuration is not None:
-            try:
-                await config_store.latest_by_name(tx.conn, body.configuration)
-            except NotFound:
-                raise InvalidRequest(
-                    "configuration", f"No configuration named {body.configuration!r}."
-                ) from None
+        errors += [
+            {"loc": ("body", field), "msg": message, "type": "value_error"}
+            for field, message in await _defaults_problems(state, tx.conn, body)
+        ]
+        if errors:
+            raise RequestValidationError(errors)
         await pref_store.save_group(tx, DEFAULTS, body.model_dump(mode="json"))
     return await _public(state)
+
+
+async def _defaults_problems(
+    state: AppState, conn: AsyncConnection, body: DefaultsPreferences
+) -> list[tuple[str, str]]:
+    """What is wrong with the names in ``body``: (field, message) for each."""
+    problems = []
+    if body.provider is not None and body.provider not in state.service.providers:
+        names = ", ".join(info.name for info in state.service.providers.infos())
+        problems.append(("provider", f"Unknown provider “{body.provider}”; choose one of {names}."))
+    if body.configuration is not None:
+        try:
+            await config_store.latest_by_name(conn, body.configuration)
+        except NotFound:
+            problems.append(("configuration", f"No configuration named “{body.configuration}”."))
+    return problems
 
 
 @router.put(

@@ -365,7 +365,7 @@ def test_a_stale_default_and_a_refused_save_are_explained(
     assert server.api.delete("/api/configurations/by-name/Also%20going").status_code == 204
     page.locator("#defaults-save").click()
     expect(page.locator("#pref-configuration-error")).to_have_text(
-        "No configuration named 'Also going'."
+        "No configuration named “Also going”."
     )
     expect(select).to_be_focused()
 

@@ -125,9 +125,9 @@ def test_an_unavailable_default_provider_is_saved_with_a_notice(http: httpx.Clie
         (
             {"configuration": "No such thing"},
             "configuration",
-            "No configuration named 'No such thing'",
+            "No configuration named “No such thing”",
         ),
-        ({"provider": "dall-e-9"}, "provider", "Unknown provider 'dall-e-9'"),
+        ({"provider": "dall-e-9"}, "provider", "Unknown provider “dall-e-9”"),
         ({"count": 0}, "count", "greater than or equal to 1"),
         ({"count": 17}, "count", "less than or equal to 16"),
         ({"count": "3"}, "count", "valid integer"),
@@ -252,3 +252,25 @@ def test_a_folder_that_went_away_does_not_fail_exports(http: httpx.Client, tmp_p
     assert result["saved_to"] is None
     assert result["save_error"].startswith(f"Not saved to {folder}")
     assert http.get(f"/api/exports/{operation['id']}/download").status_code == 200
+
+
+def test_every_bad_default_is_reported_in_one_422(http: httpx.Client) -> None:
+    errors = errors_of(
+        http.put(
+            "/api/preferences/defaults",
+            json={"configuration": "nope 'x'", "provider": "zzz", "count": 99},
+        )
+    )
+    assert set(errors) == {"configuration", "provider", "count"}, errors
+    assert errors["configuration"] == "No configuration named “nope 'x'”."
+    assert errors["provider"].startswith("Unknown provider “zzz”")
+    assert "16" in errors["count"]
+    # Two names wrong, the count fine: both names, nothing saved.
+    errors = errors_of(
+        http.put("/api/preferences/defaults", json={"configuration": "nope", "provider": "zzz"})
+    )
+    assert set(errors) == {"configuration", "provider"}
+    assert http.get("/api/preferences").json()["defaults"] == DEFAULT_PREFERENCES["defaults"]
+    # An unknown field is reported with the rest.
+    errors = errors_of(http.put("/api/preferences/defaults", json={"provider": "zzz", "colour": 1}))
+    assert set(errors) == {"provider", "colour"}
