@@ -41,7 +41,8 @@ def open_configurations(
 
 
 def row(page: Page, name: str) -> Any:
-    return page.locator(f'#config-list tr[data-name="{name}"]')
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')  # a CSS string
+    return page.locator(f'#config-list tr[data-name="{quoted}"]')
 
 
 def test_shell_has_meta_tags_nav_and_a_strict_csp(live_server: LiveServer) -> None:
@@ -185,6 +186,7 @@ def test_the_vision_check_is_offered_saved_and_loaded(
         route.continue_(post_data=json.dumps(body))
 
     page.route("**/api/configurations/by-name/*/versions", bad_timeout)
+    page.get_by_label("Description").fill("a change, so that Save is offered")
     page.get_by_role("button", name="Save as version 2").click()
     expect(page.locator("#cfg-vision-timeout-error")).to_have_text("Input should be greater than 0")
     expect(page.get_by_label("Timeout (seconds)")).to_be_focused()
@@ -272,7 +274,6 @@ def test_create_shows_it_in_the_list(new_page: PageFactory, live_server: LiveSer
     expect(listed).to_contain_text("Tall, moody portraits")
     (saved,) = versions(live_server, "Portraits")
     assert saved["settings"] == {
-        "provider": "procedural",
         "size": "512x768",
         "steps": 30,
         "style": "noir",
@@ -358,7 +359,7 @@ def test_a_new_configuration_follows_the_providers_defaults(
     page.get_by_role("button", name="Create configuration").click()
     expect(page.locator("#toasts")).to_contain_text("Created “Defaults only” (version 1).")
     (saved,) = versions(live_server, "Defaults only")
-    assert saved["settings"] == {"provider": "procedural"}
+    assert saved["settings"] == {}
     expect(row(page, "Defaults only").locator("td").nth(2)).to_have_text("default")  # size
     expect(row(page, "Defaults only").locator("td").nth(3)).to_have_text("default")  # steps
     # Loaded back for editing, the fields stay empty.
@@ -487,49 +488,82 @@ def test_unsaved_edits_are_not_discarded_without_asking(
     assert [v["version"] for v in versions(live_server, "Other")] == [1]
 
 
-def test_saving_unchanged_settings_makes_no_version(
+def test_save_is_disabled_until_the_form_differs_from_the_newest_version(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:
+    """As on the Settings page: nothing to save, no Save (the server would refuse it with
+    "Nothing changed")."""
     create_config(live_server, "Steady", steps=5, count=2)
     page = open_configurations(new_page, live_server, query="?edit=Steady")
     expect(page.locator("#config-versions li")).to_have_count(1)
-    page.get_by_role("button", name="Save as version 2").click()
-    error = page.locator("#cfg-form-error")
-    expect(error).to_be_visible()
-    expect(error).to_contain_text("Not saved.")
-    expect(error).to_contain_text("Nothing changed: version 1 already has these settings.")
-    expect(error).to_be_focused()
-    expect(page.locator("#toasts")).not_to_contain_text("Saved")
+    save = page.get_by_role("button", name="Save as version 2")
+    expect(save).to_be_disabled()
     screenshot(page, "configurations-unchanged-dark")
-    assert [v["version"] for v in versions(live_server, "Steady")] == [1]
-    expect(page.locator("#config-versions li")).to_have_count(1)
 
     # A change, and changed back, is no change either; a real change is version 2.
     steps = page.get_by_label("Steps", exact=True)
     steps.fill("9")
+    expect(save).to_be_enabled()
     steps.fill("5")
-    page.get_by_role("button", name="Save as version 2").click()
-    expect(error).to_contain_text("Nothing changed: version 1")
+    expect(save).to_be_disabled()
+    page.get_by_label("Description").fill("now described")
+    expect(save).to_be_enabled()
+    page.get_by_label("Description").fill("")
+    page.get_by_label("Minimum detail").fill("7")  # not in the summary, a change all the same
+    expect(save).to_be_enabled()
+    page.get_by_label("Minimum detail").fill(
+        page.get_by_label("Minimum detail").get_attribute("data-default") or ""
+    )
+    expect(save).to_be_disabled()
     steps.fill("9")
-    page.get_by_role("button", name="Save as version 2").click()
+    save.click()
     expect(page.locator("#toasts")).to_contain_text("Saved “Steady” as version 2.")
-    expect(error).to_be_hidden()
+    expect(page.get_by_role("button", name="Save as version 3")).to_be_disabled()
     # Version 1 loaded into the form differs from version 2: saving it is version 3.
     page.locator("#config-versions li").nth(1).get_by_role("button", name="Load into form").click()
     page.get_by_role("button", name="Save as version 3").click()
     expect(page.locator("#toasts")).to_contain_text("Saved “Steady” as version 3.")
     assert [v["version"] for v in versions(live_server, "Steady")] == [3, 2, 1]
 
-    # Made through the API without a count: the form leaves Count empty ("1" by default)
-    # and so saving it untouched changes nothing either.
-    create_config(live_server, "No count", steps=5)
+    # Made through the API without a count or a provider: the form leaves Count empty and
+    # the provider on "Server default", so untouched it has nothing to save.
+    created = live_server.api.post(
+        "/api/configurations", json={"name": "No count", "settings": {"steps": 5}}
+    )
+    assert created.status_code == 201
     page.goto(f"{live_server.url}/configurations?edit=No%20count")
     expect(page.get_by_label("Count", exact=True)).to_have_value("")
     # No "1" shown in it: on the Start page an empty count is the saved default's.
     expect(page.get_by_label("Count", exact=True)).not_to_have_attribute("placeholder", "1")
-    page.get_by_role("button", name="Save as version 2").click()
-    expect(error).to_contain_text("Nothing changed: version 1 already has these settings.")
+    expect(page.get_by_role("button", name="Save as version 2")).to_be_disabled()
     assert [v["version"] for v in versions(live_server, "No count")] == [1]
+
+
+def test_a_configuration_without_a_provider_keeps_none_when_edited(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    created = live_server.api.post(
+        "/api/configurations", json={"name": "back\\slash", "settings": {"steps": 5}}
+    )
+    assert created.status_code == 201, created.text
+    page = open_configurations(new_page, live_server, scheme="light")
+    row(page, "back\\slash").get_by_role("button", name="Edit").click()
+    provider = page.get_by_label("Provider")
+    expect(provider).to_have_value("")
+    expect(provider.locator("option:checked")).to_have_text("Server default")
+    # The server's default provider's choices are offered meanwhile.
+    expect(page.get_by_label("Steps", exact=True)).to_have_attribute("placeholder", "20")
+    page.get_by_label("Description").fill("only the description changed")
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(page.locator("#toasts")).to_contain_text("as version 2.")
+    newest = versions(live_server, "back\\slash")[0]
+    assert newest["settings"] == {"steps": 5}
+    assert newest["description"] == "only the description changed"
+    # A provider can still be chosen, and "Server default" chosen back.
+    provider.select_option("procedural")
+    expect(page.get_by_role("button", name="Save as version 3")).to_be_enabled()
+    provider.select_option("")
+    expect(page.get_by_role("button", name="Save as version 3")).to_be_disabled()
 
 
 def test_delete_an_unused_configuration(new_page: PageFactory, live_server: LiveServer) -> None:
@@ -577,6 +611,28 @@ def test_delete_a_used_configuration_shows_the_servers_refusal(
     expect(error).to_be_focused()
     expect(row(page, "InUse")).to_be_visible()
     screenshot(page, "configurations-delete-refused-light")
+    # The way forward: the jobs that use it, on the Jobs page filtered by it.
+    link = error.get_by_role("link", name="Show the jobs using it")
+    expect(link).to_have_attribute("href", "/jobs?config=InUse")
+
+
+def test_a_refused_delete_names_the_configuration_as_typed(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    name = "back\\slash 'q'"
+    create_config(live_server, name, steps=2)
+    live_server.create_job("a pebble", configuration=name)
+    page = open_configurations(new_page, live_server)
+    row(page, name).get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    error = page.locator("#config-list-error")
+    expect(error).to_contain_text(f"Configuration “{name}” is used by 1 job")
+    expect(error).not_to_contain_text("\\\\")
+    link = error.get_by_role("link", name="Show the jobs using it")
+    link.click()
+    page.wait_for_url("**/jobs?config=*")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    assert page.evaluate("new URLSearchParams(location.search).get('config')") == name
 
 
 def test_errors_show_at_their_fields_and_keep_what_was_typed(
@@ -650,7 +706,9 @@ def test_unavailable_providers_are_disabled_with_their_reason(
     page = open_configurations(new_page, live_server)
     page.get_by_role("button", name="New configuration").click()
     select = page.get_by_label("Provider")
-    expect(select).to_have_value("procedural")
+    # A new configuration names no provider unless one is chosen.
+    expect(select).to_have_value("")
+    expect(select.locator("option:checked")).to_have_text("Server default")
     for name, info in providers.items():
         option = select.locator(f'option[value="{name}"]')
         if info["available"]:

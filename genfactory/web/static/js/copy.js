@@ -398,6 +398,14 @@ export const CONFIG_COPY = Object.freeze({
   usingMissing: (name) => `Configuration ${quoted(name)} was not found. It may have been deleted; the job will use the options below.`,
   usingError: (name) => `Configuration ${quoted(name)} could not be loaded; the job will still use it.`,
 
+  // the editor's provider left open, a version's changes, a long description, a refused delete
+  providerServerDefault: 'Server default',
+  changed: (changes) => `Changed: ${changes.join(', ')}`,
+  unchangedFromPrevious: 'Same settings as the version before.',
+  showMore: 'Show more',
+  showLess: 'Show less',
+  jobsUsingAny: 'Show the jobs using it',
+  saveUnchanged: 'Change something to save a new version.',
 });
 
 export const SETTINGS_COPY = Object.freeze({
@@ -439,6 +447,9 @@ export const SETTINGS_COPY = Object.freeze({
   unknown: 'Unknown',
   factsLoadError: 'This server’s details could not be loaded.',
   refreshFailed: 'Could not refresh: the page still shows what it loaded before.',
+  /** A test of a provider the server has no settings for: nothing was tried. */
+  notConfigured: (what) => (what ? `Not configured: ${what}.` : 'Not configured.'),
+  noAttempt: 'No connection was attempted.',
 });
 
 /** DOM hooks of the Configurations and Settings pages and of the Start page's notice. */

@@ -16,6 +16,10 @@ import { settingsApi } from '../lib/settings-api.js';
 
 const SIMPLE_FIELDS = ['name', 'description', 'provider', 'size', 'steps', 'style', 'count', 'model', 'output_format'];
 const COUNT_MAX = 16;
+/** The provider a job uses when neither it nor its configuration names one
+ *  (genfactory/providers/registry.py ProviderRegistry.default): its sizes, steps and styles
+ *  are offered while the form's provider is "Server default". */
+const SERVER_DEFAULT_PROVIDER = 'procedural';
 const NAME_MAX = 100;
 
 /** @param {string} value */
@@ -138,7 +142,11 @@ export function createConfigForm(form) {
   /** What the form held when it was last filled, to tell whether anything was changed. */
   let baseline = '';
 
-  const info = () => providers.find((p) => p.name === els.provider.value) ?? null;
+  /** The chosen provider; for "Server default" (''), the server's default provider. */
+  const info = () => {
+    if (els.provider.value) return providers.find((p) => p.name === els.provider.value) ?? null;
+    return providers.find((p) => p.name === SERVER_DEFAULT_PROVIDER) ?? providers.find((p) => p.available) ?? providers[0] ?? null;
+  };
   const option = (value, label, selected = false, disabled = false) => h('option', { value, selected, disabled }, label);
 
   // ---- provider-dependent choices --------------------------------------------------------
@@ -190,17 +198,17 @@ export function createConfigForm(form) {
     const wanted = pending ?? { size: els.size.value || null, steps: els.steps.value, style: els.style.value || null };
     pending = null;
     providers = list;
-    const options = list.map((p) => option(p.name, CONFIG_COPY.providerOption(p.title, p.available), p.name === current, !p.available));
+    // "Server default" first: a configuration that names no provider keeps naming none
+    // (jobs then use the Settings default provider, or the server's).
+    const options = [option('', CONFIG_COPY.providerServerDefault, !current),
+      ...list.map((p) => option(p.name, CONFIG_COPY.providerOption(p.title, p.available), p.name === current, !p.available))];
     if (current && !list.some((p) => p.name === current)) options.push(option(current, `${current} (unknown)`, true, true));
     replaceChildren(els.provider, ...options);
-    if (!current) {
-      const first = list.find((p) => p.available) ?? list[0];
-      if (first) els.provider.value = first.name;
-    }
+    els.provider.value = current;
     els.provider.disabled = false;
     setProviderNote();
     // Size, steps and style left empty follow the provider's defaults (nothing is saved).
-    fillChoices(current ? wanted : { size: null, steps: null, style: null });
+    fillChoices(wanted);
     // The choices just filled in are what the form was filled with, not a change.
     if (untouched) markClean();
   }
@@ -331,10 +339,10 @@ export function createConfigForm(form) {
     els.name.readOnly = mode === 'edit';
     setText(els.nameHint, mode === 'edit' ? CONFIG_COPY.nameHintEdit : CONFIG_COPY.nameHintNew);
     els.description.value = options.description ?? '';
-    const first = providers.find((p) => p.available) ?? providers[0];
-    const provider = s.provider ?? first?.name ?? '';
-    // A field the settings leave out stays empty ("Provider's default"): a new form saves
-    // only what the person chose, so the configuration follows the provider's defaults.
+    const provider = s.provider ?? '';
+    // A field the settings leave out stays empty ("Server default", "Provider's default"):
+    // a form saves only what the person chose, so an edit never pins a provider or size
+    // nobody picked.
     if (!providers.length) {
       pending = { provider, size: s.size ?? null, steps: s.steps ?? null, style: s.style ?? null };
     } else {

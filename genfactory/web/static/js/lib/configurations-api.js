@@ -24,5 +24,24 @@ export const configurationsApi = Object.freeze({
   remove: (name) => request(byName(name), { method: 'DELETE' }),
 });
 
+/** The Jobs page listing the jobs that used a configuration (any of its versions). */
+export const jobsUsingUrl = (name) => `/jobs?${new URLSearchParams({ config: name }).toString()}`;
+
+/** The Configurations page with one version in its editor (`?edit=<version id>`). */
+export const editVersionUrl = (id) => `/configurations?${new URLSearchParams({ edit: id }).toString()}`;
+
 /** The Start Generation address that uses a configuration (its newest version). */
 export const startJobUrl = (name) => `/?${new URLSearchParams({ configuration: name }).toString()}`;
+
+/**
+ * How configuration names sort everywhere (the server's list does the same, see
+ * genfactory/store/configurations.py name_order): ignoring case, then exactly.
+ * @param {string} a @param {string} b
+ */
+export function compareNames(a, b) {
+  const la = a.toLowerCase();
+  const lb = b.toLowerCase();
+  if (la !== lb) return la < lb ? -1 : 1;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}

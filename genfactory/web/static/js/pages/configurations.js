@@ -16,10 +16,11 @@
  */
 
 import { api } from '../lib/api.js';
-import { configurationsApi, startJobUrl } from '../lib/configurations-api.js';
+import { configurationsApi, jobsUsingUrl, startJobUrl } from '../lib/configurations-api.js';
+import { sameVersion } from '../lib/config-summary.js';
 import { settingsApi } from '../lib/settings-api.js';
 import { ADMIN_SEL as S, CONFIG_COPY, COPY, SEL } from '../copy.js';
-import { $, announce, setText } from '../lib/dom.js';
+import { $, announce, h, replaceChildren, setText } from '../lib/dom.js';
 import { initThemeToggle } from '../lib/theme.js';
 import { createConfigForm } from '../components/config-form.js';
 import { renderHistory } from '../components/config-history.js';
@@ -142,6 +143,7 @@ function main() {
     try {
       providers = await api.providers();
       form.setProviders(providers);
+      syncSave();
     } catch (error) {
       serverDown(error);
       form.setProviders(null);
@@ -189,9 +191,32 @@ function main() {
       label = CONFIG_COPY.saveDuplicate;
     }
     form.setBusy(saving, saving ? CONFIG_COPY.saving : label);
+    syncSave();
     els.start.hidden = editor.kind !== 'edit';
     if (editor.kind === 'edit') els.start.href = startJobUrl(editor.name);
   }
+
+  /** The newest version of the name in the editor, as far as the page knows it. */
+  const newestVersion = () => {
+    if (!editor || editor.kind !== 'edit') return null;
+    const listed = byName(editor.name);
+    const fromHistory = versions[0] ?? null;
+    if (fromHistory && (!listed || fromHistory.version >= listed.version)) return fromHistory;
+    return listed;
+  };
+
+  /** "Save as version N" only while the form differs from the newest version: saving the
+   *  same settings again would make no version (the server refuses it). */
+  function syncSave() {
+    if (!editor || saving) return;
+    const newest = newestVersion();
+    const same = editor.kind === 'edit' && newest !== null
+      && (editor.base === null || newest.version === editor.base) && sameVersion(form.read(), newest);
+    form.els.save.disabled = same;
+    form.els.save.title = same ? CONFIG_COPY.saveUnchanged : '';
+  }
+  els.form.addEventListener('input', syncSave);
+  els.form.addEventListener('change', syncSave);
 
   function renderVersions(state = 'ready') {
     if (!editor || editor.kind === 'new') {
@@ -211,6 +236,7 @@ function main() {
       if (ticket !== historyRequest) return;
       versions = list;
       renderVersions('ready');
+      syncSave();
     } catch (error) {
       if (ticket !== historyRequest) return;
       serverDown(error);
@@ -496,7 +522,9 @@ function main() {
       if (!gone) {
         serverDown(error);
         setText(els.listStatus, CONFIG_COPY.deleteRefused(name));
-        setText(els.listErrorText, failureText(error));
+        // Used by jobs: the way forward is those jobs, on the Jobs page filtered by it.
+        replaceChildren(els.listErrorText, failureText(error),
+          ...(error?.kind === 'conflict' ? [' ', h('a', { href: jobsUsingUrl(name), text: CONFIG_COPY.jobsUsingAny })] : []));
         els.listError.hidden = false;
         // Keep the list shown: only refresh it when the server is there to answer.
         if (!isDown(error) && !error?.serverFault) await loadList();
