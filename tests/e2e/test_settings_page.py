@@ -143,12 +143,20 @@ def test_connection_tests_show_their_result_inline(
     comfyui = page.locator('section.provider[data-provider="comfyui"]')
     comfyui.get_by_role("button", name="Test connection").click()
     result = comfyui.locator(".provider__result")
-    expect(result).to_have_text("Connection failed.")
-    # The reason stays under the card's title; the result does not repeat it.
+    # Not configured: nothing was tried, so nothing "failed"; the result says what to set,
+    # and the badge still says Unavailable.
+    expect(result).to_have_text(
+        "Not configured: set GENFACTORY_COMFYUI_URL.No connection was attempted."
+    )
+    expect(result.locator(".callout")).to_have_class(re.compile(r"\btone-warning\b"))
+    expect(comfyui.locator(".availability")).to_have_text("Unavailable")
+    # The reason stays under the card's title; the result does not repeat it whole.
     expect(comfyui.locator(".provider__reason")).to_have_text(
         "No server configured (set GENFACTORY_COMFYUI_URL)"
     )
     expect(comfyui.get_by_role("button", name="Test connection")).to_be_enabled()
+    page.wait_for_timeout(300)  # the availability refresh after a test
+    expect(comfyui.locator(".availability")).to_have_text("Unavailable")
     screenshot(page, "settings-connection-tests-dark", full_page=True)
 
 
@@ -207,7 +215,10 @@ def test_the_openai_reason_names_both_variables_once(
     )
     card.get_by_role("button", name="Test connection").click()
     result = card.locator(".provider__result")
-    expect(result).to_have_text("Connection failed.")
+    expect(result).to_contain_text(
+        "Not configured: set GENFACTORY_OPENAI_API_KEY or OPENAI_API_KEY."
+    )
+    expect(card.locator(".availability")).to_have_text("Unavailable")
     expect(card.get_by_text(reason)).to_have_count(1)
     screenshot(page, "settings-openai-failed-light")
 
@@ -689,3 +700,49 @@ def test_no_cut_off_text(new_page: PageFactory, clean_preferences: LiveServer, w
         # The status comes first: a long title may be cut off at the edge, the status not.
         label = select.locator("option:checked").inner_text()
         assert label == f"Unavailable: {provider['title']}"
+
+
+CONTRAST_JS = """(el) => {
+  const parse = (c) => {
+    const probe = document.createElement('canvas').getContext('2d');
+    probe.fillStyle = c;
+    probe.fillRect(0, 0, 1, 1);
+    return [...probe.getImageData(0, 0, 1, 1).data].slice(0, 3);
+  };
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(el);
+  const placeholder = getComputedStyle(el, '::placeholder');
+  const bg = lum(parse(style.backgroundColor));
+  const ratio = (fg) => {
+    const l = lum(parse(fg));
+    return (Math.max(l, bg) + 0.05) / (Math.min(l, bg) + 0.05);
+  };
+  return {
+    placeholder: ratio(placeholder.color),
+    text: ratio(style.color),
+    fontStyle: placeholder.fontStyle,
+    family: placeholder.fontFamily,
+    textFamily: style.fontFamily,
+  };
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_export_folder_placeholder_reads_as_an_example(
+    new_page: PageFactory, clean_preferences: LiveServer, scheme: str
+) -> None:
+    page = open_settings(new_page, clean_preferences, scheme=scheme)
+    folder = page.locator("#exports-form").get_by_label("Also save to folder")
+    expect(folder).to_have_value("")
+    expect(folder).to_have_attribute("placeholder", "e.g. /srv/genfactory/exports")
+    looks = folder.evaluate(CONTRAST_JS)
+    assert looks["fontStyle"] == "italic", looks
+    assert looks["family"] != looks["textFamily"], looks  # prose, not the path's monospace
+    # Lighter than a typed path, and still readable.
+    assert 4.5 <= looks["placeholder"] < looks["text"] - 2, looks

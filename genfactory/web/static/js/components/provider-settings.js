@@ -51,6 +51,21 @@ function sourceLine(secret) {
  * @param {Array<Node | string>} lines
  * @param {{alert?: boolean}} [options]
  */
+/**
+ * Whether a failed test's reason says the provider has no settings to connect with (the
+ * server's reasons then name the variable to set: "no server configured (set
+ * GENFACTORY_COMFYUI_URL)", "no API key (set GENFACTORY_OPENAI_API_KEY or …)").
+ * @param {string | null | undefined} message
+ */
+export function isUnconfigured(message) {
+  return /\(set (GENFACTORY_|OPENAI_)[A-Z_]+/.test(String(message ?? ''));
+}
+
+/** "set GENFACTORY_COMFYUI_URL" from a reason that is not configured ('' if none). */
+export function whatToSet(message) {
+  return /\((set [^)]+)\)/.exec(String(message ?? ''))?.[1] ?? '';
+}
+
 function callout(tone, title, lines, { alert = false } = {}) {
   return h('div', { class: `callout tone-${tone} callout--compact`, role: alert ? 'alert' : null },
     icon(tone === 'success' ? 'check-circle' : 'alert'),
@@ -122,9 +137,14 @@ export function createProviderCard(provider, { secrets, keyringUsable, onSecrets
       const result = await settingsApi.testProvider(provider.name);
       // The reason under the card's title says it already: say it once.
       const known = !shown.available && sentence(result.message) === sentence(shown.unavailable_reason);
+      // Not configured: no connection was tried, so it did not "fail". The reason (which
+      // names the variable to set) is repeated, and the badge stays "Unavailable".
+      const unconfigured = !result.ok && isUnconfigured(result.message);
       replaceChildren(testResult, result.ok
         ? callout('success', T.testOk, [sentence(result.message)])
-        : callout('error', T.testFailed, known ? [] : [sentence(result.message)]));
+        : unconfigured
+          ? callout('warning', T.notConfigured(whatToSet(result.message)), [T.noAttempt])
+          : callout('error', T.testFailed, known ? [] : [sentence(result.message)]));
       onTested();
     } catch (error) {
       replaceChildren(testResult, callout('error', T.testFailed,

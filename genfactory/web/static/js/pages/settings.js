@@ -16,7 +16,7 @@
 
 import { ADMIN_SEL as S, COPY, SETTINGS_COPY as T } from '../copy.js';
 import { api } from '../lib/api.js';
-import { configurationsApi } from '../lib/configurations-api.js';
+import { compareNames, configurationsApi } from '../lib/configurations-api.js';
 import { $, $$, copyText, h, icon, replaceChildren, setText } from '../lib/dom.js';
 import { settingsApi } from '../lib/settings-api.js';
 import { initThemeToggle } from '../lib/theme.js';
@@ -340,7 +340,7 @@ function main() {
   function renderDefaults(prefs) {
     const { defaults } = prefs;
     const edits = defaultsForm.edits();
-    const names = known.configurations.map((c) => c.name).sort((a, b) => a.localeCompare(b));
+    const names = known.configurations.map((c) => c.name).sort(compareNames);
     const providerNames = known.providers.map((p) => p.name);
     const goneConfiguration = defaults.configuration && !names.includes(defaults.configuration) ? defaults.configuration : null;
     const goneProvider = defaults.provider && !providerNames.includes(defaults.provider) ? defaults.provider : null;
@@ -423,7 +423,8 @@ function main() {
   function onTested(name) {
     const result = cards.get(name)?.el.querySelector('.provider__result .callout');
     if (result?.classList.contains('tone-error')) failedTests.add(name);
-    else if (result?.classList.contains('tone-success')) failedTests.delete(name);
+    // A success, or a provider not configured (nothing was tried): not "Connection failed".
+    else if (result?.classList.contains('tone-success') || result?.classList.contains('tone-warning')) failedTests.delete(name);
     showTestState(name);
     refreshAvailability();
   }
