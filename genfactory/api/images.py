@@ -1,5 +1,6 @@
-"""Image routes: regenerate a failed image, a job's regenerations, and one ZIP download of
-selected images. (Image bytes live in ``files.py``; manual review in ``management.py``.)"""
+"""Image routes: find images by the start of their id, regenerate a failed image, a job's
+regenerations, and one ZIP download of selected images. (Image bytes live in ``files.py``;
+manual review in ``management.py``.)"""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from genfactory.api.deps import StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
@@ -31,6 +33,7 @@ from genfactory.store import regenerations as regen_store
 from genfactory.store.blobs import BlobStore
 from genfactory.store.images import ImageRecord
 from genfactory.store.regenerations import RegenerationRecord
+from genfactory.store.tables import images as images_table
 
 router = APIRouter(tags=["images"])
 
@@ -104,6 +107,55 @@ class ImageExportCreate(BaseModel):
     ids: list[ImageId] = Field(
         min_length=1, max_length=MAX_EXPORT_IMAGES, description="1 to 10,000 image ids."
     )
+
+
+class ImageRef(BaseModel):
+    """An image's whole id, its job and its place in the job (``index`` 0 is image 1)."""
+
+    id: str
+    job_id: str
+    index: int
+
+
+# -- find by id prefix ------------------------------------------------------------------
+
+
+@router.get(
+    "/api/images",
+    response_model=list[ImageRef],
+    responses=VALIDATION,
+    summary="Images whose id starts with the given characters (short ids)",
+)
+async def find_images(
+    state: StateDep,
+    id_prefix: Annotated[
+        str,
+        Query(
+            min_length=6,
+            max_length=64,
+            pattern=r"^[0-9A-Za-z_-]+$",
+            description="The first 6 or more characters of an image id.",
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=100, description="Most images returned.")] = 10,
+) -> list[ImageRef]:
+    """The images whose id starts with ``id_prefix``, by id, at most ``limit`` of them: a
+    client that shows short ids takes them back this way (more than one is ambiguous).
+    An empty list when none does."""
+    query = (
+        select(images_table.c.id, images_table.c.job_id, images_table.c.index)
+        .where(images_table.c.id.startswith(id_prefix, autoescape=True))
+        .order_by(images_table.c.id)
+        .limit(limit)
+    )
+    async with state.db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    # SQLite's LIKE ignores case: keep only the ids that really start so.
+    return [
+        ImageRef(id=row.id, job_id=row.job_id, index=row.index)
+        for row in rows
+        if row.id.startswith(id_prefix)
+    ]
 
 
 # -- regenerate -------------------------------------------------------------------------
