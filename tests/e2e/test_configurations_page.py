@@ -1047,3 +1047,29 @@ def test_the_delete_dialog_says_when_it_is_the_default_for_new_jobs(
         live_server.api.put(
             "/api/preferences/defaults", json={"configuration": None, "provider": None, "count": 1}
         )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_long_names_never_push_the_actions_off_the_card(
+    new_page: PageFactory, live_server: LiveServer, scheme: str
+) -> None:
+    """A 100-character name (the most allowed), with or without spaces: ellipsized on one
+    line, the whole name in its tooltip; the table fits its card, every action visible."""
+    names = ["N" * 100, ("Quarterly catalogue shoot " * 4)[:100]]
+    for name in names:
+        if live_server.api.get(f"/api/configurations/by-name/{name}/versions").is_error:
+            create_config(live_server, name, size="256x256", steps=7, style="noir", count=3)
+    page = open_configurations(new_page, live_server, scheme=scheme)
+    wrap = page.locator("#config-list .table-wrap")
+    fits = wrap.evaluate("w => [w.scrollWidth, w.clientWidth]")
+    assert fits[0] <= fits[1], fits
+    edge = wrap.bounding_box()
+    assert edge
+    for name in names:
+        title = row(page, name).locator(".config-table__title")
+        expect(title).to_have_attribute("title", name)
+        expect(title).to_have_text(name)  # the whole name is there, cut only on screen
+        for action in ("Start a job", "Edit", "Duplicate", "Delete"):
+            role = "link" if action == "Start a job" else "button"
+            box = row(page, name).get_by_role(role, name=action).bounding_box()
+            assert box and box["x"] + box["width"] <= edge["x"] + edge["width"], (action, box)

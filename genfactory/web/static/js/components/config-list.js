@@ -64,7 +64,7 @@ export function renderList(el, items, providers, { highlight = null } = {}) {
     const name = item.name;
     return h('tr', { dataset: { name }, class: name === highlight ? 'is-highlighted' : null },
       h('th', { scope: 'row', class: 'config-table__name' },
-        h('span', { class: 'config-table__title', text: name }),
+        h('span', { class: 'config-table__title', text: name, title: name }),
         item.description ? h('span', { class: 'config-table__desc muted', text: item.description }) : null),
       cell(head[1], {}, h('span', { class: 'chip', text: CONFIG_COPY.version(item.version) })),
       cell(head[2], { class: 'config-table__provider', title: providers.find((p) => p.name === s.provider)?.title ?? null },
