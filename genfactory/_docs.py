@@ -131,6 +131,19 @@ def render_cli() -> str:
             walk(sub.typer_instance, f"{prefix} {sub.name}")
 
     walk(app, "genfactory")
+    from genfactory.cli_common import EXIT_CODES
+
+    lines += [
+        "",
+        "## Exit codes",
+        "",
+        "Errors go to standard error, results to standard output; neither is wrapped when",
+        "it is not a terminal. `jobs list --json` and `jobs show --json` print the API's JSON.",
+        "",
+        "| code | meaning |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items()]
     return "\n".join(lines) + "\n"
 
 

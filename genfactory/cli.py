@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
@@ -322,23 +324,56 @@ def generate(
         raise typer.Exit(1)
 
 
+#: Statuses after which a job's stream ends (``failed`` and ``cancelled`` with no retry).
+_FINAL = {"completed", "failed", "cancelled"}
+
+
 def _follow(client: Any, job: dict[str, Any]) -> str:
+    """Show the job's progress live until it ends; its final status. Ctrl-C stops following
+    (exit 130) and says the job goes on, and how to cancel it."""
+    try:
+        return _show_progress(client, job)
+    except KeyboardInterrupt:
+        short = job["id"][:8]
+        err.print(
+            f"Stopped following job {short}; it keeps running on the server. "
+            f"Cancel it with: genfactory jobs cancel {short}"
+        )
+        raise typer.Exit(130) from None
+
+
+def _show_progress(client: Any, job: dict[str, Any]) -> str:
     status = job["status"]
+    # The status word is never cut: only the message gives way on a narrow line.
     with Progress(
-        TextColumn("[bold]{task.fields[status]:<10}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[message]}"),
-        TimeElapsedColumn(),
+        TextColumn(
+            "[bold]{task.fields[status]:<10}", table_column=Column(no_wrap=True, min_width=10)
+        ),
+        BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=10, max_width=40)),
+        TextColumn("{task.percentage:>5.1f}%", table_column=Column(no_wrap=True)),
+        TextColumn(
+            "{task.fields[message]}",
+            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=2),
+        ),
+        TimeElapsedColumn(table_column=Column(no_wrap=True)),
         console=console,
     ) as progress:
         task = progress.add_task("job", total=100, status=status, message="")
-        for event in api_call(lambda: list_follow(client, job)):
+
+        def lost(_exc: Exception) -> None:
+            err.print("[yellow]Lost the connection to the server; reconnecting…[/]")
+
+        def back() -> None:
+            err.print("[green]Reconnected.[/]")
+
+        events = client.follow(job["id"], after=job["last_seq"], on_lost=lost, on_back=back)
+        for event in _guarded(events):
             data = event["data"]
             if event["type"] == "progress":
                 progress.update(task, completed=data["percent"], message=data.get("message", ""))
             elif event["type"] == "status":
                 status = data["status"]
+                _say_status(data)
                 progress.update(
                     task,
                     status=status,
@@ -346,8 +381,8 @@ def _follow(client: Any, job: dict[str, Any]) -> str:
                     completed=100 if status == "completed" else None,
                 )
             elif event["type"] == "error":
-                progress.console.print(f"[red]{data['code']}[/]: {data['message']}")
-    images = client.images(job["id"]) if status == "completed" else []
+                err.print(f"[red]{escape(data['code'])}[/]: {escape(data['message'])}")
+    images = api_call(lambda: client.images(job["id"])) if status == "completed" else []
     for image in images:
         console.print(f"  image {image['index'] + 1}: {client.base_url}{image['url']}")
     colour = {"completed": "green", "failed": "red"}.get(status, "yellow")
@@ -355,20 +390,54 @@ def _follow(client: Any, job: dict[str, Any]) -> str:
     return str(status)
 
 
-def list_follow(client: Any, job: dict[str, Any]) -> Any:
-    return client.follow(job["id"], after=job["last_seq"])
+def _say_status(data: dict[str, Any]) -> None:
+    """A status change worth a line above the bar: a new attempt starting, the job queued
+    again (and why: progress starts over), cancelled, or failed (on stderr, with why)."""
+    status, reason = data["status"], data.get("reason") or ""
+    attempt = f"attempt {data.get('attempt')}/{data.get('max_attempts')}"
+    why = f": {escape(reason)}" if reason else ""
+    if status == "running" and data.get("previous") != "running":
+        console.print(f"started {attempt}")
+    elif status == "queued" and data.get("previous") not in (None, "queued"):
+        console.print(f"[yellow]queued again[/] after {attempt}{why}")
+    elif status == "failed":
+        err.print(f"[red]failed[/] ({attempt}){why}")
+    elif status == "cancelled":
+        console.print(f"[yellow]cancelled[/]{why}")
+
+
+def _guarded(events: Any) -> Any:
+    """``events`` with a refusal or an unreachable server met while reading them said and
+    exited on as :func:`api_call` does (it only guards the call that makes them)."""
+    while (event := api_call(lambda: next(events, None))) is not None:
+        yield event
+
+
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print the API's JSON instead (for scripts)."),
+]
+
+
+def _print_json(value: Any) -> None:
+    """``value`` as JSON on stdout, plain (no colour, no wrapping), for scripts."""
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 @jobs_app.command("list")
 def jobs_list(
     limit: Annotated[int, typer.Option()] = 25,
     offset: Annotated[int, typer.Option()] = 0,
+    as_json: JsonOpt = False,
     server: ServerOpt = DEFAULT_SERVER,
     token: TokenOpt = None,
 ) -> None:
     """Newest jobs first."""
     with api_client(server, token) as client:
         page = api_call(lambda: client.list_jobs(limit, offset))
+    if as_json:
+        _print_json(page)
+        return
     # Only the prompt gives way on a narrow terminal; the rest is never cut.
     table = Table(
         Column("id", min_width=8),
@@ -393,13 +462,19 @@ def jobs_list(
 
 
 #: The fields ``jobs show`` (and cancel, retry, rerun) print, in order; one with no value
-#: (no label, not finished, not a rerun) is left out.
+#: (no label, not finished, not a rerun) is left out. ``configuration`` and the settings
+#: (size to seed) are read from the job's ``configuration`` and ``params``.
 _SHOWN = (
     "id",
     "status",
     "prompt",
     "label",
     "provider",
+    "configuration",
+    "size",
+    "steps",
+    "style",
+    "seed",
     "attempt",
     "max_attempts",
     "created_at",
@@ -411,10 +486,19 @@ _SHOWN = (
 
 
 def _show(job: dict[str, Any]) -> None:
+    params = job.get("params") or {}
+    configuration = job.get("configuration")
+    shown = {
+        **{key: params.get(key) for key in ("size", "steps", "style", "seed")},
+        **job,
+        "configuration": (
+            f"{configuration['name']} (v{configuration['version']})" if configuration else None
+        ),
+    }
     for key in _SHOWN:
-        value = job.get(key)
+        value = shown.get(key)
         if value is not None and value != "":
-            console.print(f"[bold]{key:>13}[/] {value}")
+            console.print(f"[bold]{key:>13}[/] {escape(str(value))}")
     progress = job["progress"]
     percent = f"{progress['percent']}%"
     message = progress.get("message") or ""
@@ -426,10 +510,19 @@ def _show(job: dict[str, Any]) -> None:
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: JobIdArg, server: ServerOpt = DEFAULT_SERVER, token: TokenOpt = None) -> None:
-    """One job's snapshot."""
+def jobs_show(
+    job_id: JobIdArg,
+    as_json: JsonOpt = False,
+    server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
+) -> None:
+    """One job's snapshot: its status, prompt, configuration and settings, progress."""
     with api_client(server, token) as client:
-        _show(api_call(lambda: client.get_job(client.resolve_job_id(job_id))))
+        job = api_call(lambda: client.get_job(client.resolve_job_id(job_id)))
+    if as_json:
+        _print_json(job)
+    else:
+        _show(job)
 
 
 @jobs_app.command("cancel")

@@ -9,6 +9,7 @@ Mounted on the ``jobs`` group of :mod:`genfactory.cli` with::
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from pathlib import Path
@@ -23,8 +24,12 @@ from genfactory.cli_common import (
     TokenOpt,
     api_call,
     api_client,
+    cannot_write,
+    check_writable,
     err,
+    refused,
     unreachable,
+    why_not_writable,
 )
 from genfactory.cli_common import out as console
 
@@ -83,6 +88,8 @@ def export_jobs(
     Without --images/--no-images the server's export preference (Settings) decides."""
     import httpx
 
+    if output is not None and not output.is_dir():
+        check_writable(output)  # before the server makes the export, not after
     body: dict[str, Any] = {} if images is None else {"include_images": images}
     zone = time_zone or local_time_zone()
     if zone:
@@ -119,8 +126,13 @@ def export_jobs(
                 err.print("[red]No job matched the filter[/]; nothing was exported.")
                 raise typer.Exit(1)
             target = _target(output, result["filename"], images)
-            _download(http, result["download_url"], target)
-    except httpx.HTTPError as exc:
+            try:
+                _download(http, result["download_url"], target)
+            except OSError as exc:
+                if result.get("saved_to"):
+                    err.print(f"The server kept its copy at [bold]{result['saved_to']}[/].")
+                cannot_write(target, exc)
+    except httpx.TransportError as exc:
         err.print(f"[red]{unreachable(exc)}[/]")
         raise typer.Exit(3) from None
     console.print(
@@ -234,15 +246,16 @@ def _target(output: Path | None, filename: str, images: bool | None) -> Path:
 
 
 def _check(response: Any) -> dict[str, Any]:
-    from genfactory.client import problem_message
+    """The answer's JSON; a refusal is said as the other commands say it, and exits."""
+    from genfactory.client import ApiError
 
     if response.status_code >= 400:
         try:
             detail = response.json().get("detail")
-        except ValueError:
+        except (ValueError, AttributeError):
             detail = response.text
-        err.print(f"[red]HTTP {response.status_code}: {problem_message(detail)}[/]")
-        raise typer.Exit(1)
+        url = str(response.request.url.copy_with(query=None))
+        refused(ApiError(response.status_code, detail, url))
     body: dict[str, Any] = response.json()
     return body
 
@@ -272,13 +285,19 @@ def _follow(http: Any, operation: dict[str, Any]) -> dict[str, Any]:
 
 
 def _download(http: Any, url: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Stream ``url`` into ``target`` (whole or not at all). Its folder must exist: one is
+    never made, so a typo in a path does not leave a tree of folders behind."""
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, why_not_writable(target), str(target))
     partial = target.with_name(target.name + ".part")
-    with http.stream("GET", url) as response:
-        if response.status_code >= 400:
-            response.read()
-            _check(response)
-        with partial.open("wb") as fh:
-            for chunk in response.iter_bytes(1 << 16):
-                fh.write(chunk)
-    partial.replace(target)
+    try:
+        with http.stream("GET", url) as response:
+            if response.status_code >= 400:
+                response.read()
+                _check(response)
+            with partial.open("wb") as fh:
+                for chunk in response.iter_bytes(1 << 16):
+                    fh.write(chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)

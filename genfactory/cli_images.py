@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich import box
@@ -21,6 +21,8 @@ from genfactory.cli_common import (
     TokenOpt,
     api_call,
     api_client,
+    cannot_write,
+    check_writable,
     command_group,
     err,
 )
@@ -96,7 +98,7 @@ def images_regenerate(
     from genfactory.cli import _follow
 
     with api_client(server, token) as client:
-        queued = api_call(lambda: client.regenerate(image_id, seed))
+        queued = api_call(lambda: client.regenerate(client.resolve_image_id(image_id), seed))
         regeneration, job = queued["regeneration"], queued["job"]
         console.print(
             f"image {regeneration['source_index'] + 1} of job [bold]{job['id']}[/] is being "
@@ -142,17 +144,60 @@ def images_export(
     """Download images as one ZIP, with a manifest.csv of what is in it.
 
     Each image is stored as images/JOB_ID/NUMBER.EXT; an unknown id gets a manifest row
-    saying so."""
+    saying so. An id may be the first 6 or more characters of one."""
+    from genfactory.client import JOB_ID_LENGTH
+
     if output.is_dir():
         output = output / "images.zip"
+    check_writable(output)
     with api_client(server, token) as client:
-        size = api_call(lambda: client.export_images(image_ids, output))
+        # Whole ids go as they are (up to 10,000: no look-up each); short ones are made whole.
+        whole = [
+            one
+            if len(one) >= JOB_ID_LENGTH
+            else api_call(lambda one=one: _whole_image_id(client, one))
+            for one in image_ids
+        ]
+        try:
+            size = api_call(lambda: _export(client, whole, output))
+        except OSError as exc:
+            cannot_write(output, exc)
     with zipfile.ZipFile(output) as archive:
         found = sum(1 for name in archive.namelist() if name.startswith("images/"))
     console.print(f"{found} image{'s' if found != 1 else ''} → [bold]{output}[/] ({size:,} bytes)")
-    missing = len(set(image_ids)) - found
+    missing = len(set(whole)) - found
     if missing > 0:
         err.print(
             f"[yellow]{missing} id{'s' if missing != 1 else ''} matched no image[/] "
             "(see manifest.csv in the ZIP)"
         )
+
+
+def _export(client: Any, ids: list[str], output: Path) -> int:
+    """The ZIP of ``ids`` written to ``output``; its size. When no id names an image, a
+    job's id among the first few is said to be one (with where its images are listed)."""
+    from genfactory.client import ApiError
+
+    try:
+        return int(client.export_images(ids, output))
+    except ApiError as exc:
+        if exc.status == 404:
+            for one in ids[:5]:
+                client.resolve_image_id(one)  # JobIdNotImageId for a job's id
+        raise
+
+
+def _whole_image_id(client: Any, given: str) -> str:
+    """``given`` made whole when it starts exactly one image's id; an unknown or too
+    short one as it is (the ZIP's manifest notes it). A job's id, or one that starts
+    several images' ids, stops the command."""
+    from genfactory.client import ApiError, JobIdNotImageId
+
+    try:
+        return str(client.resolve_image_id(given))
+    except JobIdNotImageId:
+        raise
+    except ApiError as exc:
+        if exc.status in (404, 422):
+            return given
+        raise

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,28 @@ _RESOLVE_PAGES = 20
 
 
 class ApiError(Exception):
-    """The server refused a request. ``detail`` is its problem body."""
+    """The server refused a request. ``detail`` is its problem body; ``url`` the address
+    asked (when it came from a response)."""
 
-    def __init__(self, status: int, detail: Any) -> None:
+    def __init__(self, status: int, detail: Any, url: str | None = None) -> None:
         self.status = status
         self.detail = detail
+        self.url = url
         super().__init__(f"HTTP {status}: {problem_message(detail)}")
+
+
+class JobIdNotImageId(ApiError):
+    """An id given for an image's is a job's: says so, and where its images are."""
+
+    def __init__(self, given: str, job_id: str) -> None:
+        super().__init__(
+            404,
+            {
+                "message": f"{given!r} is a job id, not an image id; list its images with: "
+                f"genfactory images list {job_id[:8]}"
+            },
+        )
+        self.job_id = job_id
 
 
 def problem_message(detail: Any) -> str:
@@ -137,6 +153,35 @@ class Client:
             },
         )
 
+    def resolve_image_id(self, given: str) -> str:
+        """The full id of the one image whose id begins with ``given`` (as ``jobs show``
+        does for jobs). Too short, unknown or ambiguous: ApiError; a job's id given for an
+        image's: :class:`JobIdNotImageId`, which says so."""
+        prefix = given.strip().lower()
+        if len(prefix) < SHORT_ID_MIN:
+            raise ApiError(
+                422,
+                {
+                    "message": f"{given!r} is too short to find an image by: give at least "
+                    f"{SHORT_ID_MIN} characters of its id (images list shows them)."
+                },
+            )
+        matches = self._call("GET", "/api/images", params={"id_prefix": prefix, "limit": 2})
+        if len(matches) == 1:
+            return str(matches[0]["id"])
+        if matches:
+            raise ApiError(
+                409,
+                {"message": f"More than one image has an id starting {given!r}; give more of it."},
+            )
+        try:
+            job_id = self.get_job(self.resolve_job_id(prefix))["id"]
+        except ApiError:
+            whole = len(prefix) >= JOB_ID_LENGTH
+            message = f"No image with {'id' if whole else 'an id starting'} {given!r}."
+            raise ApiError(404, {"message": message}) from None
+        raise JobIdNotImageId(given, str(job_id))
+
     def get_job(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", f"/api/jobs/{job_id}")
         return result
@@ -204,10 +249,20 @@ class Client:
         )
         return result
 
-    def follow(self, job_id: str, after: int = 0) -> Iterator[dict[str, Any]]:
+    def follow(
+        self,
+        job_id: str,
+        after: int = 0,
+        *,
+        on_lost: Callable[[Exception], None] | None = None,
+        on_back: Callable[[], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """Every event after ``after`` over SSE, reconnecting with Last-Event-ID on a drop,
-        until the job reaches a terminal status with no retry pending."""
+        until the job reaches a terminal status with no retry pending. ``on_lost`` is
+        called once when the stream drops, ``on_back`` once it is open again, so a
+        follower can say why nothing moves meanwhile."""
         last = after
+        lost = False
         while True:
             try:
                 with self.http.stream(
@@ -218,6 +273,10 @@ class Client:
                     timeout=httpx.Timeout(30, read=60),
                 ) as response:
                     _raise_for_refusal(response)
+                    if lost:
+                        lost = False
+                        if on_back is not None:
+                            on_back()
                     for event in _parse_sse(response.iter_lines()):
                         if event.get("event") == "reset":
                             raise ApiError(409, json.loads(event["data"]))
@@ -237,9 +296,13 @@ class Client:
                 httpx.RemoteProtocolError,
                 httpx.ConnectError,
                 httpx.ReadTimeout,
-            ):
+            ) as exc:
                 import time
 
+                if not lost:
+                    lost = True
+                    if on_lost is not None:
+                        on_lost(exc)
                 time.sleep(1.0)
 
 
@@ -253,7 +316,7 @@ def _raise_for_refusal(response: httpx.Response) -> None:
         detail = response.json().get("detail")
     except (ValueError, AttributeError):
         detail = response.text
-    raise ApiError(response.status_code, detail)
+    raise ApiError(response.status_code, detail, str(response.request.url.copy_with(query=None)))
 
 
 def _parse_sse(lines: Iterator[str]) -> Iterator[dict[str, str]]:

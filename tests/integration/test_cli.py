@@ -54,7 +54,8 @@ def test_generate_takes_a_provider_and_a_configuration(server: ServerProcess) ->
     chosen = cli(server, "generate", "one image", "--provider", "procedural", "--count", "1")
     assert chosen.returncode == 0, chosen.stderr
     unknown = cli(server, "generate", "x", "--provider", "nope")
-    assert unknown.returncode == 1 and "Unknown provider" in unknown.stderr
+    # A value the server refuses is a usage error (exit 2) naming the option.
+    assert unknown.returncode == 2 and "--provider: Unknown provider" in unknown.stderr
 
 
 def test_generate_follow_exits_non_zero_on_failure(server: ServerProcess) -> None:
@@ -209,7 +210,7 @@ def test_the_short_ids_shown_are_accepted(server: ServerProcess) -> None:
     assert unknown.returncode == 1 and "No job with an id starting" in unknown.stderr
     # Too short to look up: said so, never a "no such job" that may not be true.
     too_short = cli(server, "jobs", "show", short[:4])
-    assert too_short.returncode == 1, too_short.stdout
+    assert too_short.returncode == 2, too_short.stdout  # a usage error
     assert "give at least 6 characters" in too_short.stderr and "No job" not in too_short.stderr
     page = httpx.get(f"{server.url}/jobs/{short}", follow_redirects=False)
     assert page.status_code == 307 and page.headers["location"] == f"/jobs/{job['id']}"

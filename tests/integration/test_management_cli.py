@@ -29,6 +29,7 @@ def test_export_by_filter_and_by_id_to_a_path(server: ServerProcess, tmp_path: P
         wait_status(http, job["id"], {"completed"})
     runner = CliRunner()
     target = tmp_path / "out" / "jobs.xlsx"
+    target.parent.mkdir()  # a missing folder is refused, not made (test_cli_scripting.py)
     result = runner.invoke(
         cli(),
         ["export", "--server", server.url, "-q", word, "--status", "completed", "-o", str(target)],
@@ -100,9 +101,9 @@ def test_export_explains_bad_input_and_unreachable_servers(
 ) -> None:
     runner = CliRunner()
     bad = runner.invoke(cli(), ["export", "--server", server.url, "--status", "exploded"])
-    assert bad.exit_code == 1 and "Unknown status" in bad.output
+    assert bad.exit_code == 2 and "--status: Unknown status" in bad.output  # a usage error
     zone = runner.invoke(cli(), ["export", "--server", server.url, "--time-zone", "Mars/Olympus"])
-    assert zone.exit_code == 1 and "Unknown time zone 'Mars/Olympus'" in zone.output
+    assert zone.exit_code == 2 and "--time-zone: Unknown time zone 'Mars/Olympus'" in zone.output
     down = runner.invoke(
         cli(), ["export", "--server", "http://127.0.0.1:9", "-o", str(tmp_path / "x.xlsx")]
     )

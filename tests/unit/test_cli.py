@@ -36,7 +36,11 @@ def test_the_root_takes_server_and_token() -> None:
     [
         (["generate"], "{PROMPT}", "What to draw"),
         (["jobs", "show"], "{JOB_ID}", "its first 6 or more characters"),
-        (["images", "regenerate"], "{IMAGE_ID}", "An image's id."),
+        (
+            ["images", "regenerate"],
+            "{IMAGE_ID}",
+            "An image's id, or its first 6 or more characters.",
+        ),
         (["images", "export"], "{IMAGE_ID}...", "Image ids (1 to 10,000)."),
     ],
 )
