@@ -1073,3 +1073,47 @@ def test_long_names_never_push_the_actions_off_the_card(
             role = "link" if action == "Start a job" else "button"
             box = row(page, name).get_by_role(role, name=action).bounding_box()
             assert box and box["x"] + box["width"] <= edge["x"] + edge["width"], (action, box)
+
+
+@pytest.mark.parametrize(("scheme", "width"), [("light", 390), ("dark", 1280)])
+def test_the_history_says_what_changed_and_clamps_long_descriptions(
+    new_page: PageFactory, live_server: LiveServer, scheme: str, width: int
+) -> None:
+    name = f"Compared {scheme} {width}"
+    if live_server.api.get(f"/api/configurations/by-name/{name}/versions").is_error:
+        create_config(live_server, name, steps=5)
+        by_name = f"/api/configurations/by-name/{name}/versions"
+        long_text = ("A wall of text about lighting and lenses. " * 50)[:2000]
+        for body in (
+            {"description": long_text, "settings": {"provider": "procedural", "steps": 7}},
+            {
+                "description": long_text,
+                "settings": {"provider": "procedural", "steps": 7, "qc": {"min_detail": 5}},
+            },
+        ):
+            assert live_server.api.post(by_name, json=body).status_code == 201
+    page = open_configurations(new_page, live_server, scheme=scheme, width=width)
+    row(page, name).get_by_role("button", name="Edit").click()
+    history = page.locator("#config-versions li")
+    expect(history).to_have_count(3)
+    # Newest first; a QC threshold the summary line does not show is named all the same.
+    expect(history.nth(0).locator(".history__changes")).to_have_text(
+        "Changed: QC min detail default → 5"
+    )
+    expect(history.nth(1).locator(".history__changes")).to_have_text(
+        "Changed: steps 5 → 7, description"
+    )
+    expect(history.nth(2).locator(".history__changes")).to_have_count(0)  # the first
+
+    desc = history.nth(1).locator(".history__desc")
+    more = history.nth(1).get_by_role("button", name="Show more")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    clamped = desc.bounding_box()
+    assert clamped and clamped["height"] < 80, clamped
+    more.click()
+    expect(history.nth(1).get_by_role("button", name="Show less")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    opened = desc.bounding_box()
+    assert opened and opened["height"] > 3 * clamped["height"], opened
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
