@@ -204,11 +204,22 @@ function main() {
     else if (ts.state === 'reconnecting' || ts.state === 'degraded' || ts.reason === 'network-lost') connDown = true;
   }
 
+  /** The configuration version the job ran with (JobPublic.configuration), or null. */
+  let jobConfiguration = /** @type {{id: string, name: string, version: number} | null} */ (null);
+
+  /** "back\slash (v1)", linked to that version in the Configurations page's editor
+   *  (`?edit=<version id>`, see pages/configurations.js). */
+  function configurationLink(c) {
+    const href = `/configurations?${new URLSearchParams({ edit: c.id }).toString()}`;
+    return h('a', { href, text: `${c.name} (v${c.version})` });
+  }
+
   function renderDetails() {
     if (!model) return;
     const p = model.params ?? {};
     const rows = [
       ['Prompt', model.prompt],
+      ...(jobConfiguration ? [['Configuration', configurationLink(jobConfiguration)]] : []),
       ['Provider', model.provider],
       ['Size', p.size ?? (p.width && p.height ? `${p.width}x${p.height}` : '—')],
       ['Steps', p.steps ?? '—'],
@@ -218,7 +229,10 @@ function main() {
     ];
     if (model.label) rows.splice(1, 0, ['Label', model.label]);
     els.details.replaceChildren(...rows.map(([term, value]) => h('div', {},
-      h('dt', { text: term }), h('dd', { class: term === 'Prompt' ? 'details__prompt' : '', text: String(value) }))));
+      h('dt', { text: term }),
+      value instanceof Node
+        ? h('dd', {}, value)
+        : h('dd', { class: term === 'Prompt' ? 'details__prompt' : '', text: String(value) }))));
   }
 
   function debugInfo(now = Date.now()) {
@@ -322,6 +336,7 @@ function main() {
     const previewUrl = model?.previewUrl;
     const previous = model;
     model = modelFromSnapshot(snapshot);
+    jobConfiguration = snapshot.configuration ?? null;
     keepLastRun(model, previous);
     snapshotAt = Date.now();
     if (!model.previewUrl && previewUrl) model.previewUrl = previewUrl;
