@@ -768,6 +768,10 @@ def test_start_a_job_from_a_configuration(new_page: PageFactory, live_server: Li
     assert job["params"]["style"] in (None, "none")
     assert job["params"]["count"] == 2 and job["configuration"]["name"] == "Night"
 
+    # A link that spells the name in another case finds it and says its name as saved.
+    page.goto(f"{live_server.url}/?configuration=NIGHT")
+    expect(notice).to_contain_text("Using configuration “Night”, version 1.")
+
     # "Don't use a configuration" drops it (and the query parameter).
     page.goto(f"{live_server.url}/?configuration=Night")
     expect(notice).to_be_visible()

@@ -197,7 +197,8 @@ function main() {
     try {
       const [newest] = await configurationsApi.versions(name);
       if (!newest) throw Object.assign(new Error('not found'), { kind: 'not_found' });
-      configuration = { ...configuration, name, version: newest.version, settings: newest.settings ?? {} };
+      // The name as saved: the server also finds one that differs only in case.
+      configuration = { ...configuration, name: newest.name ?? name, version: newest.version, settings: newest.settings ?? {} };
       showConfiguration('ready');
     } catch (error) {
       if (error?.kind === 'not_found' && configuration?.fromDefault) {
