@@ -114,6 +114,7 @@ def test_initial_loading_then_connecting_ws_first(
     indicator = page.locator("#live-indicator")
     expect(indicator).to_have_attribute("data-state", "loading")
     expect(indicator).to_have_text("")
+    expect(indicator).to_have_class(re.compile(r"\bskeleton\b"))
     expect(page.locator("#preview-placeholder")).to_have_class(re.compile(r"\bskeleton\b"))
     expect(page.locator("#preview-placeholder")).not_to_contain_text("Waiting for first preview")
     page.wait_for_function("() => true")  # let the route handler run
@@ -132,6 +133,7 @@ def test_initial_loading_then_connecting_ws_first(
     # No hello in time: SSE takes over.
     expect(page.locator("#transport-mode")).to_have_text("SSE", timeout=10_000)
     expect(page.locator("#live-indicator")).to_contain_text("Live")
+    expect(page.locator("#live-indicator")).not_to_have_class(re.compile(r"\bskeleton\b"))
     expect(banner).to_be_hidden()
     expect_status(page, "completed")
     expect_every_seq_once(page, live_server, job["id"])

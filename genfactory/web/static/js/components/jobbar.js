@@ -44,6 +44,7 @@ export function createJobbar() {
     for (const button of [els.cancel, els.reconnect, els.poll]) button.disabled = true;
     els.chip.dataset.state = 'closed';
     els.indicator.dataset.state = 'closed';
+    els.indicator.classList.remove('skeleton');
     setText(els.indicator, COPY.notConnected);
   }
 
@@ -105,6 +106,7 @@ export function createJobbar() {
       setText(els.attempt, COPY.attempt('–', '–'));
       els.chip.dataset.state = 'loading';
       els.indicator.dataset.state = 'loading';
+      els.indicator.classList.add('skeleton');
       setText(els.indicator, '');
     },
 
@@ -115,6 +117,7 @@ export function createJobbar() {
       els.chip.dataset.state = ts?.state ?? 'connecting';
       setText(els.mode, modeLabel(ts));
       els.indicator.dataset.state = ts?.state ?? 'connecting';
+      els.indicator.classList.remove('skeleton');
       setText(els.indicator, indicatorText(ts, now, lastUpdateAt));
       const locked = model?.status === 'cancelled';
       const closed = !ts || ts.state === 'closed';
