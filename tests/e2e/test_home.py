@@ -231,6 +231,12 @@ def test_a_seed_out_of_range_is_refused_and_clear_empties_it(
     expect(seed).to_be_focused()
     expect(seed).to_have_attribute("aria-invalid", "true")
     assert page.url.endswith("seed=2147483648"), "nothing was submitted"
+    # Text a number field cannot read ("1e") is not taken for an empty, random seed.
+    seed.fill("")
+    seed.press_sequentially("1e")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#seed-error")).to_contain_text("Seed must be a whole number")
+    assert page.url.endswith("seed=2147483648"), "nothing was submitted"
     page.get_by_role("button", name="Clear").click()
     expect(seed).to_have_value("")
     # Empty is a random seed: the job gets one of its own.

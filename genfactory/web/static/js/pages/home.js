@@ -445,9 +445,10 @@ function main() {
     return Number.isInteger(n) && n >= COUNT_MIN && n <= COUNT_MAX ? null : DEFAULTS_COPY.countRange;
   }
 
-  /** Empty is a random seed. */
+  /** Empty is a random seed (a number field also reads as empty while it holds text). */
   function seedProblem() {
-    if (els.seed.disabled || els.seed.value === '') return els.seed.validity?.badInput ? DEFAULTS_COPY.seedRange : null;
+    if (els.seed.disabled) return null;
+    if (els.seed.value === '') return els.seed.validity?.badInput ? DEFAULTS_COPY.seedRange : null;
     const n = Number(els.seed.value);
     return Number.isInteger(n) && n >= 0 && n <= SEED_MAX ? null : DEFAULTS_COPY.seedRange;
   }
