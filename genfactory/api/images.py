@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from genfactory.api.deps import StateDep
 from genfactory.api.errors import CONFLICT, NOT_FOUND
@@ -33,7 +32,6 @@ from genfactory.store import regenerations as regen_store
 from genfactory.store.blobs import BlobStore
 from genfactory.store.images import ImageRecord
 from genfactory.store.regenerations import RegenerationRecord
-from genfactory.store.tables import images as images_table
 
 router = APIRouter(tags=["images"])
 
@@ -142,20 +140,9 @@ async def find_images(
     """The images whose id starts with ``id_prefix``, by id, at most ``limit`` of them: a
     client that shows short ids takes them back this way (more than one is ambiguous).
     An empty list when none does."""
-    query = (
-        select(images_table.c.id, images_table.c.job_id, images_table.c.index)
-        .where(images_table.c.id.startswith(id_prefix, autoescape=True))
-        .order_by(images_table.c.id)
-        .limit(limit)
-    )
     async with state.db.read() as conn:
-        rows = (await conn.execute(query)).all()
-    # SQLite's LIKE ignores case: keep only the ids that really start so.
-    return [
-        ImageRef(id=row.id, job_id=row.job_id, index=row.index)
-        for row in rows
-        if row.id.startswith(id_prefix)
-    ]
+        found = await image_store.image_refs_starting(conn, id_prefix, limit)
+    return [ImageRef(id=id_, job_id=job_id, index=index) for id_, job_id, index in found]
 
 
 # -- regenerate -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from genfactory.domain.errors import NotFound
 from genfactory.store.engine import WriteTx
+from genfactory.store.jobs import prefix_range
 from genfactory.store.tables import images, previews
 
 
@@ -150,3 +151,20 @@ async def images_by_id(conn: AsyncConnection, image_ids: Sequence[str]) -> dict[
         rows = await conn.execute(select(images).where(images.c.id.in_(chunk)))
         found.update({r.id: ImageRecord.from_row(r) for r in rows})
     return found
+
+
+async def image_refs_starting(
+    conn: AsyncConnection, prefix: str, limit: int
+) -> list[tuple[str, str, int]]:
+    """``(id, job_id, index)`` of up to ``limit`` images whose id begins with ``prefix``, by
+    id (walks the primary key, as :func:`genfactory.store.jobs.ids_starting` does)."""
+    if not prefix:
+        return []
+    low, high = prefix_range(prefix)
+    rows = await conn.execute(
+        select(images.c.id, images.c.job_id, images.c.index)
+        .where(images.c.id >= low, images.c.id < high)
+        .order_by(images.c.id)
+        .limit(limit)
+    )
+    return [(str(id_), str(job_id), int(index)) for id_, job_id, index in rows]
