@@ -104,55 +104,58 @@ async def _newest(conn: AsyncConnection, name: str) -> ConfigurationRecord | Non
     return ConfigurationRecord.from_row(row) if row is not None else None
 
 
-async def _same_but_case(conn: AsyncConnection, name: str) -> str | None:
-    """An existing name equal to ``name`` but for case ("Alpha" for "alpha"): two such
-    names read as one in a list and are easy to mix up on the command line."""
-    row = (
-        await conn.execute(
-            select(configurations.c.name)
-            .where(func.lower(configurations.c.name) == name.lower())
-            .where(configurations.c.name != name)
-            .limit(1)
-        )
-    ).first()
-    return str(row.name) if row is not None else None
-
-
-async def resolve_name(conn: AsyncConnection, name: str) -> str | None:
-    """The stored name ``name`` refers to: itself when it exists, else the one name equal to
-    it but for case ("portrait hq" for "Portrait HQ"; names are unique regardless of case,
-    see :func:`save_configuration`), else None. Only lookups resolve so: a save or a
-    delete names the configuration exactly."""
-    if await _newest(conn, name) is not None:
-        return name
+async def _names_but_case(conn: AsyncConnection, name: str, limit: int) -> list[str]:
+    """Up to ``limit`` stored names equal to ``name`` but for case ("Alpha" for "alpha")."""
     rows = await conn.execute(
         select(configurations.c.name)
         .where(func.lower(configurations.c.name) == name.lower())
+        .where(configurations.c.name != name)
         .distinct()
-        .limit(2)
+        .limit(limit)
     )
-    found = [str(row.name) for row in rows]
+    return [str(row.name) for row in rows]
+
+
+async def _same_but_case(conn: AsyncConnection, name: str) -> str | None:
+    """An existing name equal to ``name`` but for case ("Alpha" for "alpha"): two such
+    names read as one in a list and are easy to mix up on the command line."""
+    found = await _names_but_case(conn, name, 1)
+    return found[0] if found else None
+
+
+async def _case_twin(conn: AsyncConnection, name: str) -> str | None:
+    """The one stored name a lookup of a missing ``name`` refers to: the name equal to it
+    but for case ("Portrait HQ" for "portrait hq"; names are unique regardless of case, see
+    :func:`save_configuration`), or None when there is none, or several. Only lookups
+    resolve so: a save or a delete names the configuration exactly."""
+    found = await _names_but_case(conn, name, 2)
     return found[0] if len(found) == 1 else None
 
 
 async def latest_by_name(conn: AsyncConnection, name: str) -> ConfigurationRecord:
     """The newest version of ``name`` (or of the one name equal to it but for case)."""
-    resolved = await resolve_name(conn, name)
-    latest = await _newest(conn, resolved) if resolved is not None else None
+    latest = await _newest(conn, name)
+    if latest is None and (twin := await _case_twin(conn, name)) is not None:
+        latest = await _newest(conn, twin)
     if latest is None:
         raise NotFound(f"No configuration named “{name}”.")
     return latest
 
 
-async def versions(conn: AsyncConnection, name: str) -> list[ConfigurationRecord]:
-    """Every version of ``name`` (or of the one name equal to it but for case), newest first."""
-    resolved = await resolve_name(conn, name) or name
+async def _versions(conn: AsyncConnection, name: str) -> list[ConfigurationRecord]:
     rows = await conn.execute(
         select(configurations)
-        .where(configurations.c.name == resolved)
+        .where(configurations.c.name == name)
         .order_by(configurations.c.version.desc())
     )
-    found = [ConfigurationRecord.from_row(r) for r in rows]
+    return [ConfigurationRecord.from_row(r) for r in rows]
+
+
+async def versions(conn: AsyncConnection, name: str) -> list[ConfigurationRecord]:
+    """Every version of ``name`` (or of the one name equal to it but for case), newest first."""
+    found = await _versions(conn, name)
+    if not found and (twin := await _case_twin(conn, name)) is not None:
+        found = await _versions(conn, twin)
     if not found:
         raise NotFound(f"No configuration named “{name}”.")
     return found
