@@ -15,11 +15,10 @@ import { $, announce, setText } from '../lib/dom.js';
 import { confirmDialog } from '../components/dialog.js';
 import { jobsApi } from './api.js';
 import { createRerunQueue } from './batch-toolbar.js';
+import { ACTIVE_STATUSES } from './format.js';
 import { downloadExport, followOperation } from './operations.js';
 
 const QUEUE_LINGER_MS = 15000;
-/** Statuses of a job a worker holds: the server does not delete it (cancel it first). */
-const HELD = new Set(['running', 'uploading']);
 
 /**
  * The picked ids split into those a delete can take and those it would skip (running, as
@@ -31,7 +30,8 @@ const HELD = new Set(['running', 'uploading']);
 export function splitRunning(ids, jobFor) {
   const deletable = [];
   const running = [];
-  for (const id of ids) (HELD.has(jobFor(id)?.status) ? running : deletable).push(id);
+  // A worker holds an active job: the server does not delete it (cancel it first).
+  for (const id of ids) (ACTIVE_STATUSES.has(jobFor(id)?.status) ? running : deletable).push(id);
   return { deletable, running };
 }
 

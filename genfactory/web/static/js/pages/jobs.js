@@ -13,9 +13,9 @@
  * meanwhile never push rows onto the next page (a row twice while walking the pages); they
  * are counted in "N new jobs since this page loaded" instead. The pin goes (the next answer
  * brings a new one) when the filters, the search or the sort change, when Show or Refresh
- * is pressed, and when the page reloads itself at the top of the newest jobs, where new jobs appear by
- * themselves. "Select all N matching" keeps the pin in its filter: a bulk action then takes
- * the jobs that matched when they were selected. `body[data-ready="true"]` once the first
+ * is pressed, and when the page reloads itself at the top of the newest jobs, where new jobs
+ * appear by themselves. "Select all N matching" keeps the pin in its filter: a bulk action
+ * then takes the jobs that matched when they were selected. `body[data-ready="true"]` once the first
  * list is shown (for tests).
  *
  * @module pages/jobs
@@ -33,6 +33,7 @@ import {
   activeCount, apiParams, applyFilter, clearFilter, datesInverted, filterBody, filterKey, nextSort, parseQuery,
   pinKey, presetFilter, SCROLL_SIZE, toQuery,
 } from '../jobs/filter-state.js';
+import { ACTIVE_STATUSES } from '../jobs/format.js';
 import { createFilters } from '../jobs/filters.js';
 import { applyEvent, isNewJob } from '../jobs/live.js';
 import { applyImageQc, applyLabel, applyQc, withoutDeleted } from '../jobs/live-edits.js';
@@ -147,9 +148,9 @@ function main() {
   });
   const rowMenu = createRowMenu($(S.rowMenu), {
     onAction: (action, id) => rowAction(action, id),
-    // The server refuses to delete a running job: the item says so instead of offering it.
-    // (The bulk Delete still sends it, and reports it skipped.)
-    unavailable: (action, id) => (action === 'delete' && ['running', 'uploading'].includes(jobFor(id)?.status)
+    // The server refuses to delete a running job: the item says so instead of offering it
+    // (the bulk Delete leaves such picked jobs out, and says so).
+    unavailable: (action, id) => (action === 'delete' && ACTIVE_STATUSES.has(jobFor(id)?.status)
       ? T.deleteWhileRunning : null),
   });
   const toolbar = createBatchToolbar({
