@@ -46,12 +46,6 @@ function sourceLine(secret) {
 }
 
 /**
- * @param {'success' | 'error' | 'warning'} tone
- * @param {string} title
- * @param {Array<Node | string>} lines
- * @param {{alert?: boolean}} [options]
- */
-/**
  * Whether a failed test's reason says the provider has no settings to connect with (the
  * server's reasons then name the variable to set: "no server configured (set
  * GENFACTORY_COMFYUI_URL)", "no API key (set GENFACTORY_OPENAI_API_KEY or …)").
@@ -66,6 +60,12 @@ export function whatToSet(message) {
   return /\((set [^)]+)\)/.exec(String(message ?? ''))?.[1] ?? '';
 }
 
+/**
+ * @param {'success' | 'error' | 'warning'} tone
+ * @param {string} title
+ * @param {Array<Node | string>} lines
+ * @param {{alert?: boolean}} [options]
+ */
 function callout(tone, title, lines, { alert = false } = {}) {
   return h('div', { class: `callout tone-${tone} callout--compact`, role: alert ? 'alert' : null },
     icon(tone === 'success' ? 'check-circle' : 'alert'),
