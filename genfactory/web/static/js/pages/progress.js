@@ -19,6 +19,7 @@
 
 import { COPY, SEL, STATUS_LABELS } from '../copy.js';
 import { api } from '../lib/api.js';
+import { editVersionUrl } from '../lib/configurations-api.js';
 import { $, announce, copyText, h, setText } from '../lib/dom.js';
 import { longTime } from '../lib/format.js';
 import {
@@ -207,11 +208,9 @@ function main() {
   /** The configuration version the job ran with (JobPublic.configuration), or null. */
   let jobConfiguration = /** @type {{id: string, name: string, version: number} | null} */ (null);
 
-  /** "back\slash (v1)", linked to that version in the Configurations page's editor
-   *  (`?edit=<version id>`, see pages/configurations.js). */
+  /** "back\slash (v1)", linked to that version in the Configurations page's editor. */
   function configurationLink(c) {
-    const href = `/configurations?${new URLSearchParams({ edit: c.id }).toString()}`;
-    return h('a', { href, text: `${c.name} (v${c.version})` });
+    return h('a', { href: editVersionUrl(c.id), text: `${c.name} (v${c.version})` });
   }
 
   function renderDetails() {
