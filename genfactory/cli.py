@@ -324,10 +324,6 @@ def generate(
         raise typer.Exit(1)
 
 
-#: Statuses after which a job's stream ends (``failed`` and ``cancelled`` with no retry).
-_FINAL = {"completed", "failed", "cancelled"}
-
-
 def _follow(client: Any, job: dict[str, Any]) -> str:
     """Show the job's progress live until it ends; its final status. Ctrl-C stops following
     (exit 130) and says the job goes on, and how to cancel it."""
