@@ -121,6 +121,13 @@ class LiveServer:
         raise AssertionError(f"job {job_id} never reached {statuses}: {self.job(job_id)}")
 
 
+def bodies_sent(page: Page, path: str) -> list[Any]:
+    """The JSON bodies the page sends to ``path`` from now on, in order (filled as it sends)."""
+    sent: list[Any] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith(path) else None)
+    return sent
+
+
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     """Save ``docs/screenshots/<name>.png`` (the UI states, for people to look at)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import LiveServer, PageFactory, screenshot
+from tests.e2e.helpers import LiveServer, PageFactory, bodies_sent, screenshot
 from tests.e2e.test_jobs_page import (
     FAST,
     api_list,
@@ -216,13 +216,7 @@ def test_select_all_matching_acts_on_the_filter(
     screenshot(page, "jobs-select-all-dark")
 
     # Delete asks about every matching job and sends the filter with the count seen.
-    sent: list[Any] = []
-    page.on(
-        "request",
-        lambda r: (
-            sent.append(r.post_data_json) if r.url.endswith("/api/jobs/bulk/delete") else None
-        ),
-    )
+    sent = bodies_sent(page, "/api/jobs/bulk/delete")
     page.get_by_role("button", name="Delete Selected").click()
     dialog = page.get_by_role("dialog", name=f"Delete {total} jobs?")
     expect(dialog).to_be_visible()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import LiveServer, PageFactory, screenshot
+from tests.e2e.helpers import LiveServer, PageFactory, bodies_sent, screenshot
 from tests.e2e.test_jobs_page import FAST, api_list, open_jobs, row, rows, shown_ids, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -130,13 +130,7 @@ def test_select_all_matching_acts_on_the_jobs_matched_when_selected(
     expect(page.locator("#table-count")).to_contain_text("of 29")
     expect(count).to_have_text("All 26 matching jobs selected")
 
-    sent: list[Any] = []
-    page.on(
-        "request",
-        lambda r: (
-            sent.append(r.post_data_json) if r.url.endswith("/api/jobs/bulk/delete") else None
-        ),
-    )
+    sent = bodies_sent(page, "/api/jobs/bulk/delete")
     page.get_by_role("button", name="Delete Selected").click()
     dialog = page.get_by_role("dialog", name="Delete 26 jobs?")
     expect(dialog).to_be_visible()
@@ -159,11 +153,7 @@ def test_export_selected_records_the_filters_the_rows_were_picked_under(
     page = open_jobs(new_page, live_server, "?status=failed&q=ember")
     expect(page.locator("#table-count")).to_contain_text("of 3")
     page.get_by_label("Select all jobs shown").check()
-    sent: list[Any] = []
-    page.on(
-        "request",
-        lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/exports") else None,
-    )
+    sent = bodies_sent(page, "/api/exports")
     with page.expect_download() as info:
         page.get_by_role("button", name="Export Selected").click()
     assert sorted(sent[0]["ids"]) == sorted(j["id"] for j in failed)
@@ -191,13 +181,7 @@ def test_the_delete_confirmation_names_the_running_jobs_it_skips(
         for job in [*finished, *running]:
             row(page, job["id"]).locator(".jobs-check").check()
         expect(page.locator("#batch-count")).to_have_text("5 jobs selected")
-        sent: list[Any] = []
-        page.on(
-            "request",
-            lambda r: (
-                sent.append(r.post_data_json) if r.url.endswith("/api/jobs/bulk/delete") else None
-            ),
-        )
+        sent = bodies_sent(page, "/api/jobs/bulk/delete")
         page.get_by_role("button", name="Delete Selected").click()
         dialog = page.get_by_role("dialog", name="Delete 3 jobs?")
         expect(dialog).to_be_visible()
